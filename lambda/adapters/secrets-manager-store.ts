@@ -1,0 +1,99 @@
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  InvalidParameterException,
+  PutSecretValueCommand,
+  ResourceExistsException,
+  ResourceNotFoundException,
+  UpdateSecretVersionStageCommand,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { AWSCURRENT, AWSPENDING, type SecretDescription, type SecretStore } from '../core/rotation/secret-store';
+import { VersionValueCache } from './version-value-cache';
+
+/**
+ * {@link SecretStore} over the Secrets Manager API.
+ *
+ * Reads by version id go through a {@link VersionValueCache}: the engine checks labels with
+ * DescribeSecret before every read, and a version's value never changes, so a cached value is
+ * the stored one.
+ */
+export class SecretsManagerStore implements SecretStore {
+  constructor(
+    private readonly client: SecretsManagerClient,
+    private readonly cache: VersionValueCache = new VersionValueCache(),
+  ) {}
+
+  async describe(secretId: string): Promise<SecretDescription> {
+    const secret = await this.client.send(new DescribeSecretCommand({ SecretId: secretId }));
+    if (secret.ARN === undefined || secret.Name === undefined) {
+      throw new Error(`DescribeSecret returned no ARN or name for ${secretId}`);
+    }
+    return {
+      arn: secret.ARN,
+      name: secret.Name,
+      rotationEnabled: secret.RotationEnabled === true,
+      versionStages: secret.VersionIdsToStages ?? {},
+    };
+  }
+
+  async readVersion(secretArn: string, versionId: string, stage: string): Promise<string | undefined> {
+    const cached = this.cache.get(secretArn, versionId);
+    if (cached !== undefined) return cached;
+    try {
+      const version = await this.client.send(
+        new GetSecretValueCommand({ SecretId: secretArn, VersionId: versionId, VersionStage: stage }),
+      );
+      if (version.SecretString === undefined) return undefined;
+      this.cache.set(secretArn, versionId, version.SecretString);
+      return version.SecretString;
+    } catch (error) {
+      // A version that RotateSecret created but nobody has written yet has no value.
+      if (error instanceof ResourceNotFoundException) return undefined;
+      throw error;
+    }
+  }
+
+  async putPendingVersion(
+    secretArn: string,
+    versionId: string,
+    value: string,
+    rotationToken: string | undefined,
+  ): Promise<'created' | 'already-exists'> {
+    try {
+      await this.client.send(
+        new PutSecretValueCommand({
+          SecretId: secretArn,
+          ClientRequestToken: versionId,
+          SecretString: value,
+          VersionStages: [AWSPENDING],
+          ...(rotationToken === undefined ? {} : { RotationToken: rotationToken }),
+        }),
+      );
+    } catch (error) {
+      // Same version id, different value: another invocation stored its value first.
+      if (error instanceof ResourceExistsException) return 'already-exists';
+      throw error;
+    }
+    this.cache.set(secretArn, versionId, value);
+    return 'created';
+  }
+
+  async moveCurrent(secretArn: string, toVersionId: string, fromVersionId: string): Promise<'moved' | 'stale'> {
+    try {
+      await this.client.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId: secretArn,
+          VersionStage: AWSCURRENT,
+          MoveToVersionId: toVersionId,
+          RemoveFromVersionId: fromVersionId,
+        }),
+      );
+      return 'moved';
+    } catch (error) {
+      // Secrets Manager refuses a RemoveFromVersionId that no longer holds the label.
+      if (error instanceof InvalidParameterException) return 'stale';
+      throw error;
+    }
+  }
+}

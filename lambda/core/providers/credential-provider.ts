@@ -1,0 +1,55 @@
+/**
+ * The contract between the rotation engine and a kind of credential. The engine owns the
+ * Secrets Manager protocol (guards, staging labels, idempotency of the writes); a provider
+ * only knows how to make, register, prove and revoke its kind of credential.
+ */
+
+/** A parsed secret document: the JSON value of one secret version. */
+export interface SecretDocument {
+  /** Which provider owns this secret. */
+  readonly provider: string;
+  /** Version of the document layout; Rotor writes {@link SECRET_DOCUMENT_SCHEMA_VERSION}. */
+  readonly schemaVersion: number;
+}
+
+/** What a provider may know about the rotation it takes part in. */
+export interface ProviderContext {
+  readonly secretArn: string;
+  readonly secretName: string;
+  /** Id of the version being created (the event's ClientRequestToken). */
+  readonly versionId: string;
+  /** The clock; injectable so that time-dependent rules can be tested in real time. */
+  readonly now: () => Date;
+}
+
+/**
+ * `none`: create only computes a value, so running it twice is harmless.
+ * `external`: create changes state outside AWS (an IdP exchange, a GitLab rotate call); the
+ * engine then journals the attempt before calling create, so a retry after a crash never
+ * makes a second credential (see {@link SideEffectJournal}).
+ */
+export type ProviderSideEffects = 'none' | 'external';
+
+export interface CredentialProvider<D extends SecretDocument = SecretDocument> {
+  /** The value of `provider` in the documents this provider owns. */
+  readonly name: string;
+  readonly sideEffects: ProviderSideEffects;
+  /**
+   * Checks a document against this provider's schema.
+   * @throws MalformedSecretError naming the failing fields, never their values.
+   */
+  parse(document: Readonly<Record<string, unknown>>): D;
+  /** Makes the next credential from the current document and returns the pending document. */
+  create(current: D, context: ProviderContext): Promise<D>;
+  /** Registers the pending credential with its target; must first check whether that was done already. */
+  set?(pending: D, context: ProviderContext): Promise<void>;
+  /**
+   * Proves the pending credential works.
+   * @throws CredentialTestFailedError when it does not.
+   */
+  test(pending: D, context: ProviderContext): Promise<void>;
+  /** Invalidates a credential at its issuer, where the issuer can. */
+  revoke?(retired: D, context: ProviderContext): Promise<void>;
+  /** The credential consumers read, or undefined while the document holds none yet. */
+  credentialOf(document: D): string | undefined;
+}

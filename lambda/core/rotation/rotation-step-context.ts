@@ -1,0 +1,42 @@
+import type { ProviderContext } from '../providers/credential-provider';
+import type { ProviderRegistry } from '../providers/provider-registry';
+import type { SideEffectJournal } from '../providers/side-effect-journal';
+import type { RotationEvent } from './rotation-event';
+import type { SecretDescription, SecretStore } from './secret-store';
+
+/** What the rotation engine is built from; the handler wires the real ones, tests fakes. */
+export interface RotationDependencies {
+  readonly store: SecretStore;
+  readonly providers: ProviderRegistry;
+  /** Required as soon as a registered provider has external side effects. */
+  readonly journal?: SideEffectJournal;
+  readonly now: () => Date;
+  /** Secrets whose name does not start with this are refused. */
+  readonly secretNamePrefix?: string;
+}
+
+/** One step of one rotation, after the guards passed. */
+export interface RotationStepContext {
+  readonly event: RotationEvent;
+  readonly secret: SecretDescription;
+  readonly currentVersionId: string;
+  readonly provider: ProviderContext;
+  readonly deps: RotationDependencies;
+}
+
+/** What a step did, for the log line and metrics. */
+export type StepOutcome =
+  | 'already-current'
+  | 'created'
+  | 'already-created'
+  | 'set'
+  | 'nothing-to-set'
+  | 'tested'
+  | 'promoted'
+  | 'already-promoted';
+
+export interface StepReport {
+  readonly outcome: StepOutcome;
+  /** Provider of the document the step worked on, when it read one. */
+  readonly provider?: string;
+}

@@ -1,0 +1,70 @@
+import * as z from 'zod/mini';
+import type { CredentialProvider, SecretDocument } from './providers/credential-provider';
+import type { ProviderRegistry } from './providers/provider-registry';
+import { MalformedSecretError, UnsupportedProviderError } from './errors';
+import { describeSchemaIssues } from './schema-issues';
+
+/** Layout version Rotor writes into every document it stores. */
+export const SECRET_DOCUMENT_SCHEMA_VERSION = 1;
+
+/** Secrets Manager's own limit on a secret value. */
+export const MAX_SECRET_DOCUMENT_BYTES = 65_536;
+
+// Provider names are short slugs, so printing one in an error can never leak a secret.
+const Envelope = z.looseObject({
+  provider: z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be a provider name such as managed-token')),
+  schemaVersion: z.optional(z.literal(SECRET_DOCUMENT_SCHEMA_VERSION, `must be ${SECRET_DOCUMENT_SCHEMA_VERSION}`)),
+});
+
+export interface ParsedSecretDocument {
+  readonly provider: CredentialProvider<SecretDocument>;
+  readonly document: SecretDocument;
+}
+
+/**
+ * Parses a secret value into a Rotor document and finds its provider.
+ *
+ * A document written before Rotor ever rotated it may omit `schemaVersion`
+ * (`{"provider":"managed-token"}` is a valid first version); Rotor always writes it.
+ *
+ * @param where names the secret and version in error messages, e.g. `secret app/token (AWSCURRENT)`.
+ * @throws MalformedSecretError when the value is not a Rotor document; the message names fields, never values.
+ * @throws UnsupportedProviderError when no registered provider owns the document.
+ */
+export function parseSecretDocument(raw: string, providers: ProviderRegistry, where: string): ParsedSecretDocument {
+  if (Buffer.byteLength(raw, 'utf8') > MAX_SECRET_DOCUMENT_BYTES) {
+    throw new MalformedSecretError(`${where} is larger than ${MAX_SECRET_DOCUMENT_BYTES} bytes`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    // The parser's own message quotes the input, which may be a credential: keep it out.
+    throw new MalformedSecretError(`${where} is not valid JSON; Rotor stores one JSON document per secret`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new MalformedSecretError(`${where} is not a JSON object; Rotor stores one JSON document per secret`);
+  }
+  const envelope = Envelope.safeParse(value);
+  if (!envelope.success) {
+    throw new MalformedSecretError(`${where} is not a Rotor document: ${describeSchemaIssues(envelope.error.issues)}`);
+  }
+  const provider = providers.get(envelope.data.provider);
+  if (provider === undefined) {
+    throw new UnsupportedProviderError(
+      `${where} names provider '${envelope.data.provider}', which this rotation function does not handle ` +
+        `(it handles: ${providers.names().join(', ')})`,
+    );
+  }
+  try {
+    return { provider, document: provider.parse(value as Record<string, unknown>) };
+  } catch (error) {
+    if (error instanceof MalformedSecretError) throw new MalformedSecretError(`${where}: ${error.message}`);
+    throw error;
+  }
+}
+
+/** The string Rotor stores for `document`: always with the current schema version. */
+export function serializeSecretDocument(document: SecretDocument): string {
+  return JSON.stringify({ ...document, schemaVersion: SECRET_DOCUMENT_SCHEMA_VERSION });
+}

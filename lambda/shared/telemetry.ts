@@ -1,0 +1,37 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { METRICS_NAMESPACE, SECRET_NAME_DIMENSION, RotorEnv, type MetricName } from './rotor-constants';
+
+/** A Powertools logger with Rotor's keys: the function's role and the deployment stage. */
+export function createLogger(serviceName: string): Logger {
+  const logger = new Logger({ serviceName });
+  const stage = process.env[RotorEnv.stage];
+  if (stage !== undefined) logger.appendPersistentKeys({ stage });
+  return logger;
+}
+
+/**
+ * Emits Rotor metrics as EMF with `SecretName` as the only dimension, so that the alarms the
+ * stack creates (which match exact dimension sets) see them. Powertools adds a `service`
+ * dimension by default; it is removed here.
+ */
+export class SecretMetrics {
+  private readonly metrics: Metrics;
+
+  constructor(serviceName: string) {
+    this.metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
+    this.metrics.clearDefaultDimensions();
+  }
+
+  /** Writes one EMF record for `secretName` holding `counts` (Count) and `durations` (Milliseconds). */
+  publish(
+    secretName: string,
+    counts: Partial<Record<MetricName, number>>,
+    durations: Partial<Record<MetricName, number>> = {},
+  ): void {
+    this.metrics.addDimension(SECRET_NAME_DIMENSION, secretName);
+    for (const [name, value] of Object.entries(counts)) this.metrics.addMetric(name, MetricUnit.Count, value);
+    for (const [name, value] of Object.entries(durations)) this.metrics.addMetric(name, MetricUnit.Milliseconds, value);
+    this.metrics.publishStoredMetrics();
+  }
+}
