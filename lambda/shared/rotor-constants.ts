@@ -26,6 +26,21 @@ export const RotorEnv = {
   secretNamePrefix: 'ROTOR_SECRET_NAME_PREFIX',
 } as const;
 
+/**
+ * The environment of the rotation function: the stack sets exactly this, and
+ * `rotor local up` prints it (plus the emulator endpoint) for local runs.
+ */
+export function rotationFunctionEnvironment(stage: {
+  readonly stage: string;
+  readonly secretNamePrefix: string;
+}): Record<string, string> {
+  return {
+    [RotorEnv.stage]: stage.stage,
+    [RotorEnv.secretNamePrefix]: stage.secretNamePrefix,
+    POWERTOOLS_SERVICE_NAME: 'rotor-rotation',
+  };
+}
+
 /** The Lambda bundles that `npm run build` writes to `dist/lambda/<name>/index.js`. */
 export const LambdaBundle = {
   rotation: 'rotation',
@@ -34,3 +49,27 @@ export type LambdaBundle = (typeof LambdaBundle)[keyof typeof LambdaBundle];
 
 /** Tag that marks a secret as managed by Rotor, with the stage as its value. */
 export const MANAGED_BY_TAG = 'rotor:stage';
+
+/**
+ * Credential providers a secret's config may name. The rotation function registers a provider
+ * under each of these names; the CDK config refuses any other name at synth.
+ */
+export const ROTOR_PROVIDERS = ['managed-token'] as const;
+export type RotorProvider = (typeof ROTOR_PROVIDERS)[number];
+
+/**
+ * Layout version of the JSON document in every Rotor secret. The stack writes it into each new
+ * secret's first value; it must equal `SECRET_DOCUMENT_SCHEMA_VERSION` in lambda/core (a test
+ * in test/infra pins the two together).
+ */
+export const SECRET_DOCUMENT_SCHEMA_VERSION = 1;
+
+/** Names of the outputs each `Rotor-<stage>` stack exports, for the CLI and operators. */
+export const RotorStackOutput = {
+  /** Name of the Lambda function Secrets Manager invokes to rotate the stage's secrets. */
+  rotationFunctionName: 'RotationFunctionName',
+  /** CloudWatch log group of the rotation function. */
+  rotationLogGroupName: 'RotationLogGroupName',
+  /** Comma-separated full names of the stage's rotated secrets. */
+  secretNames: 'SecretNames',
+} as const;

@@ -1,0 +1,71 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import type { LambdaBundle } from '../../lambda/shared/rotor-constants';
+
+/** Where `npm run build` writes the Lambda bundles. */
+export const DIST_LAMBDA_DIR = join(__dirname, '..', '..', 'dist', 'lambda');
+
+export interface BundleInvocation {
+  /** true when the handler returned; false when it threw. */
+  readonly ok: boolean;
+  readonly result?: unknown;
+  /** Lambda's error shape: the error's name and message. */
+  readonly error?: { readonly errorType: string; readonly errorMessage: string };
+  /** The lines the function wrote to stdout and stderr (its CloudWatch log stream, on AWS). */
+  readonly logs: readonly string[];
+}
+
+export interface InvokeBundleOptions {
+  /** The function's whole environment (plus PATH): nothing else leaks in from the caller. */
+  readonly env: Readonly<Record<string, string>>;
+  /** @default 60 seconds */
+  readonly timeoutMs?: number;
+  /** @default dist/lambda */
+  readonly distDir?: string;
+}
+
+// Runs in a fresh Node process, as a cold Lambda container would: loads the bundle, calls its
+// handler once, and reports the outcome on file descriptor 3 so logs on stdout stay apart.
+const RUNNER = `
+const fs = require('node:fs');
+const report = (outcome) => fs.writeSync(3, JSON.stringify(outcome));
+let event;
+try { event = JSON.parse(fs.readFileSync(0, 'utf8')); } catch (e) { report({ ok: false, error: { errorType: 'Runtime.InvalidEvent', errorMessage: String(e) } }); process.exit(0); }
+const context = { functionName: 'rotor-local', awsRequestId: require('node:crypto').randomUUID(), getRemainingTimeInMillis: () => 60000 };
+Promise.resolve()
+  .then(() => require(process.argv[1]).handler(event, context))
+  .then((result) => report({ ok: true, result: result === undefined ? null : result }),
+        (e) => report({ ok: false, error: { errorType: (e && e.name) || 'Error', errorMessage: (e && e.message) || String(e) } }))
+  .finally(() => process.exit(0));
+`;
+
+/**
+ * Invokes a bundle from `dist/lambda/<name>/index.js` once, in its own process, the way the
+ * Lambda runtime would: `event` in, result or `{errorType, errorMessage}` out, logs captured.
+ */
+export function invokeBundle(name: LambdaBundle, event: unknown, options: InvokeBundleOptions): Promise<BundleInvocation> {
+  const bundle = join(options.distDir ?? DIST_LAMBDA_DIR, name, 'index.js');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', RUNNER, bundle], {
+      env: { PATH: process.env.PATH ?? '', ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+    });
+    const logs: string[] = [];
+    let outcome = '';
+    const collect = (chunk: Buffer) => logs.push(...chunk.toString().split('\n').filter((line) => line.length > 0));
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    (child.stdio[3] as NodeJS.ReadableStream).on('data', (chunk: Buffer) => (outcome += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (outcome === '') {
+        reject(new Error(`bundle ${name} ended without an outcome (exit ${code ?? signal}): ${logs.join('\n')}`));
+        return;
+      }
+      resolve({ ...(JSON.parse(outcome) as Omit<BundleInvocation, 'logs'>), logs });
+    });
+    child.stdin?.end(JSON.stringify(event));
+  });
+}

@@ -1,0 +1,162 @@
+import {
+  DescribeSecretCommand,
+  RotateSecretCommand,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { ROTATION_STEPS, type RotationStep } from '../../lambda/core/rotation/rotation-event';
+import { AWSCURRENT, AWSPENDING } from '../../lambda/core/rotation/secret-store';
+import { LambdaBundle } from '../../lambda/shared/rotor-constants';
+import { invokeBundle } from './invoke-bundle';
+import { localClients } from './local-clients';
+import type { LocalEnvironment } from './provision-local';
+
+/** One invocation of one step, as the local driver saw it. */
+export interface StepAttempt {
+  readonly attempt: number;
+  readonly step: RotationStep;
+  readonly ok: boolean;
+  /** The handler's `outcome` log field (created, already-created, promoted, ...). */
+  readonly outcome?: string;
+  readonly error?: { readonly errorType: string; readonly errorMessage: string };
+  readonly logs: readonly string[];
+}
+
+export interface LocalRotationOptions {
+  /** How many times the whole sequence may run for one version. @default 3 */
+  readonly maxAttempts?: number;
+  /** Pause before a retry, doubled each time. @default 500 ms */
+  readonly retryDelayMs?: number;
+  readonly onStep?: (attempt: StepAttempt) => void;
+}
+
+export interface LocalRotationResult {
+  readonly secretArn: string;
+  readonly versionId: string;
+  /** true when an unfinished rotation was picked up instead of starting a new one. */
+  readonly resumed: boolean;
+  readonly attempts: readonly StepAttempt[];
+}
+
+export class LocalRotationFailedError extends Error {
+  constructor(
+    message: string,
+    readonly attempts: readonly StepAttempt[],
+  ) {
+    super(message);
+    this.name = 'LocalRotationFailedError';
+  }
+}
+
+/**
+ * Plays Secrets Manager's part against the emulator: starts a rotation the way RotateSecret
+ * does (the emulator creates the empty AWSPENDING version and runs nothing), then invokes
+ * the bundled rotation handler for createSecret, setSecret, testSecret and finishSecret, each
+ * in a fresh process. A failed step makes the whole sequence run again with the same version
+ * id, as Secrets Manager retries a rotation, up to `maxAttempts`.
+ */
+export async function rotateLocally(
+  local: LocalEnvironment,
+  secretId: string,
+  options: LocalRotationOptions = {},
+): Promise<LocalRotationResult> {
+  const { arn, versionId, resumed } = await beginRotation(local, secretId);
+  const attempts: StepAttempt[] = [];
+  const maxAttempts = options.maxAttempts ?? 3;
+  let delay = options.retryDelayMs ?? 500;
+
+  for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
+    if (await runSteps(local, arn, versionId, attempt, attempts, options.onStep)) {
+      return { secretArn: arn, versionId, resumed, attempts };
+    }
+    if (attempt < maxAttempts) {
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay *= 2;
+    }
+  }
+  const last = attempts[attempts.length - 1];
+  throw new LocalRotationFailedError(
+    `rotation of ${secretId} failed ${maxAttempts} times; last: ${last?.step} ${last?.error?.errorType}: ${last?.error?.errorMessage}`,
+    attempts,
+  );
+}
+
+async function runSteps(
+  local: LocalEnvironment,
+  secretArn: string,
+  versionId: string,
+  attempt: number,
+  attempts: StepAttempt[],
+  onStep: LocalRotationOptions['onStep'],
+): Promise<boolean> {
+  for (const step of ROTATION_STEPS) {
+    const invocation = await invokeBundle(
+      LambdaBundle.rotation,
+      { Step: step, SecretId: secretArn, ClientRequestToken: versionId },
+      { env: local.env },
+    );
+    const outcome = invocation.ok ? outcomeFromLogs(invocation.logs) : undefined;
+    const record: StepAttempt = {
+      attempt,
+      step,
+      ok: invocation.ok,
+      logs: invocation.logs,
+      ...(outcome === undefined ? {} : { outcome }),
+      ...(invocation.error === undefined ? {} : { error: invocation.error }),
+    };
+    attempts.push(record);
+    onStep?.(record);
+    if (!invocation.ok) return false;
+  }
+  return true;
+}
+
+/**
+ * Starts a rotation with RotateSecret, or resumes the unfinished one (an AWSPENDING version
+ * that is not AWSCURRENT), as Secrets Manager's retry would.
+ */
+export async function beginRotation(
+  local: LocalEnvironment,
+  secretId: string,
+): Promise<{ arn: string; versionId: string; resumed: boolean }> {
+  const { secretsManager } = localClients(local.endpoint);
+  const secret = await secretsManager.send(new DescribeSecretCommand({ SecretId: secretId }));
+  const arn = secret.ARN;
+  if (arn === undefined) throw new Error(`the emulator described ${secretId} without an ARN`);
+  const stages = Object.entries(secret.VersionIdsToStages ?? {});
+  const pending = stages.find(([, labels]) => labels.includes(AWSPENDING));
+  if (pending !== undefined && !pending[1].includes(AWSCURRENT)) {
+    return { arn, versionId: pending[0], resumed: true };
+  }
+  if (pending !== undefined) {
+    // AWSPENDING left on the current version by a finished rotation is a valid end state on
+    // AWS too; the emulator refuses the next RotateSecret while it is there.
+    await secretsManager.send(
+      new UpdateSecretVersionStageCommand({ SecretId: arn, VersionStage: AWSPENDING, RemoveFromVersionId: pending[0] }),
+    );
+  }
+  const started = await secretsManager.send(
+    new RotateSecretCommand({
+      SecretId: arn,
+      RotationLambdaARN: local.rotationFunctionArn,
+      // The emulator only marks rotation enabled for AutomaticallyAfterDays rules (it ignores
+      // ScheduleExpression); the deployed stack uses the configured schedule.
+      RotationRules: { AutomaticallyAfterDays: 1 },
+    }),
+  );
+  if (started.VersionId === undefined) throw new Error(`RotateSecret on ${secretId} returned no VersionId`);
+  return { arn, versionId: started.VersionId, resumed: false };
+}
+
+/** The `outcome` field of the handler's "rotation step completed" log line. */
+export function outcomeFromLogs(logs: readonly string[]): string | undefined {
+  for (const line of logs) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const entry = JSON.parse(line) as { message?: unknown; outcome?: unknown };
+      if (entry.message === 'rotation step completed' && typeof entry.outcome === 'string') return entry.outcome;
+    } catch {
+      // not a log record
+    }
+  }
+  return undefined;
+}

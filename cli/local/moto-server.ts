@@ -1,0 +1,109 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+
+/** A moto server on loopback, started and stopped by its owner. */
+export interface MotoServer {
+  /** `http://127.0.0.1:<port>`: pass it as AWS_ENDPOINT_URL. */
+  readonly endpoint: string;
+  /** Wipes every resource (moto's `POST /moto-api/reset`). */
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface StartMotoOptions {
+  /** @default a free port chosen by the OS */
+  readonly port?: number;
+  /** @default 30 seconds */
+  readonly startTimeoutMs?: number;
+  /** Python interpreter with moto[server] installed. @default `python3` */
+  readonly python?: string;
+}
+
+/**
+ * Starts `python3 -m moto.server` on 127.0.0.1 and waits until it answers.
+ * @throws with install instructions when moto is not installed.
+ */
+export async function startMotoServer(options: StartMotoOptions = {}): Promise<MotoServer> {
+  const python = options.python ?? 'python3';
+  assertMotoInstalled(python);
+  const port = options.port ?? (await findFreePort());
+  const endpoint = `http://127.0.0.1:${port}`;
+  const child = spawn(python, ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  try {
+    await waitUntilReady(endpoint, child, options.startTimeoutMs ?? 30_000, () => stderr);
+    // Lambda functions in moto are stand-ins: never run them in Docker (there is none here).
+    await postJson(`${endpoint}/moto-api/config`, { lambda: { use_docker: false } });
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  return {
+    endpoint,
+    reset: async () => {
+      await postJson(`${endpoint}/moto-api/reset`, {});
+      await postJson(`${endpoint}/moto-api/config`, { lambda: { use_docker: false } });
+    },
+    stop: () => stopChild(child),
+  };
+}
+
+function assertMotoInstalled(python: string): void {
+  const probe = spawnSync(python, ['-c', 'import moto.server'], { stdio: 'ignore' });
+  if (probe.status !== 0) {
+    throw new Error(
+      `moto is not installed for ${python}: run \`${python} -m pip install 'moto[server]'\` (or \`bash scripts/setup.sh\`)`,
+    );
+  }
+}
+
+async function waitUntilReady(endpoint: string, child: ChildProcess, timeoutMs: number, stderr: () => string) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`moto server exited with code ${child.exitCode}: ${stderr()}`);
+    try {
+      const response = await fetch(`${endpoint}/moto-api/data.json`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`moto server did not answer on ${endpoint} within ${timeoutMs} ms: ${stderr()}`);
+}
+
+async function postJson(url: string, body: unknown): Promise<void> {
+  const response = await fetch(url, { method: 'POST', body: JSON.stringify(body) });
+  if (!response.ok) throw new Error(`POST ${url} answered ${response.status}`);
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(killer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** A port that was free a moment ago (the OS picks it). */
+export function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}

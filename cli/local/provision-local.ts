@@ -1,0 +1,136 @@
+import { CreateRoleCommand, GetRoleCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
+import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, NotFoundException } from '@aws-sdk/client-kms';
+import { CreateFunctionCommand, GetFunctionCommand, ResourceNotFoundException } from '@aws-sdk/client-lambda';
+import { CreateSecretCommand, ResourceExistsException } from '@aws-sdk/client-secrets-manager';
+import { MANAGED_BY_TAG, rotationFunctionEnvironment } from '../../lambda/shared/rotor-constants';
+import { LOCAL_CREDENTIALS, localClients, type LocalEndpoint } from './local-clients';
+
+/** The part of a stage's configuration that local provisioning needs. */
+export interface LocalStage {
+  readonly name: string;
+  readonly secretNamePrefix: string;
+  readonly secrets: readonly { readonly name: string; readonly provider: string }[];
+}
+
+/** What `rotor local up` provisioned, and the environment the bundles need to use it. */
+export interface LocalEnvironment {
+  readonly endpoint: LocalEndpoint;
+  readonly stage: string;
+  readonly kmsKeyArn: string;
+  /** The stand-in function Secrets Manager "invokes": the emulator never runs it, Rotor does. */
+  readonly rotationFunctionArn: string;
+  readonly secretNames: readonly string[];
+  /** Every variable the bundles read: the stack's, plus the emulator endpoint and its placeholder credentials. */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+// An empty zip archive: the stand-in function's code is never run.
+const EMPTY_ZIP = Buffer.concat([Buffer.from([0x50, 0x4b, 0x05, 0x06]), Buffer.alloc(18)]);
+
+/**
+ * Provisions a stage's supporting resources in the emulator, as the stack does in an account:
+ * Rotor's KMS key, the rotation function (a stand-in), and the configured secrets with their
+ * first document. Safe to run again: what exists is kept.
+ */
+export async function provisionLocal(endpoint: LocalEndpoint, stage: LocalStage): Promise<LocalEnvironment> {
+  const clients = localClients(endpoint);
+  const kmsKeyArn = await ensureKey(clients, `alias/rotor/${stage.name}`);
+  const rotationFunctionArn = await ensureStandInFunction(clients, `rotor-${stage.name}-rotation`);
+  const secretNames: string[] = [];
+  for (const secret of stage.secrets) {
+    const name = `${stage.secretNamePrefix}${secret.name}`;
+    await ensureSecret(clients, name, secret.provider, kmsKeyArn, stage.name);
+    secretNames.push(name);
+  }
+  return {
+    endpoint,
+    stage: stage.name,
+    kmsKeyArn,
+    rotationFunctionArn,
+    secretNames,
+    env: {
+      ...rotationFunctionEnvironment({ stage: stage.name, secretNamePrefix: stage.secretNamePrefix }),
+      AWS_ENDPOINT_URL: endpoint.endpoint,
+      AWS_REGION: endpoint.region,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    },
+  };
+}
+
+async function ensureKey(clients: ReturnType<typeof localClients>, alias: string): Promise<string> {
+  try {
+    const existing = await clients.kms.send(new DescribeKeyCommand({ KeyId: alias }));
+    if (existing.KeyMetadata?.Arn !== undefined) return existing.KeyMetadata.Arn;
+  } catch (error) {
+    if (!(error instanceof NotFoundException)) throw error;
+  }
+  const key = await clients.kms.send(new CreateKeyCommand({ Description: `Rotor ${alias}` }));
+  const arn = key.KeyMetadata?.Arn;
+  if (arn === undefined) throw new Error('the emulator created a KMS key without an ARN');
+  await clients.kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: arn }));
+  return arn;
+}
+
+async function ensureStandInFunction(clients: ReturnType<typeof localClients>, name: string): Promise<string> {
+  try {
+    const existing = await clients.lambda.send(new GetFunctionCommand({ FunctionName: name }));
+    if (existing.Configuration?.FunctionArn !== undefined) return existing.Configuration.FunctionArn;
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException)) throw error;
+  }
+  const role = await ensureRole(clients, `${name}-role`);
+  const created = await clients.lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: name,
+      Runtime: 'nodejs22.x',
+      Role: role,
+      Handler: 'index.handler',
+      Code: { ZipFile: EMPTY_ZIP },
+    }),
+  );
+  if (created.FunctionArn === undefined) throw new Error('the emulator created a function without an ARN');
+  return created.FunctionArn;
+}
+
+async function ensureRole(clients: ReturnType<typeof localClients>, name: string): Promise<string> {
+  try {
+    const existing = await clients.iam.send(new GetRoleCommand({ RoleName: name }));
+    if (existing.Role?.Arn !== undefined) return existing.Role.Arn;
+  } catch (error) {
+    if (!(error instanceof NoSuchEntityException)) throw error;
+  }
+  const created = await clients.iam.send(
+    new CreateRoleCommand({
+      RoleName: name,
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      }),
+    }),
+  );
+  if (created.Role?.Arn === undefined) throw new Error('the emulator created a role without an ARN');
+  return created.Role.Arn;
+}
+
+async function ensureSecret(
+  clients: ReturnType<typeof localClients>,
+  name: string,
+  provider: string,
+  kmsKeyArn: string,
+  stage: string,
+): Promise<void> {
+  try {
+    await clients.secretsManager.send(
+      new CreateSecretCommand({
+        Name: name,
+        KmsKeyId: kmsKeyArn,
+        // The first document holds no credential: the first rotation issues one.
+        SecretString: JSON.stringify({ provider, schemaVersion: 1 }),
+        Tags: [{ Key: MANAGED_BY_TAG, Value: stage }],
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceExistsException)) throw error;
+  }
+}

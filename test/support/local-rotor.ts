@@ -1,0 +1,99 @@
+import {
+  CreateSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  ResourceNotFoundException,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { invokeBundle, type BundleInvocation } from '../../cli/local/invoke-bundle';
+import { localClients } from '../../cli/local/local-clients';
+import { startMotoServer, type MotoServer } from '../../cli/local/moto-server';
+import { provisionLocal, type LocalEnvironment } from '../../cli/local/provision-local';
+import type { RotationStep } from '../../lambda/core/rotation/rotation-event';
+import { LambdaBundle, MANAGED_BY_TAG } from '../../lambda/shared/rotor-constants';
+import { startAwsProxy, type AwsProxy } from './aws-proxy';
+
+export const TEST_STAGE = { name: 'development', secretNamePrefix: 'rotor/development/', secrets: [] } as const;
+
+/**
+ * Rotor provisioned on a moto server that this test file starts and stops itself, with every
+ * call of the bundles going through a counting, fault-injecting proxy.
+ */
+export interface LocalRotor {
+  readonly moto: MotoServer;
+  readonly proxy: AwsProxy;
+  /** Environment of the bundles: AWS_ENDPOINT_URL points at the proxy. */
+  readonly local: LocalEnvironment;
+  /** A Secrets Manager client for the test's own reads and writes (straight to moto). */
+  readonly secretsManager: SecretsManagerClient;
+  /** Creates a secret the way the stack does: Rotor's KMS key, the stage tag. Returns its ARN. */
+  createSecret(name: string, value: string): Promise<string>;
+  /** Invokes one step of the bundled rotation handler, in a fresh process. */
+  runStep(step: RotationStep, secretArn: string, versionId: string, extra?: object): Promise<BundleInvocation>;
+  /** Version id to staging labels, labelled versions only (moto also lists unlabelled ones). */
+  labels(secretId: string): Promise<Record<string, string[]>>;
+  /** The value at a label, or undefined when that version has none. */
+  valueAt(secretId: string, stage: string): Promise<string | undefined>;
+  stop(): Promise<void>;
+}
+
+export async function startLocalRotor(): Promise<LocalRotor> {
+  const moto = await startMotoServer();
+  const proxy = await startAwsProxy(moto.endpoint);
+  try {
+    const provisioned = await provisionLocal({ endpoint: moto.endpoint, region: 'us-east-1' }, TEST_STAGE);
+    const local: LocalEnvironment = {
+      ...provisioned,
+      env: { ...provisioned.env, AWS_ENDPOINT_URL: proxy.endpoint },
+    };
+    const { secretsManager } = localClients(provisioned.endpoint);
+
+    return {
+      moto,
+      proxy,
+      local,
+      secretsManager,
+      async createSecret(name, value) {
+        const created = await secretsManager.send(
+          new CreateSecretCommand({
+            Name: name,
+            KmsKeyId: local.kmsKeyArn,
+            SecretString: value,
+            Tags: [{ Key: MANAGED_BY_TAG, Value: TEST_STAGE.name }],
+          }),
+        );
+        return created.ARN!;
+      },
+      runStep(step, secretArn, versionId, extra = {}) {
+        return invokeBundle(
+          LambdaBundle.rotation,
+          { Step: step, SecretId: secretArn, ClientRequestToken: versionId, ...extra },
+          { env: local.env },
+        );
+      },
+      async labels(secretId) {
+        const described = await secretsManager.send(new DescribeSecretCommand({ SecretId: secretId }));
+        return Object.fromEntries(
+          Object.entries(described.VersionIdsToStages ?? {}).filter(([, stages]) => stages.length > 0),
+        );
+      },
+      async valueAt(secretId, stage) {
+        try {
+          const value = await secretsManager.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage }));
+          return value.SecretString;
+        } catch (error) {
+          if (error instanceof ResourceNotFoundException) return undefined;
+          throw error;
+        }
+      },
+      async stop() {
+        await proxy.stop();
+        await moto.stop();
+      },
+    };
+  } catch (error) {
+    await proxy.stop();
+    await moto.stop();
+    throw error;
+  }
+}
