@@ -1,0 +1,164 @@
+/**
+ * `npm run bench`: Rotor's performance figures, each against a baseline measured in the same
+ * run on the same machine. Prints a table; `--json FILE` also writes the figures.
+ *
+ * - Secrets Manager API calls per full rotation, counted at the wire (every SDK request
+ *   passes through a loopback proxy in front of moto), for Rotor's bundled handler and for
+ *   the AWS rotation template's call sequence.
+ * - The rotation bundle's size.
+ * - Cold require time of the bundle, against requiring the bare SDK client it uses.
+ */
+import { spawnSync } from 'node:child_process';
+import { statSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DIST_LAMBDA_DIR } from '../cli/local/invoke-bundle';
+import { LOCAL_CREDENTIALS } from '../cli/local/local-clients';
+import { beginRotation, rotateLocally } from '../cli/local/local-rotation';
+import { ROTATION_STEPS } from '../lambda/core/rotation/rotation-event';
+import { LambdaBundle } from '../lambda/shared/rotor-constants';
+import { startLocalRotor } from '../test/support/local-rotor';
+import { replayAwsTemplateRotation } from './aws-template-rotation';
+
+const ROTATIONS = 5;
+const REQUIRE_RUNS = 21;
+const SECRETS_MANAGER = 'secretsmanager.';
+
+interface Figure {
+  readonly name: string;
+  readonly value: number;
+  readonly unit: string;
+  readonly baseline?: { readonly name: string; readonly value: number };
+}
+
+async function main(): Promise<void> {
+  const figures: Figure[] = [];
+  figures.push(...(await measureApiCalls()));
+  figures.push(...measureBundleSize());
+  figures.push(measureRequireTime());
+  print(figures);
+  const jsonAt = process.argv.indexOf('--json');
+  if (jsonAt > 0 && process.argv[jsonAt + 1]) writeFileSync(process.argv[jsonAt + 1]!, JSON.stringify(figures, null, 2));
+}
+
+async function measureApiCalls(): Promise<Figure[]> {
+  const rotor = await startLocalRotor();
+  try {
+    const secretsManagerCalls = () =>
+      Object.entries(rotor.proxy.counts())
+        .filter(([operation]) => operation.startsWith(SECRETS_MANAGER))
+        .reduce((sum, [, count]) => sum + count, 0);
+    const proxied = new SecretsManagerClient({
+      endpoint: rotor.proxy.endpoint,
+      region: 'us-east-1',
+      credentials: LOCAL_CREDENTIALS,
+    });
+
+    // Baseline: the AWS template's calls for the same rotations.
+    const templateArn = await rotor.createSecret('rotor/development/bench-template', '{"provider":"managed-token"}');
+    const template = await perRotation(async () => {
+      const { versionId } = await beginRotation(rotor.local, templateArn);
+      rotor.proxy.resetCounts();
+      await replayAwsTemplateRotation(proxied, templateArn, versionId);
+      return secretsManagerCalls();
+    });
+
+    // Rotor, every step in a fresh process (a cold container per step: nothing cached).
+    const coldArn = await rotor.createSecret('rotor/development/bench-cold', '{"provider":"managed-token"}');
+    const cold = await perRotation(async () => {
+      rotor.proxy.resetCounts();
+      await rotateLocally(rotor.local, coldArn, { maxAttempts: 1 });
+      return secretsManagerCalls();
+    });
+
+    // Rotor, all steps of every rotation in one process (one warm container, as usual on Lambda).
+    // The handler's log lines and EMF records would bury the table.
+    Object.assign(process.env, rotor.local.env, { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' });
+    const { handler } = require(join(DIST_LAMBDA_DIR, LambdaBundle.rotation, 'index.js')) as {
+      handler: (event: unknown) => Promise<void>;
+    };
+    const warmArn = await rotor.createSecret('rotor/development/bench-warm', '{"provider":"managed-token"}');
+    const warm = await perRotation(async () => {
+      const { versionId } = await beginRotation(rotor.local, warmArn);
+      rotor.proxy.resetCounts();
+      for (const step of ROTATION_STEPS) await handler({ Step: step, SecretId: warmArn, ClientRequestToken: versionId });
+      return secretsManagerCalls();
+    });
+
+    const baseline = { name: 'AWS rotation template', value: median(template) };
+    return [
+      { name: 'SM API calls / rotation, cold container per step', value: median(cold), unit: 'calls', baseline },
+      { name: 'SM API calls / rotation, one warm container (1st)', value: warm[0]!, unit: 'calls', baseline },
+      { name: 'SM API calls / rotation, one warm container (later)', value: median(warm.slice(1)), unit: 'calls', baseline },
+    ];
+  } finally {
+    await rotor.stop();
+  }
+}
+
+async function perRotation(run: () => Promise<number>): Promise<number[]> {
+  const counts: number[] = [];
+  for (let i = 0; i < ROTATIONS; i += 1) counts.push(await run());
+  return counts;
+}
+
+function measureBundleSize(): Figure[] {
+  const bundle = join(DIST_LAMBDA_DIR, LambdaBundle.rotation, 'index.js');
+  return [
+    { name: 'rotation bundle size', value: statSync(bundle).size / 1024, unit: 'KiB' },
+    { name: 'rotation bundle size, gzipped', value: gzipSync(readFileSync(bundle)).length / 1024, unit: 'KiB' },
+  ];
+}
+
+/** Median cold require time of the bundle and of the bare SDK client, alternating runs. */
+function measureRequireTime(): Figure {
+  const bundle = join(DIST_LAMBDA_DIR, LambdaBundle.rotation, 'index.js');
+  const sdk = require.resolve('@aws-sdk/client-secrets-manager');
+  const bundleTimes: number[] = [];
+  const sdkTimes: number[] = [];
+  for (let i = 0; i < REQUIRE_RUNS; i += 1) {
+    bundleTimes.push(timeRequire(bundle));
+    sdkTimes.push(timeRequire(sdk));
+  }
+  return {
+    name: 'cold require time of the rotation bundle',
+    value: median(bundleTimes),
+    unit: 'ms',
+    baseline: { name: 'bare @aws-sdk/client-secrets-manager', value: median(sdkTimes) },
+  };
+}
+
+function timeRequire(path: string): number {
+  const script = `const t = process.hrtime.bigint(); require(${JSON.stringify(path)}); process.stdout.write(String(Number(process.hrtime.bigint() - t) / 1e6));`;
+  const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1' } });
+  if (run.status !== 0) throw new Error(`require of ${path} failed: ${run.stderr}`);
+  return Number(run.stdout);
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+function print(figures: readonly Figure[]): void {
+  const rows = figures.map((figure) => [
+    figure.name,
+    `${round(figure.value)} ${figure.unit}`,
+    figure.baseline === undefined ? '' : `${round(figure.baseline.value)} ${figure.unit} (${figure.baseline.name})`,
+    figure.baseline === undefined ? '' : `${(figure.value / figure.baseline.value).toFixed(2)}x`,
+  ]);
+  const header = ['figure', 'Rotor', 'baseline (same run)', 'ratio'];
+  const widths = header.map((_, c) => Math.max(header[c]!.length, ...rows.map((r) => r[c]!.length)));
+  for (const row of [header, ...rows]) console.log(row.map((cell, c) => cell.padEnd(widths[c]!)).join('  '));
+}
+
+function round(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toFixed(1);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
