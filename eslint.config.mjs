@@ -30,7 +30,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@aws-sdk/*', '!@aws-sdk/types'], message: 'core takes its clients as arguments: use an adapter' }] },
+        {
+          patterns: [
+            {
+              group: ['@aws-sdk/*', '!@aws-sdk/types'],
+              message: 'core takes its clients as arguments: use an adapter',
+            },
+          ],
+        },
       ],
     },
   },
@@ -39,7 +46,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/lambda/handlers/*', '**/lambda/core/*', '**/lambda/adapters/*'], message: 'lib/ deploys the built bundle; it never imports handler code' }] },
+        {
+          patterns: [
+            {
+              group: ['**/lambda/handlers/*', '**/lambda/core/*', '**/lambda/adapters/*'],
+              message: 'lib/ deploys the built bundle; it never imports handler code',
+            },
+          ],
+        },
       ],
     },
   },

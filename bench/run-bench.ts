@@ -39,7 +39,8 @@ async function main(): Promise<void> {
   figures.push(measureRequireTime());
   print(figures);
   const jsonAt = process.argv.indexOf('--json');
-  if (jsonAt > 0 && process.argv[jsonAt + 1]) writeFileSync(process.argv[jsonAt + 1]!, JSON.stringify(figures, null, 2));
+  if (jsonAt > 0 && process.argv[jsonAt + 1])
+    writeFileSync(process.argv[jsonAt + 1]!, JSON.stringify(figures, null, 2));
 }
 
 async function measureApiCalls(): Promise<Figure[]> {
@@ -74,15 +75,19 @@ async function measureApiCalls(): Promise<Figure[]> {
 
     // Rotor, all steps of every rotation in one process (one warm container, as usual on Lambda).
     // The handler's log lines and EMF records would bury the table.
-    Object.assign(process.env, rotor.local.env, { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' });
-    const { handler } = require(join(DIST_LAMBDA_DIR, LambdaBundle.rotation, 'index.js')) as {
+    Object.assign(process.env, rotor.local.env, {
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+    });
+    const { handler } = (await import(join(DIST_LAMBDA_DIR, LambdaBundle.rotation, 'index.js'))) as {
       handler: (event: unknown) => Promise<void>;
     };
     const warmArn = await rotor.createSecret('rotor/development/bench-warm', '{"provider":"managed-token"}');
     const warm = await perRotation(async () => {
       const { versionId } = await beginRotation(rotor.local, warmArn);
       rotor.proxy.resetCounts();
-      for (const step of ROTATION_STEPS) await handler({ Step: step, SecretId: warmArn, ClientRequestToken: versionId });
+      for (const step of ROTATION_STEPS)
+        await handler({ Step: step, SecretId: warmArn, ClientRequestToken: versionId });
       return secretsManagerCalls();
     });
 
@@ -90,7 +95,12 @@ async function measureApiCalls(): Promise<Figure[]> {
     return [
       { name: 'SM API calls / rotation, cold container per step', value: median(cold), unit: 'calls', baseline },
       { name: 'SM API calls / rotation, one warm container (1st)', value: warm[0]!, unit: 'calls', baseline },
-      { name: 'SM API calls / rotation, one warm container (later)', value: median(warm.slice(1)), unit: 'calls', baseline },
+      {
+        name: 'SM API calls / rotation, one warm container (later)',
+        value: median(warm.slice(1)),
+        unit: 'calls',
+        baseline,
+      },
     ];
   } finally {
     await rotor.stop();
@@ -131,7 +141,10 @@ function measureRequireTime(): Figure {
 
 function timeRequire(path: string): number {
   const script = `const t = process.hrtime.bigint(); require(${JSON.stringify(path)}); process.stdout.write(String(Number(process.hrtime.bigint() - t) / 1e6));`;
-  const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1' } });
+  const run = spawnSync(process.execPath, ['-e', script], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1' },
+  });
   if (run.status !== 0) throw new Error(`require of ${path} failed: ${run.stderr}`);
   return Number(run.stdout);
 }

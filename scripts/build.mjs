@@ -6,7 +6,9 @@ import { basename, join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
 const handlersDir = join(root, 'lambda', 'handlers');
-const handlers = (await readdir(handlersDir)).filter((file) => file.endsWith('.ts')).map((file) => basename(file, '.ts'));
+const handlers = (await readdir(handlersDir))
+  .filter((file) => file.endsWith('.ts'))
+  .map((file) => basename(file, '.ts'));
 
 await rm(join(root, 'dist'), { recursive: true, force: true });
 

@@ -37,9 +37,12 @@ export async function rotate(secretId: string | undefined, options: RotateOption
     onStep: (step: StepAttempt) => {
       if (step.attempt !== attemptShown) {
         attemptShown = step.attempt;
-        if (step.attempt > 1) process.stdout.write(`  retrying the rotation (attempt ${step.attempt} of ${maxAttempts})\n`);
+        if (step.attempt > 1)
+          process.stdout.write(`  retrying the rotation (attempt ${step.attempt} of ${maxAttempts})\n`);
       }
-      const status = step.ok ? `ok      ${step.outcome ?? ''}` : `FAILED  ${step.error?.errorType}: ${step.error?.errorMessage}`;
+      const status = step.ok
+        ? `ok      ${step.outcome ?? ''}`
+        : `FAILED  ${step.error?.errorType}: ${step.error?.errorMessage}`;
       process.stdout.write(`  ${step.step.padEnd(13)} ${status}\n`);
     },
   });

@@ -44,7 +44,12 @@ export async function versions(secretId: string | undefined, options: VersionsOp
   const widths = lines[0]!.map((_, column) => Math.max(...lines.map((line) => line[column]!.length)));
   process.stdout.write(`${secretId}\n`);
   for (const line of lines) {
-    process.stdout.write(`  ${line.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
+    process.stdout.write(
+      `  ${line
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd()}\n`,
+    );
   }
 }
 

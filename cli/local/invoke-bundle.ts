@@ -43,7 +43,11 @@ Promise.resolve()
  * Invokes a bundle from `dist/lambda/<name>/index.js` once, in its own process, the way the
  * Lambda runtime would: `event` in, result or `{errorType, errorMessage}` out, logs captured.
  */
-export function invokeBundle(name: LambdaBundle, event: unknown, options: InvokeBundleOptions): Promise<BundleInvocation> {
+export function invokeBundle(
+  name: LambdaBundle,
+  event: unknown,
+  options: InvokeBundleOptions,
+): Promise<BundleInvocation> {
   const bundle = join(options.distDir ?? DIST_LAMBDA_DIR, name, 'index.js');
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['-e', RUNNER, bundle], {
@@ -52,7 +56,13 @@ export function invokeBundle(name: LambdaBundle, event: unknown, options: Invoke
     });
     const logs: string[] = [];
     let outcome = '';
-    const collect = (chunk: Buffer) => logs.push(...chunk.toString().split('\n').filter((line) => line.length > 0));
+    const collect = (chunk: Buffer) =>
+      logs.push(
+        ...chunk
+          .toString()
+          .split('\n')
+          .filter((line) => line.length > 0),
+      );
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
     (child.stdio[3] as NodeJS.ReadableStream).on('data', (chunk: Buffer) => (outcome += chunk.toString()));

@@ -1,10 +1,7 @@
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,
-  InvalidParameterException,
   PutSecretValueCommand,
-  ResourceExistsException,
-  ResourceNotFoundException,
   UpdateSecretVersionStageCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
@@ -49,7 +46,7 @@ export class SecretsManagerStore implements SecretStore {
       return version.SecretString;
     } catch (error) {
       // A version that RotateSecret created but nobody has written yet has no value.
-      if (error instanceof ResourceNotFoundException) return undefined;
+      if (isAwsError(error, 'ResourceNotFoundException')) return undefined;
       throw error;
     }
   }
@@ -72,7 +69,7 @@ export class SecretsManagerStore implements SecretStore {
       );
     } catch (error) {
       // Same version id, different value: another invocation stored its value first.
-      if (error instanceof ResourceExistsException) return 'already-exists';
+      if (isAwsError(error, 'ResourceExistsException')) return 'already-exists';
       throw error;
     }
     this.cache.set(secretArn, versionId, value);
@@ -92,8 +89,13 @@ export class SecretsManagerStore implements SecretStore {
       return 'moved';
     } catch (error) {
       // Secrets Manager refuses a RemoveFromVersionId that no longer holds the label.
-      if (error instanceof InvalidParameterException) return 'stale';
+      if (isAwsError(error, 'InvalidParameterException')) return 'stale';
       throw error;
     }
   }
+}
+
+// By name rather than instanceof: the check must hold whichever copy of the SDK threw.
+function isAwsError(error: unknown, name: string): boolean {
+  return error instanceof Error && error.name === name;
 }

@@ -25,10 +25,14 @@ export class VersionValueCache {
       this.entries.delete(key);
       return undefined;
     }
+    // Least recently used goes first: a read moves the entry to the end of the Map's order.
+    this.entries.delete(key);
+    this.entries.set(key, entry);
     return entry.value;
   }
 
   set(secretArn: string, versionId: string, value: string): void {
+    this.dropExpired();
     const key = keyOf(secretArn, versionId);
     this.entries.delete(key);
     this.entries.set(key, { value, storedAt: this.now() });
@@ -36,6 +40,15 @@ export class VersionValueCache {
       const oldest = this.entries.keys().next().value;
       if (oldest === undefined) break;
       this.entries.delete(oldest);
+    }
+  }
+
+  // Entries are in insertion order, oldest first, so the expired ones lead.
+  private dropExpired(): void {
+    const now = this.now();
+    for (const [key, entry] of this.entries) {
+      if (now - entry.storedAt <= this.maxAgeMs) continue;
+      this.entries.delete(key);
     }
   }
 

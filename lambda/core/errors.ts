@@ -37,3 +37,6 @@ export class SideEffectOutcomeUnknownError extends RotorError {}
 
 /** Wiring error: a provider with external side effects was registered without a journal. */
 export class MissingJournalError extends RotorError {}
+
+/** The function's own settings are missing or wrong (its environment). */
+export class RotorConfigurationError extends RotorError {}

@@ -7,6 +7,9 @@ export interface SchemaIssue {
 /** `field 'token': must be ...; field 'provider': Invalid input`. */
 export function describeSchemaIssues(issues: readonly SchemaIssue[]): string {
   return issues
-    .map((issue) => `${issue.path.length === 0 ? 'document' : `field '${issue.path.map(String).join('.')}'`}: ${issue.message}`)
+    .map(
+      (issue) =>
+        `${issue.path.length === 0 ? 'document' : `field '${issue.path.map(String).join('.')}'`}: ${issue.message}`,
+    )
     .join('; ');
 }

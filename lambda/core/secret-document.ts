@@ -4,15 +4,17 @@ import type { ProviderRegistry } from './providers/provider-registry';
 import { MalformedSecretError, UnsupportedProviderError } from './errors';
 import { describeSchemaIssues } from './schema-issues';
 
-/** Layout version Rotor writes into every document it stores. */
-export const SECRET_DOCUMENT_SCHEMA_VERSION = 1;
+import { SECRET_DOCUMENT_SCHEMA_VERSION } from '../shared/rotor-constants';
+
+/** Layout version Rotor writes into every document it stores (defined with the shared constants). */
+export { SECRET_DOCUMENT_SCHEMA_VERSION };
 
 /** Secrets Manager's own limit on a secret value. */
 export const MAX_SECRET_DOCUMENT_BYTES = 65_536;
 
-// Provider names are short slugs, so printing one in an error can never leak a secret.
+const PROVIDER_NAME_RULE = 'must be a provider name such as managed-token';
 const Envelope = z.looseObject({
-  provider: z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be a provider name such as managed-token')),
+  provider: z.string({ error: PROVIDER_NAME_RULE }).check(z.regex(/^[a-z0-9][a-z0-9-]{0,63}$/, PROVIDER_NAME_RULE)),
   schemaVersion: z.optional(z.literal(SECRET_DOCUMENT_SCHEMA_VERSION, `must be ${SECRET_DOCUMENT_SCHEMA_VERSION}`)),
 });
 
@@ -51,15 +53,18 @@ export function parseSecretDocument(raw: string, providers: ProviderRegistry, wh
   }
   const provider = providers.get(envelope.data.provider);
   if (provider === undefined) {
+    // The value itself is not shown: a document is not Rotor's until a provider accepts it,
+    // and any of its fields may hold a credential.
     throw new UnsupportedProviderError(
-      `${where} names provider '${envelope.data.provider}', which this rotation function does not handle ` +
-        `(it handles: ${providers.names().join(', ')})`,
+      `${where} names a provider this rotation function does not handle (it handles: ${providers.names().join(', ')})`,
     );
   }
   try {
     return { provider, document: provider.parse(value as Record<string, unknown>) };
   } catch (error) {
-    if (error instanceof MalformedSecretError) throw new MalformedSecretError(`${where}: ${error.message}`);
+    if (error instanceof MalformedSecretError) {
+      throw new MalformedSecretError(`${where}: ${error.message}`, { cause: error });
+    }
     throw error;
   }
 }

@@ -30,14 +30,16 @@ export const RotorEnv = {
  * The environment of the rotation function: the stack sets exactly this, and
  * `rotor local up` prints it (plus the emulator endpoint) for local runs.
  */
-export function rotationFunctionEnvironment(stage: {
+export function rotationFunctionEnvironment(settings: {
   readonly stage: string;
   readonly secretNamePrefix: string;
+  /** Powertools logger level. @default 'INFO' */
+  readonly logLevel?: string;
 }): Record<string, string> {
   return {
-    [RotorEnv.stage]: stage.stage,
-    [RotorEnv.secretNamePrefix]: stage.secretNamePrefix,
-    POWERTOOLS_SERVICE_NAME: 'rotor-rotation',
+    [RotorEnv.stage]: settings.stage,
+    [RotorEnv.secretNamePrefix]: settings.secretNamePrefix,
+    POWERTOOLS_LOG_LEVEL: settings.logLevel ?? 'INFO',
   };
 }
 

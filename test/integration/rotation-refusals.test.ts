@@ -40,7 +40,7 @@ describe('Foreign and malformed secrets', () => {
     [
       'another provider',
       '{"provider":"gitlab-token","token":"glpat-hunter2"}',
-      /UnsupportedProviderError: .* names provider 'gitlab-token', which this rotation function does not handle \(it handles: managed-token\)/,
+      /UnsupportedProviderError: .* names a provider this rotation function does not handle \(it handles: managed-token\)/,
     ],
     [
       'a token failing its checksum',
@@ -112,13 +112,17 @@ describe('Events and secrets the rotation function must refuse', () => {
   });
 
   it.each([
-    ['an unknown step', { Step: 'deleteSecret' }, /InvalidRotationEventError: rotation event has unknown Step "deleteSecret"/],
+    [
+      'an unknown step',
+      { Step: 'deleteSecret' },
+      /InvalidRotationEventError: rotation event has unknown Step "deleteSecret"/,
+    ],
     ['a missing token', { ClientRequestToken: undefined }, /InvalidRotationEventError: .*ClientRequestToken/],
     ['an oversized SecretId', { SecretId: 'x'.repeat(5000) }, /InvalidRotationEventError: .*SecretId/],
     [
       'a token that is no version of the secret',
       { ClientRequestToken: '00000000-0000-4000-8000-000000000000' },
-      /UnexpectedVersionError: version 00000000-0000-4000-8000-000000000000 is not a version of secret rotor\/development\/refusals/,
+      /UnexpectedVersionError: version 00000000-0000-4000-8000-000000000000 is not a labelled version of secret rotor\/development\/refusals/,
     ],
   ])('refuses %s without writing anything', async (_name, override, expected) => {
     // Act
@@ -142,7 +146,9 @@ describe('Events and secrets the rotation function must refuse', () => {
     // Assess
     for (const result of results) {
       expect(result.error?.errorType).toBe('RotationNotAllowedError');
-      expect(result.error?.errorMessage).toMatch(/outside this Rotor stage \(names must start with 'rotor\/development\/'\)/);
+      expect(result.error?.errorMessage).toMatch(
+        /outside this Rotor stage \(names must start with 'rotor\/development\/'\)/,
+      );
     }
     expect(writesMade()).toBe(0);
   });

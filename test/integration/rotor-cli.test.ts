@@ -115,7 +115,9 @@ describe('rotor CLI', () => {
     // Assess
     expect(started.code).toBe(0);
     const versionId = /version (\S+) is AWSPENDING/.exec(started.stdout)?.[1];
-    const secret = await clients.secretsManager.send(new DescribeSecretCommand({ SecretId: 'rotor/ci/console-button' }));
+    const secret = await clients.secretsManager.send(
+      new DescribeSecretCommand({ SecretId: 'rotor/ci/console-button' }),
+    );
     // On AWS the new version stays AWSPENDING while the rotation function runs; moto, with no
     // function to run, labels it at once. Either way it is the version RotateSecret returned.
     expect(Object.keys(secret.VersionIdsToStages ?? {})).toContain(versionId);

@@ -79,7 +79,9 @@ export async function startLocalRotor(): Promise<LocalRotor> {
       },
       async valueAt(secretId, stage) {
         try {
-          const value = await secretsManager.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage }));
+          const value = await secretsManager.send(
+            new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage }),
+          );
           return value.SecretString;
         } catch (error) {
           if (error instanceof ResourceNotFoundException) return undefined;

@@ -13,7 +13,7 @@ export class ProviderRegistry {
     const byName = new Map<string, CredentialProvider<SecretDocument>>();
     for (const provider of providers) {
       if (byName.has(provider.name)) throw new Error(`provider '${provider.name}' is registered twice`);
-      byName.set(provider.name, provider);
+      byName.set(provider.name, provider as CredentialProvider<SecretDocument>);
     }
     this.byName = byName;
   }

@@ -25,7 +25,9 @@ const MAX_ROTATION_TOKEN_LENGTH = 4096;
  */
 export function parseRotationEvent(event: unknown): RotationEvent {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
-    throw new InvalidRotationEventError('rotation event must be a JSON object with Step, SecretId and ClientRequestToken');
+    throw new InvalidRotationEventError(
+      'rotation event must be a JSON object with Step, SecretId and ClientRequestToken',
+    );
   }
   const { Step, SecretId, ClientRequestToken, RotationToken } = event as Record<string, unknown>;
   if (typeof Step !== 'string' || !(ROTATION_STEPS as readonly string[]).includes(Step)) {
@@ -43,7 +45,9 @@ export function parseRotationEvent(event: unknown): RotationEvent {
   }
   if (
     RotationToken !== undefined &&
-    (typeof RotationToken !== 'string' || RotationToken.length === 0 || RotationToken.length > MAX_ROTATION_TOKEN_LENGTH)
+    (typeof RotationToken !== 'string' ||
+      RotationToken.length === 0 ||
+      RotationToken.length > MAX_ROTATION_TOKEN_LENGTH)
   ) {
     throw new InvalidRotationEventError('rotation event RotationToken, when present, must be a non-empty string');
   }

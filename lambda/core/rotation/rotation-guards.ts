@@ -32,7 +32,9 @@ export function checkRotationGuards(
   }
   const stages = secret.versionStages[versionId];
   if (stages === undefined) {
-    throw new UnexpectedVersionError(`version ${versionId} is not a version of secret ${secret.name}`);
+    throw new UnexpectedVersionError(
+      `version ${versionId} is not a labelled version of secret ${secret.name} (unknown, or left by an abandoned rotation)`,
+    );
   }
   if (stages.includes(AWSCURRENT)) return { kind: 'already-current' };
   if (!stages.includes(AWSPENDING)) {

@@ -19,8 +19,10 @@ export interface SecretDescription {
 export interface SecretStore {
   describe(secretId: string): Promise<SecretDescription>;
   /**
-   * The value of version `versionId`, which must carry the label `stage`.
-   * @returns undefined when that version holds no value yet (or no longer carries `stage`).
+   * The value of version `versionId`, which the caller has just seen carry the label `stage`
+   * (DescribeSecret). A version's value never changes, so an implementation may answer from
+   * a cache keyed by version id alone.
+   * @returns undefined when that version holds no value yet.
    */
   readVersion(secretArn: string, versionId: string, stage: string): Promise<string | undefined>;
   /**

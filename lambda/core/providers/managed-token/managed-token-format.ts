@@ -24,14 +24,16 @@ const SHAPE = new RegExp(`^${MANAGED_TOKEN_PREFIX}[0-9A-Za-z]{${BODY_LENGTH + CH
 /** Returns a new managed token. `random` is injectable for tests only. */
 export function generateManagedToken(random: (size: number) => Buffer = randomBytes): string {
   const entropy = random(ENTROPY_BYTES);
-  if (entropy.length !== ENTROPY_BYTES) throw new Error(`random source returned ${entropy.length} bytes, expected ${ENTROPY_BYTES}`);
+  if (entropy.length !== ENTROPY_BYTES)
+    throw new Error(`random source returned ${entropy.length} bytes, expected ${ENTROPY_BYTES}`);
   const head = MANAGED_TOKEN_PREFIX + toBase62(BigInt(`0x${entropy.toString('hex')}`), BODY_LENGTH);
   return head + checksumOf(head);
 }
 
 /** True when `candidate` has the managed-token shape and a matching checksum. Cheap: no I/O. */
 export function isWellFormedManagedToken(candidate: unknown): candidate is string {
-  if (typeof candidate !== 'string' || candidate.length !== MANAGED_TOKEN_LENGTH || !SHAPE.test(candidate)) return false;
+  if (typeof candidate !== 'string' || candidate.length !== MANAGED_TOKEN_LENGTH || !SHAPE.test(candidate))
+    return false;
   const head = candidate.slice(0, -CHECKSUM_LENGTH);
   return candidate.slice(-CHECKSUM_LENGTH) === checksumOf(head);
 }

@@ -16,12 +16,11 @@ export interface ManagedTokenDocument extends SecretDocument {
   readonly token?: string;
 }
 
+const TOKEN_RULE = 'must be a Rotor token (rtr_ prefix and a valid checksum)';
 const ManagedTokenDocumentSchema = z.looseObject({
-  provider: z.literal(MANAGED_TOKEN_PROVIDER),
-  schemaVersion: z.optional(z.literal(1)),
-  token: z.optional(
-    z.string().check(z.refine(isWellFormedManagedToken, 'must be a Rotor token (rtr_ prefix and a valid checksum)')),
-  ),
+  provider: z.literal(MANAGED_TOKEN_PROVIDER, `must be ${MANAGED_TOKEN_PROVIDER}`),
+  schemaVersion: z.optional(z.literal(1, 'must be 1')),
+  token: z.optional(z.string({ error: TOKEN_RULE }).check(z.refine(isWellFormedManagedToken, TOKEN_RULE))),
 });
 
 /** Rotor issues these credentials itself: nothing outside AWS changes when one is made. */
@@ -34,7 +33,7 @@ export const managedTokenProvider: CredentialProvider<ManagedTokenDocument> = {
     if (!result.success) {
       throw new MalformedSecretError(`managed-token document is invalid: ${describeSchemaIssues(result.error.issues)}`);
     }
-    return { ...result.data, schemaVersion: 1 } as ManagedTokenDocument;
+    return { ...result.data, schemaVersion: 1 };
   },
 
   create(current) {

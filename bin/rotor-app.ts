@@ -1,0 +1,21 @@
+import { resolve } from 'node:path';
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { loadRotorConfig, RotorConfigError } from '../lib/config/rotor-config';
+import { addRotorStages } from '../lib/rotor-stages';
+
+// The CDK app: one `Rotor-<stage>` stack per stage in the config file (`-c config=<path>`,
+// default rotor.config.json), checked by cdk-nag's AWS Solutions rules on every synth.
+const app = new App();
+const configPath = resolve(String(app.node.tryGetContext('config') ?? 'rotor.config.json'));
+
+try {
+  addRotorStages(app, loadRotorConfig(configPath));
+} catch (error) {
+  // A config mistake is the operator's to fix: show the list of problems, not a stack trace.
+  if (!(error instanceof RotorConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
+
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

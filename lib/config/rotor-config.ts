@@ -1,0 +1,288 @@
+import { readFileSync } from 'node:fs';
+import { Duration } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as z from 'zod';
+import { ROTOR_PROVIDERS, type RotorProvider } from '../../lambda/shared/rotor-constants';
+import { parseRotationSchedule, parseWindowHours, rotationWindowProblem } from '../rotation-schedule';
+
+/** One secret that Rotor creates and rotates. */
+export interface RotorSecretConfig {
+  /** Name within the stage; the secret's full name is the stage's `secretNamePrefix` + this. */
+  readonly name: string;
+  /** Provider that issues the secret's credential, e.g. `managed-token`. */
+  readonly provider: RotorProvider;
+  /** Secrets Manager schedule expression, UTC: `rate(N hours)`, `rate(N days)` or `cron(...)`. */
+  readonly schedule: string;
+  /** Rotation window: Secrets Manager rotates at some time within it. Whole hours. */
+  readonly window: Duration;
+  /** Shown in the Secrets Manager console. */
+  readonly description?: string;
+}
+
+/** One deployment stage: one `Rotor-<name>` stack. */
+export interface RotorStageConfig {
+  /** Lower-case slug, e.g. `development`; names the stack, the KMS alias and the secrets' tag. */
+  readonly name: string;
+  /** Every secret of the stage is named `<secretNamePrefix><secret name>`; ends with `/`. */
+  readonly secretNamePrefix: string;
+  /** How long CloudWatch Logs keeps the stage's Lambda logs. */
+  readonly logRetentionDays: logs.RetentionDays;
+  /** AWS account to deploy to; when absent, the stack is environment-agnostic. */
+  readonly account?: string;
+  /** AWS region to deploy to; when absent, the stack is environment-agnostic. */
+  readonly region?: string;
+  /** The secrets this stage rotates; at least one. */
+  readonly secrets: readonly RotorSecretConfig[];
+}
+
+/** The validated contents of `rotor.config.json`. */
+export interface RotorConfig {
+  /** The stages, each deployed as its own `Rotor-<name>` stack; at least one. */
+  readonly stages: readonly RotorStageConfig[];
+}
+
+/** A config file that is missing, unreadable, not JSON or not valid; `issues` lists each problem. */
+export class RotorConfigError extends Error {
+  constructor(
+    message: string,
+    /** One line per problem, each `<path>: <what is wrong>, got <value>`. */
+    readonly issues: readonly string[] = [],
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'RotorConfigError';
+  }
+}
+
+/** The full Secrets Manager name of `secret` in `stage`. */
+export function fullSecretName(stage: Pick<RotorStageConfig, 'secretNamePrefix'>, secret: { name: string }): string {
+  return `${stage.secretNamePrefix}${secret.name}`;
+}
+
+// Config values are names and schedules, never secrets, so messages may quote them.
+function show(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+// RetentionDays.INFINITE (9999) is CDK's way of leaving retention unset, not a value CloudWatch
+// Logs accepts; Rotor's logs always expire.
+const LOG_RETENTION_DAYS: readonly number[] = Object.values(logs.RetentionDays).filter(
+  (value): value is number => typeof value === 'number' && value !== logs.RetentionDays.INFINITE,
+);
+
+const STAGE_NAME = /^(?=.{1,32}$)[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
+const NAME_SEGMENT = '[A-Za-z0-9_+=.@-]+';
+const SECRET_NAME_PREFIX = new RegExp(`^(?:${NAME_SEGMENT}/)+$`);
+const SECRET_NAME = new RegExp(`^${NAME_SEGMENT}(?:/${NAME_SEGMENT})*$`);
+const MAX_SECRET_NAME_LENGTH = 512;
+const MAX_DESCRIPTION_LENGTH = 2048;
+
+const SecretSchema = z
+  .strictObject({
+    name: z.string().regex(SECRET_NAME, {
+      error: (iss) =>
+        `must be a Secrets Manager name such as "deploy-token" (letters, digits, _+=.@- and inner /), got ${show(iss.input)}`,
+    }),
+    provider: z.enum(ROTOR_PROVIDERS, {
+      // A missing provider falls through to "is required".
+      error: (iss) =>
+        iss.input === undefined
+          ? undefined
+          : `must be one of ${ROTOR_PROVIDERS.map((p) => `"${p}"`).join(', ')}, got ${show(iss.input)}`,
+    }),
+    schedule: z.string().superRefine((schedule, ctx) => {
+      const parsed = parseRotationSchedule(schedule);
+      if (!parsed.ok) ctx.addIssue({ code: 'custom', message: `${parsed.problem}, got ${show(schedule)}` });
+    }),
+    window: z.string().refine((window) => parseWindowHours(window) !== undefined, {
+      error: (iss) => `must be whole hours from "1h" to "24h", got ${show(iss.input)}`,
+    }),
+    description: z
+      .string()
+      .min(1, { error: 'must not be empty; leave it out instead' })
+      .max(MAX_DESCRIPTION_LENGTH, {
+        error: (iss) => `must be at most ${MAX_DESCRIPTION_LENGTH} characters, got ${(iss.input as string).length}`,
+      })
+      .optional(),
+  })
+  .superRefine((secret, ctx) => {
+    const parsed = parseRotationSchedule(secret.schedule);
+    const windowHours = parseWindowHours(secret.window);
+    if (!parsed.ok || windowHours === undefined) return; // already reported on the field
+    const problem = rotationWindowProblem(parsed.schedule, windowHours);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['window'], message: `${problem}, got ${show(secret.window)}` });
+  });
+
+const StageSchema = z
+  .strictObject({
+    name: z.string().regex(STAGE_NAME, {
+      error: (iss) =>
+        `must be a lower-case slug such as "development" (a-z, 0-9 and inner hyphens, at most 32 characters), got ${show(iss.input)}`,
+    }),
+    secretNamePrefix: z.string().regex(SECRET_NAME_PREFIX, {
+      error: (iss) =>
+        `must be path segments that end with "/", such as "rotor/development/" (letters, digits and _+=.@- in each segment), got ${show(iss.input)}`,
+    }),
+    logRetentionDays: z.number().refine((days) => LOG_RETENTION_DAYS.includes(days), {
+      error: (iss) =>
+        `must be a retention CloudWatch Logs accepts (${LOG_RETENTION_DAYS.join(', ')}), got ${show(iss.input)}`,
+    }),
+    account: z
+      .string()
+      .regex(/^\d{12}$/, { error: (iss) => `must be a 12-digit AWS account id, got ${show(iss.input)}` })
+      .optional(),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/, {
+        error: (iss) => `must be an AWS region such as "eu-west-1", got ${show(iss.input)}`,
+      })
+      .optional(),
+    secrets: z.array(SecretSchema).min(1, { error: 'must list at least one secret, got []' }),
+  })
+  .superRefine((stage, ctx) => {
+    const seen = new Map<string, number>();
+    stage.secrets.forEach((secret, index) => {
+      const first = seen.get(secret.name);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['secrets', index, 'name'],
+          message: `${show(secret.name)} is also the name of secrets[${first}]; secret names must be unique within a stage`,
+        });
+      } else {
+        seen.set(secret.name, index);
+      }
+      const fullName = fullSecretName(stage, secret);
+      if (fullName.length > MAX_SECRET_NAME_LENGTH) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['secrets', index, 'name'],
+          message: `with the prefix the name must be at most ${MAX_SECRET_NAME_LENGTH} characters, got ${fullName.length} (${show(fullName)})`,
+        });
+      }
+    });
+  });
+
+const ConfigSchema = z
+  .strictObject({
+    stages: z.array(StageSchema).min(1, { error: 'must list at least one stage, got []' }),
+  })
+  .superRefine((config, ctx) => {
+    config.stages.forEach((stage, index) => {
+      config.stages.slice(0, index).forEach((earlier, earlierIndex) => {
+        if (earlier.name === stage.name) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['stages', index, 'name'],
+            message: `${show(stage.name)} is also the name of stages[${earlierIndex}]; stage names must be unique`,
+          });
+        }
+        // The rotation function refuses secrets outside its stage's prefix; that guard only
+        // separates stages if neither prefix contains the other.
+        if (
+          earlier.secretNamePrefix.startsWith(stage.secretNamePrefix) ||
+          stage.secretNamePrefix.startsWith(earlier.secretNamePrefix)
+        ) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['stages', index, 'secretNamePrefix'],
+            message:
+              `${show(stage.secretNamePrefix)} overlaps stages[${earlierIndex}].secretNamePrefix ${show(earlier.secretNamePrefix)}: ` +
+              'one starts with the other, so access scoped by name would reach both stages',
+          });
+        }
+      });
+    });
+  });
+
+type ConfigFile = z.infer<typeof ConfigSchema>;
+
+// Messages for zod's own checks (missing fields, wrong JSON types, unknown fields); every other
+// message is written next to its rule above.
+function defaultMessage(issue: z.core.$ZodRawIssue): string | undefined {
+  if ((issue.code === 'invalid_type' || issue.code === 'invalid_value') && issue.input === undefined)
+    return 'is required';
+  switch (issue.code) {
+    case 'invalid_type':
+      return `must be ${issue.expected === 'array' ? 'a list' : issue.expected === 'object' ? 'an object' : `a ${issue.expected}`}, got ${show(issue.input)}`;
+    case 'unrecognized_keys':
+      return `has unknown field${issue.keys.length === 1 ? '' : 's'} ${issue.keys.map((key) => `"${key}"`).join(', ')}; check the spelling`;
+    default:
+      return undefined;
+  }
+}
+
+/** `['stages', 0, 'secrets', 1, 'schedule']` -> `stages[0].secrets[1].schedule`. */
+function formatPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(config)';
+  return path.map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i === 0 ? '' : '.'}${String(key)}`)).join('');
+}
+
+function toRotorConfig(file: ConfigFile): RotorConfig {
+  return {
+    stages: file.stages.map((stage) => ({
+      name: stage.name,
+      secretNamePrefix: stage.secretNamePrefix,
+      // Checked above to be one of logs.RetentionDays' values.
+      logRetentionDays: stage.logRetentionDays,
+      ...(stage.account === undefined ? {} : { account: stage.account }),
+      ...(stage.region === undefined ? {} : { region: stage.region }),
+      secrets: stage.secrets.map((secret) => ({
+        name: secret.name,
+        provider: secret.provider,
+        schedule: secret.schedule,
+        window: Duration.hours(parseWindowHours(secret.window)!),
+        ...(secret.description === undefined ? {} : { description: secret.description }),
+      })),
+    })),
+  };
+}
+
+/**
+ * Validates a parsed config document.
+ *
+ * @param source names the document in the error message, e.g. its file path.
+ * @throws RotorConfigError listing every problem as `<path>: <rule>, got <value>`.
+ */
+export function parseRotorConfig(value: unknown, source = 'Rotor config'): RotorConfig {
+  const result = ConfigSchema.safeParse(value, { error: defaultMessage });
+  if (!result.success) {
+    const issues = result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
+    throw new RotorConfigError(`${source} is invalid:\n${issues.map((issue) => `  - ${issue}`).join('\n')}`, issues);
+  }
+  return toRotorConfig(result.data);
+}
+
+/**
+ * Reads and validates a Rotor config file (`rotor.config.json`).
+ *
+ * @throws RotorConfigError when the file is missing or unreadable, is not JSON, or is not a valid config.
+ */
+export function loadRotorConfig(path: string): RotorConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new RotorConfigError(
+        `Rotor config not found at ${path}: create it (rotor.config.json in the repository is an example) ` +
+          'or point to it with `cdk synth -c config=<path>`',
+        [],
+        { cause: error },
+      );
+    }
+    throw new RotorConfigError(`Rotor config ${path} could not be read: ${(error as Error).message}`, [], {
+      cause: error,
+    });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new RotorConfigError(`Rotor config ${path} is not valid JSON: ${(error as Error).message}`, [], {
+      cause: error,
+    });
+  }
+  return parseRotorConfig(value, `Rotor config ${path}`);
+}

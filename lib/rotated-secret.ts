@@ -1,0 +1,108 @@
+import { type Duration, RemovalPolicy, SecretValue, Tags } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { MANAGED_BY_TAG, SECRET_DOCUMENT_SCHEMA_VERSION, type RotorProvider } from '../lambda/shared/rotor-constants';
+import type { RotationFunction } from './rotation-function';
+import { parseRotationSchedule, rotationWindowProblem } from './rotation-schedule';
+
+/** Properties of a {@link RotatedSecret}. */
+export interface RotatedSecretProps {
+  /** The function Secrets Manager invokes to rotate the secret; it is granted access to it. */
+  readonly rotationFunction: RotationFunction;
+
+  /** Customer-managed key that encrypts every version of the secret. */
+  readonly encryptionKey: kms.IKey;
+
+  /** Full Secrets Manager name; must start with the rotation function's secret name prefix. */
+  readonly secretName: string;
+
+  /** Provider that issues the secret's credential; written into the secret's first value. */
+  readonly provider: RotorProvider;
+
+  /** Secrets Manager schedule expression, UTC: `rate(N hours)`, `rate(N days)` or `cron(0 H D M W *)`. */
+  readonly schedule: string;
+
+  /** Rotation window: whole hours from 1 to 24 that fit the schedule (see lib/rotation-schedule.ts). */
+  readonly window: Duration;
+
+  /**
+   * Shown in the Secrets Manager console.
+   *
+   * @default - no description
+   */
+  readonly description?: string;
+
+  /**
+   * Whether Secrets Manager rotates the secret as soon as the schedule is created or changed.
+   * A new secret holds no credential until its first rotation, so this issues one at deploy.
+   *
+   * @default true
+   */
+  readonly rotateImmediatelyOnUpdate?: boolean;
+}
+
+/**
+ * A Secrets Manager secret that Rotor rotates on a schedule: KMS-encrypted with the stage's key,
+ * retained when the stack is deleted, tagged with the stage, and rotated by the stage's
+ * {@link RotationFunction}.
+ */
+export class RotatedSecret extends Construct {
+  /** The rotated secret. Consumers read the provider's credential field of its AWSCURRENT version. */
+  readonly secret: secretsmanager.ISecret;
+  /** The secret's rotation schedule. */
+  readonly rotationSchedule: secretsmanager.CfnRotationSchedule;
+
+  constructor(scope: Construct, id: string, props: RotatedSecretProps) {
+    super(scope, id);
+    const { rotationFunction } = props;
+    const windowHours = validate(props);
+
+    const secret = new secretsmanager.Secret(this, 'Secret', {
+      secretName: props.secretName,
+      description: props.description,
+      encryptionKey: props.encryptionKey,
+      // A Rotor document without a credential: the rotation function refuses to overwrite a value
+      // that is not a Rotor document, and the first rotation (at deploy) issues the credential.
+      // There is nothing secret in it, so a plain-text template value is safe.
+      secretStringValue: SecretValue.unsafePlainText(
+        JSON.stringify({ provider: props.provider, schemaVersion: SECRET_DOCUMENT_SCHEMA_VERSION }),
+      ),
+      // Deleting the stack must not delete credentials that CI jobs still hold.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Tags.of(secret).add(MANAGED_BY_TAG, rotationFunction.stage);
+    this.secret = secret;
+
+    // The L1 rather than secret.addRotationSchedule(): the L2 cannot express a cron() or rate()
+    // schedule with a window Duration (only automaticallyAfter), and it would add
+    // secretsmanager:GetRandomPassword on `*` to the function's role and a second invoke
+    // permission without a SourceAccount condition.
+    this.rotationSchedule = new secretsmanager.CfnRotationSchedule(this, 'RotationSchedule', {
+      secretId: secret.secretArn,
+      rotationLambdaArn: rotationFunction.function.functionArn,
+      rotationRules: { scheduleExpression: props.schedule, duration: `${windowHours}h` },
+      rotateImmediatelyOnUpdate: props.rotateImmediatelyOnUpdate ?? true,
+    });
+    // Secrets Manager invokes the function as soon as the schedule exists: the invoke permission
+    // and the function's access to this secret must be in place first.
+    this.rotationSchedule.node.addDependency(rotationFunction.invokePermission);
+    rotationFunction.grantRotation(secret).applyBefore(this.rotationSchedule);
+  }
+}
+
+/** Checks the props against Secrets Manager's and Rotor's rules; returns the window in hours. */
+function validate(props: RotatedSecretProps): number {
+  const prefix = props.rotationFunction.secretNamePrefix;
+  if (!props.secretName.startsWith(prefix) || props.secretName.length === prefix.length) {
+    throw new Error(
+      `RotatedSecret secretName must start with the rotation function's prefix "${prefix}", got "${props.secretName}"`,
+    );
+  }
+  const parsed = parseRotationSchedule(props.schedule);
+  if (!parsed.ok) throw new Error(`RotatedSecret schedule ${parsed.problem}, got "${props.schedule}"`);
+  const windowHours = props.window.toHours({ integral: false });
+  const problem = rotationWindowProblem(parsed.schedule, windowHours);
+  if (problem) throw new Error(`RotatedSecret window ${problem}, got ${windowHours}h`);
+  return windowHours;
+}

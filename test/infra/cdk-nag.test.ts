@@ -1,0 +1,107 @@
+import { type App, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { loadRotorConfig } from '../../lib/config/rotor-config';
+import { RotorStack } from '../../lib/rotor-stack';
+import { addRotorStages } from '../../lib/rotor-stages';
+import { COMMITTED_CONFIG_PATH, newTestApp, testStage } from './infra-test-app';
+
+/** Every `Validations.of(x).acknowledge()` in the tree: where, which finding, and why. */
+function acknowledgements(root: IConstruct): { path: string; id: string; reason: string }[] {
+  return root.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) =>
+        Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({
+          path: construct.node.path,
+          id: id.replace(/^annotation::/i, ''),
+          reason,
+        })),
+      ),
+  );
+}
+
+/** cdk-nag 3.x reports findings as a policy-validation report; `validateScope` returns it directly. */
+function findings(app: App): { rule: string; severity: string | undefined; paths: (string | undefined)[] }[] {
+  const report = new AwsSolutionsChecks(app).validateScope(app);
+  return report.violations.map((violation) => ({
+    rule: violation.ruleName,
+    severity: violation.severity,
+    paths: violation.violatingResources.map((resource) => resource.constructPath),
+  }));
+}
+
+describe('cdk-nag AwsSolutions checks', () => {
+  describe('the app, built from the committed config as bin/rotor-app.ts builds it', () => {
+    let app: App;
+
+    beforeAll(() => {
+      // GIVEN
+      app = newTestApp();
+      addRotorStages(app, loadRotorConfig(COMMITTED_CONFIG_PATH));
+      Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+      // WHEN synthesized: an error from a validation plugin makes synth throw
+      app.synth();
+    });
+
+    it('has no unacknowledged finding, error or warning', () => {
+      expect(findings(app)).toEqual([]);
+    });
+
+    it('acknowledges only the X-Ray wildcard, on the tracing policy alone, with a reason', () => {
+      expect(acknowledgements(app)).toEqual(
+        ['Rotor-development', 'Rotor-production'].map((stack) => ({
+          path: `${stack}/Rotation/TracingPolicy`,
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason:
+            'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions, so the resource must be *.',
+        })),
+      );
+    });
+  });
+
+  describe('non-compliant resources (proves the checks can fail)', () => {
+    it('reports a KMS key without rotation, and synth fails', () => {
+      // GIVEN
+      const app = newTestApp();
+      new kms.Key(new Stack(app, 'Unrotated'), 'Key');
+      Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+      // THEN
+      expect(findings(app)).toEqual([
+        { rule: 'AwsSolutions-KMS5', severity: 'error', paths: ['Unrotated/Key/Resource'] },
+      ]);
+      expect(() => app.synth()).toThrow(/AwsSolutions-KMS5/);
+    });
+
+    it('reports a secret without rotation, where a RotatedSecret has none', () => {
+      // GIVEN a Rotor stack next to a plain secret
+      const app = newTestApp();
+      const stack = new RotorStack(app, 'Rotor-test', { stage: testStage() });
+      new secretsmanager.Secret(stack, 'Plain', { encryptionKey: stack.encryptionKey });
+      // THEN
+      expect(findings(app)).toEqual([
+        { rule: 'AwsSolutions-SMG4', severity: 'error', paths: ['Rotor-test/Plain/Resource'] },
+      ]);
+    });
+
+    it("reports a wildcard added to the rotation function's own policy: the acknowledgement does not reach it", () => {
+      // GIVEN what the L2 addRotationSchedule would add
+      const app = newTestApp();
+      const stack = new RotorStack(app, 'Rotor-test', { stage: testStage() });
+      stack.rotationFunction.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['secretsmanager:GetRandomPassword'], resources: ['*'] }),
+      );
+      // THEN
+      expect(findings(app)).toEqual([
+        {
+          rule: 'AwsSolutions-IAM5[Resource::*]',
+          severity: 'error',
+          paths: ['Rotor-test/Rotation/Role/DefaultPolicy/Resource'],
+        },
+      ]);
+    });
+  });
+});

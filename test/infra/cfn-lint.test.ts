@@ -1,0 +1,120 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadRotorConfig } from '../../lib/config/rotor-config';
+import { addRotorStages } from '../../lib/rotor-stages';
+import { COMMITTED_CONFIG_PATH, newTestApp } from './infra-test-app';
+
+// cfn-lint's exit status is a bit set: 2 = an error, 4 = a warning, 8 = an informational finding
+// (all three count by default); 1 = cfn-lint itself failed (bad arguments, unparsable template).
+const ERROR_BIT = 2;
+
+interface CfnLintFinding {
+  readonly rule: string;
+  readonly level: string;
+  readonly file: string;
+  readonly where: string;
+  readonly message: string;
+}
+
+/** Runs cfn-lint on `templates` (in `region` if given) and returns its exit status and findings. */
+function cfnLint(templates: readonly string[], region?: string): { status: number; findings: CfnLintFinding[] } {
+  const result = spawnSync(
+    'cfn-lint',
+    ['--format', 'json', ...(region ? ['--regions', region] : []), '--template', ...templates],
+    {
+      encoding: 'utf8',
+    },
+  );
+  if (result.error) {
+    throw new Error(
+      `cfn-lint could not be run (${result.error.message}): install it with \`pip install cfn-lint\` and put it on PATH`,
+    );
+  }
+  if (result.status === null || result.status === 1) {
+    throw new Error(`cfn-lint failed (status ${result.status}): ${result.stderr}`);
+  }
+  const matches = JSON.parse(result.stdout || '[]') as {
+    Filename: string;
+    Level: string;
+    Message: string;
+    Location: { Path: (string | number)[] };
+    Rule: { Id: string };
+  }[];
+  return {
+    status: result.status,
+    findings: matches.map((match) => ({
+      rule: match.Rule.Id,
+      level: match.Level,
+      file: match.Filename,
+      where: match.Location.Path.join('/'),
+      message: match.Message,
+    })),
+  };
+}
+
+describe('cfn-lint', () => {
+  beforeAll(() => {
+    // Never skipped: a machine without cfn-lint fails here with the way to install it.
+    const version = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });
+    if (version.error || version.status !== 0) {
+      throw new Error(
+        `cfn-lint is not installed or not on PATH (${version.error?.message ?? version.stderr}): install it with \`pip install cfn-lint\``,
+      );
+    }
+  });
+
+  it('finds nothing, not even a warning, in the template of every configured stage', () => {
+    // GIVEN the app synthesized from the committed config
+    const config = loadRotorConfig(COMMITTED_CONFIG_PATH);
+    const app = newTestApp({ outdir: mkdtempSync(join(tmpdir(), 'rotor-cfn-lint-')) });
+    const stacks = addRotorStages(app, config);
+    const assembly = app.synth();
+    // WHEN linted, each stage in its own region (the default region for environment-agnostic stages)
+    const byRegion = new Map<string | undefined, string[]>();
+    stacks.forEach((stack, index) => {
+      const region = config.stages[index]!.region;
+      byRegion.set(region, [
+        ...(byRegion.get(region) ?? []),
+        assembly.getStackByName(stack.stackName).templateFullPath,
+      ]);
+    });
+    // THEN
+    for (const [region, templates] of byRegion) {
+      expect(cfnLint(templates, region)).toEqual({ status: 0, findings: [] });
+    }
+  });
+
+  it('fails on a template with errors (proves the check can fail)', () => {
+    // GIVEN a function on a runtime Lambda retired and with a timeout over the maximum
+    const path = join(mkdtempSync(join(tmpdir(), 'rotor-cfn-lint-bad-')), 'bad.template.json');
+    writeFileSync(
+      path,
+      JSON.stringify({
+        Resources: {
+          Bad: {
+            Type: 'AWS::Lambda::Function',
+            Properties: {
+              Code: { ZipFile: 'exports.handler = async () => {};' },
+              Role: 'arn:aws:iam::123456789012:role/bad',
+              Handler: 'index.handler',
+              Runtime: 'nodejs4.3',
+              Timeout: 1000,
+            },
+          },
+        },
+      }),
+    );
+    // WHEN
+    const { status, findings } = cfnLint([path]);
+    // THEN
+    expect(status & ERROR_BIT).toBe(ERROR_BIT);
+    expect(findings.map(({ rule, where }) => [rule, where])).toEqual(
+      expect.arrayContaining([
+        ['E2533', 'Resources/Bad/Properties/Runtime'],
+        ['E3034', 'Resources/Bad/Properties/Timeout'],
+      ]),
+    );
+  });
+});

@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, type AppProps } from 'aws-cdk-lib';
+import { parseRotorConfig, type RotorStageConfig } from '../../lib/config/rotor-config';
+
+/** Repository root. */
+export const REPOSITORY_ROOT = join(__dirname, '..', '..');
+
+/** The committed example config. */
+export const COMMITTED_CONFIG_PATH = join(REPOSITORY_ROOT, 'rotor.config.json');
+
+// The feature flags `cdk synth` uses: templates in tests are the templates that get deployed.
+const CDK_CONTEXT = (JSON.parse(readFileSync(join(REPOSITORY_ROOT, 'cdk.json'), 'utf8')) as { context: object })
+  .context;
+
+/** An App with cdk.json's feature flags. */
+export function newTestApp(props: AppProps = {}): App {
+  return new App({ ...props, context: { ...CDK_CONTEXT, ...props.context } });
+}
+
+/**
+ * A stage with a rate() and a cron() secret, independent of the committed example config so that
+ * editing the example does not change what these tests expect.
+ */
+export function testStage(): RotorStageConfig {
+  const config = parseRotorConfig({
+    stages: [
+      {
+        name: 'test',
+        secretNamePrefix: 'rotor/test/',
+        logRetentionDays: 14,
+        secrets: [
+          {
+            name: 'deploy-token',
+            provider: 'managed-token',
+            schedule: 'rate(4 hours)',
+            window: '2h',
+            description: 'CI deploy token',
+          },
+          { name: 'release-token', provider: 'managed-token', schedule: 'cron(0 6 ? * MON-FRI *)', window: '3h' },
+        ],
+      },
+    ],
+  });
+  return config.stages[0]!;
+}
+
+const ASSET_HASH = /[0-9a-f]{64}/g;
+
+/**
+ * The template with asset hashes replaced by `[ASSET]`, so that a snapshot changes when the
+ * infrastructure changes, not when the Lambda code does (cdk-monitoring-constructs' approach).
+ */
+export function maskAssetHashes(template: unknown): unknown {
+  return JSON.parse(JSON.stringify(template).replace(ASSET_HASH, '[ASSET]'));
+}

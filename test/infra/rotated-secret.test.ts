@@ -1,0 +1,206 @@
+import { CfnResource, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type { IConstruct } from 'constructs';
+import { managedTokenProvider } from '../../lambda/core/providers/managed-token/managed-token-provider';
+import { ProviderRegistry } from '../../lambda/core/providers/provider-registry';
+import {
+  parseSecretDocument,
+  SECRET_DOCUMENT_SCHEMA_VERSION as CORE_SCHEMA_VERSION,
+} from '../../lambda/core/secret-document';
+import { MANAGED_BY_TAG, ROTOR_PROVIDERS, SECRET_DOCUMENT_SCHEMA_VERSION } from '../../lambda/shared/rotor-constants';
+import { RotatedSecret, type RotatedSecretProps } from '../../lib/rotated-secret';
+import { RotationFunction } from '../../lib/rotation-function';
+import { newTestApp } from './infra-test-app';
+
+function newFixture(): { stack: Stack; key: kms.Key; rotationFunction: RotationFunction } {
+  const stack = new Stack(newTestApp(), 'Test');
+  const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+  const rotationFunction = new RotationFunction(stack, 'Rotation', {
+    stage: 'test',
+    secretNamePrefix: 'rotor/test/',
+    encryptionKey: key,
+  });
+  return { stack, key, rotationFunction };
+}
+
+function props(
+  fixture: ReturnType<typeof newFixture>,
+  overrides: Partial<RotatedSecretProps> = {},
+): RotatedSecretProps {
+  return {
+    rotationFunction: fixture.rotationFunction,
+    encryptionKey: fixture.key,
+    secretName: 'rotor/test/deploy-token',
+    provider: 'managed-token',
+    schedule: 'rate(4 hours)',
+    window: Duration.hours(3),
+    ...overrides,
+  };
+}
+
+describe('RotatedSecret', () => {
+  // GIVEN a rotated secret with a description, and one that is not rotated at deploy
+  let stack: Stack;
+  let template: Template;
+  let deployToken: RotatedSecret;
+  let quietToken: RotatedSecret;
+  let fixture: ReturnType<typeof newFixture>;
+  const id = (construct: IConstruct): string =>
+    stack.getLogicalId((CfnResource.isCfnResource(construct) ? construct : construct.node.defaultChild) as CfnResource);
+
+  beforeAll(() => {
+    fixture = newFixture();
+    stack = fixture.stack;
+    // WHEN
+    deployToken = new RotatedSecret(stack, 'DeployToken', props(fixture, { description: 'CI deploy token' }));
+    quietToken = new RotatedSecret(
+      stack,
+      'QuietToken',
+      props(fixture, {
+        secretName: 'rotor/test/quiet-token',
+        schedule: 'cron(0 6 ? * MON-FRI *)',
+        window: Duration.hours(18),
+        rotateImmediatelyOnUpdate: false,
+      }),
+    );
+    template = Template.fromStack(stack);
+  });
+
+  it('creates a retained secret encrypted with the key, tagged with the stage', () => {
+    template.hasResource('AWS::SecretsManager::Secret', {
+      Properties: {
+        Name: 'rotor/test/deploy-token',
+        Description: 'CI deploy token',
+        KmsKeyId: { 'Fn::GetAtt': [id(fixture.key), 'Arn'] },
+        Tags: [{ Key: MANAGED_BY_TAG, Value: 'test' }],
+      },
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  it('starts with a Rotor document that holds no credential', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'rotor/test/deploy-token',
+      SecretString: '{"provider":"managed-token","schemaVersion":1}',
+      GenerateSecretString: Match.absent(),
+    });
+  });
+
+  it('rotates on the schedule and window, at once when created', () => {
+    template.hasResource('AWS::SecretsManager::RotationSchedule', {
+      Properties: {
+        SecretId: { Ref: id(deployToken.secret) },
+        RotationLambdaARN: { 'Fn::GetAtt': [id(fixture.rotationFunction.function), 'Arn'] },
+        RotationRules: Match.exact({ ScheduleExpression: 'rate(4 hours)', Duration: '3h' }),
+        RotateImmediatelyOnUpdate: true,
+        HostedRotationLambda: Match.absent(),
+      },
+    });
+    // Secrets Manager invokes the function as soon as the schedule exists.
+    const schedule = template.findResources('AWS::SecretsManager::RotationSchedule')[id(deployToken.rotationSchedule)];
+    expect(schedule!.DependsOn).toEqual([
+      expect.stringMatching(/^RotationFunctionInvokedBySecretsManager/),
+      expect.stringMatching(/^RotationRoleDefaultPolicy/),
+    ]);
+  });
+
+  it('passes a cron() schedule and rotateImmediatelyOnUpdate through', () => {
+    template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+      SecretId: { Ref: id(quietToken.secret) },
+      RotationRules: Match.exact({ ScheduleExpression: 'cron(0 6 ? * MON-FRI *)', Duration: '18h' }),
+      RotateImmediatelyOnUpdate: false,
+    });
+  });
+
+  it('grants the rotation function exactly these secrets, in one statement', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyName: Match.stringLikeRegexp('^RotationRoleDefaultPolicy'),
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.exact({
+            Effect: 'Allow',
+            Action: [
+              'secretsmanager:DescribeSecret',
+              'secretsmanager:GetSecretValue',
+              'secretsmanager:PutSecretValue',
+              'secretsmanager:UpdateSecretVersionStage',
+            ],
+            Resource: [{ Ref: id(deployToken.secret) }, { Ref: id(quietToken.secret) }],
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('adds neither GetRandomPassword nor a second invoke permission (as the L2 rotation schedule would)', () => {
+    expect(JSON.stringify(template.toJSON())).not.toContain('GetRandomPassword');
+    template.resourceCountIs('AWS::Lambda::Permission', 1);
+  });
+
+  it('fails when the window is not whole hours', () => {
+    const other = newFixture();
+    expect(() => new RotatedSecret(other.stack, 'S', props(other, { window: Duration.minutes(90) }))).toThrow(
+      /window must be whole hours from "1h" to "24h", got 1\.5h/,
+    );
+  });
+
+  it('fails when the window is longer than 24 hours', () => {
+    const other = newFixture();
+    expect(() => new RotatedSecret(other.stack, 'S', props(other, { window: Duration.hours(25) }))).toThrow(
+      /window must be whole hours from "1h" to "24h", got 25h/,
+    );
+  });
+
+  it('fails when the window is as long as the interval between rotations', () => {
+    const other = newFixture();
+    expect(() => new RotatedSecret(other.stack, 'S', props(other, { window: Duration.hours(4) }))).toThrow(
+      /window must be shorter than the 4 hours between two windows of "rate\(4 hours\)", got 4h/,
+    );
+  });
+
+  it('fails when Secrets Manager would refuse the schedule', () => {
+    const other = newFixture();
+    expect(() => new RotatedSecret(other.stack, 'S', props(other, { schedule: 'rate(2 hours)' }))).toThrow(
+      /schedule Secrets Manager rotates at most every 4 hours, got "rate\(2 hours\)"/,
+    );
+  });
+
+  it("fails when the name is outside the rotation function's prefix", () => {
+    const other = newFixture();
+    expect(() => new RotatedSecret(other.stack, 'S', props(other, { secretName: 'other/deploy-token' }))).toThrow(
+      /secretName must start with the rotation function's prefix "rotor\/test\/", got "other\/deploy-token"/,
+    );
+  });
+});
+
+describe('the first secret value', () => {
+  it('is a document the rotation engine accepts, for every provider', () => {
+    // GIVEN the providers the rotation handler registers
+    const registry = new ProviderRegistry([managedTokenProvider]);
+    for (const provider of ROTOR_PROVIDERS) {
+      const { stack, key, rotationFunction } = newFixture();
+      // WHEN
+      new RotatedSecret(stack, 'S', {
+        rotationFunction,
+        encryptionKey: key,
+        secretName: 'rotor/test/token',
+        provider,
+        schedule: 'rate(1 day)',
+        window: Duration.hours(1),
+      });
+      const [secret] = Object.values(Template.fromStack(stack).findResources('AWS::SecretsManager::Secret')) as {
+        Properties: { SecretString: string };
+      }[];
+      // THEN
+      const parsed = parseSecretDocument(secret!.Properties.SecretString, registry, 'first value');
+      expect(parsed.provider.name).toBe(provider);
+      expect(parsed.provider.credentialOf(parsed.document)).toBeUndefined();
+    }
+  });
+
+  it('carries the schema version the rotation engine writes', () => {
+    expect(SECRET_DOCUMENT_SCHEMA_VERSION).toBe(CORE_SCHEMA_VERSION);
+  });
+});
