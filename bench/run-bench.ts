@@ -7,6 +7,8 @@
  *   the AWS rotation template's call sequence.
  * - The rotation bundle's size.
  * - Cold require time of the bundle, against requiring the bare SDK client it uses.
+ * - The verifier's latency (median, p99) against a bare consistent GetItem of the same ledger
+ *   item, and its throughput with 50 concurrent callers against GetItem's.
  */
 import { spawnSync } from 'node:child_process';
 import { statSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,6 +22,7 @@ import { ROTATION_STEPS } from '../lambda/core/rotation/rotation-event';
 import { LambdaBundle } from '../lambda/shared/rotor-constants';
 import { startLocalRotor } from '../test/support/local-rotor';
 import { replayAwsTemplateRotation } from './aws-template-rotation';
+import { measureVerifier, percentile } from './verifier-bench';
 
 const ROTATIONS = 5;
 const REQUIRE_RUNS = 21;
@@ -34,7 +37,7 @@ interface Figure {
 
 async function main(): Promise<void> {
   const figures: Figure[] = [];
-  figures.push(...(await measureApiCalls()));
+  figures.push(...(await measureOnEmulator()));
   figures.push(...measureBundleSize());
   figures.push(measureRequireTime());
   print(figures);
@@ -43,7 +46,7 @@ async function main(): Promise<void> {
     writeFileSync(process.argv[jsonAt + 1]!, JSON.stringify(figures, null, 2));
 }
 
-async function measureApiCalls(): Promise<Figure[]> {
+async function measureOnEmulator(): Promise<Figure[]> {
   const rotor = await startLocalRotor();
   try {
     const secretsManagerCalls = () =>
@@ -92,7 +95,27 @@ async function measureApiCalls(): Promise<Figure[]> {
     });
 
     const baseline = { name: 'AWS rotation template', value: median(template) };
+    const verifier = await measureVerifier(rotor);
+    const getItem = (name: string, value: number) => ({ name: `bare consistent GetItem, ${name}`, value });
     return [
+      {
+        name: 'verifier latency, median',
+        value: median(verifier.verifierLatencies),
+        unit: 'ms',
+        baseline: getItem('median', median(verifier.getItemLatencies)),
+      },
+      {
+        name: 'verifier latency, p99',
+        value: percentile(verifier.verifierLatencies, 99),
+        unit: 'ms',
+        baseline: getItem('p99', percentile(verifier.getItemLatencies, 99)),
+      },
+      {
+        name: 'verifier throughput, 50 concurrent callers',
+        value: verifier.verifierPerSecond,
+        unit: '/s',
+        baseline: getItem('50 concurrent callers', verifier.getItemPerSecond),
+      },
       { name: 'SM API calls / rotation, cold container per step', value: median(cold), unit: 'calls', baseline },
       { name: 'SM API calls / rotation, one warm container (1st)', value: warm[0]!, unit: 'calls', baseline },
       {

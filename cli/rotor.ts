@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { audit } from './commands/audit';
 import { UsageError } from './commands/cli-options';
 import { localEmulator } from './commands/local-emulator';
 import { localUp } from './commands/local-up';
@@ -11,6 +12,7 @@ Usage:
   rotor rotate SECRET                          start a rotation now (RotateSecret, like the console button)
   rotor rotate SECRET --local --endpoint URL   play Secrets Manager's part against a local emulator
   rotor versions SECRET [--fingerprints]       versions and staging labels (with --local --endpoint URL locally)
+  rotor audit SECRET [--table NAME]            the secret's lifecycle events from the ledger (or --local --endpoint URL)
   rotor local emulator [--port 4566]           run the local AWS emulator (moto) until Ctrl-C
   rotor local up --endpoint URL                provision a stage in the emulator; prints the Lambdas' environment
 
@@ -22,6 +24,7 @@ Options:
   --region REGION       AWS region (default: the SDK's; us-east-1 locally)
   --max-attempts N      local rotation: runs of the four steps before giving up (default: 3)
   --fingerprints        versions: show a short SHA-256 of each labelled version's credential
+  --table NAME          audit: the ledger table (stack output LedgerTableName; default: ROTOR_LEDGER_TABLE)
 `;
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -37,6 +40,7 @@ async function main(argv: readonly string[]): Promise<void> {
       port: { type: 'string' },
       'max-attempts': { type: 'string' },
       fingerprints: { type: 'boolean' },
+      table: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -51,6 +55,8 @@ async function main(argv: readonly string[]): Promise<void> {
       return rotate(rest[0], { ...common, local: values.local, maxAttempts: values['max-attempts'] });
     case 'versions':
       return versions(rest[0], { ...common, local: values.local, fingerprints: values.fingerprints });
+    case 'audit':
+      return audit(rest[0], { ...common, local: values.local, table: values.table });
     case 'local':
       if (rest[0] === 'up') return localUp(common);
       if (rest[0] === 'emulator') return localEmulator({ port: values.port });

@@ -1,66 +1,34 @@
-import { CfnResource, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, type IDependable } from 'constructs';
-import { LambdaBundle, rotationFunctionEnvironment } from '../lambda/shared/rotor-constants';
-import { LAMBDA_BUNDLE_HANDLER, lambdaBundleCode, lambdaBundleDirectory } from './lambda-bundle';
+import { LambdaBundle, type RotorLambdaSettings } from '../lambda/shared/rotor-constants';
+import type { RetireFunction } from './retire-function';
+import {
+  addRotorFunction,
+  rotorLambdaSettings,
+  type RotorFunctionOptions,
+  type RotorLogLevel,
+  type RotorStageResources,
+} from './rotor-function';
 
 /** Log levels the Powertools logger in the Lambda understands. */
-export type RotationLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+export type RotationLogLevel = RotorLogLevel;
 
 /** Properties of a {@link RotationFunction}. */
-export interface RotationFunctionProps {
-  /** Deployment stage, e.g. `development`; every log line carries it (`ROTOR_STAGE`). */
-  readonly stage: string;
+export interface RotationFunctionProps extends RotorFunctionOptions {
+  /**
+   * The stage's names, key, ledger, pepper, event bus and durations. The function refuses any
+   * secret whose name does not start with `resources.secretNamePrefix`, whatever IAM allows.
+   */
+  readonly resources: RotorStageResources;
 
   /**
-   * The function refuses any secret whose name does not start with this, whatever IAM allows
-   * (`ROTOR_SECRET_NAME_PREFIX`). Ends with `/`.
+   * Where finishSecret schedules the rotated-out credential's retirement at the end of its grace.
    */
-  readonly secretNamePrefix: string;
-
-  /** Key that encrypts the secrets this function rotates; it may use it only through Secrets Manager. */
-  readonly encryptionKey: kms.IKey;
-
-  /**
-   * How long CloudWatch Logs keeps the function's logs.
-   *
-   * @default logs.RetentionDays.ONE_MONTH
-   */
-  readonly logRetention?: logs.RetentionDays;
-
-  /**
-   * Level of the Powertools logger (`POWERTOOLS_LOG_LEVEL`); `DEBUG` adds detail for an incident
-   * but never secret values, which Rotor does not log at any level.
-   *
-   * @default 'INFO'
-   */
-  readonly logLevel?: RotationLogLevel;
-
-  /**
-   * Longest a single rotation step may run. testSecret polls the target with bounded backoff,
-   * so this must cover the provider's propagation delay.
-   *
-   * @default Duration.minutes(1)
-   */
-  readonly timeout?: Duration;
-
-  /**
-   * Memory of the function in MiB; CPU grows with it, which shortens the SDK's cold start.
-   *
-   * @default 256
-   */
-  readonly memorySize?: number;
-
-  /**
-   * Directory holding the built `index.js`.
-   *
-   * @default - `dist/lambda/rotation` in this repository, written by `npm run build`
-   */
-  readonly bundleDirectory?: string;
+  readonly retirement: RetireFunction;
 }
 
 // The only Secrets Manager actions the four rotation steps call (see the Secrets Manager
@@ -76,7 +44,12 @@ const ROTATION_ACTIONS = [
 /**
  * The Lambda function Secrets Manager invokes to rotate a stage's secrets, with its own
  * least-privilege role: it can write its own logs and traces, use the stage's key only through
- * Secrets Manager, and read and write only the secrets passed to {@link grantRotation}.
+ * Secrets Manager and DynamoDB, read the pepper, record versions in the ledger, schedule
+ * retirements in the stage's schedule group (passing only the scheduler role), and read and write
+ * only the secrets passed to {@link grantRotation}.
+ *
+ * Defaults: 256 MiB, 1 minute (testSecret polls the target with bounded backoff, so the timeout
+ * must cover the provider's propagation delay).
  */
 export class RotationFunction extends Construct {
   /** The rotation Lambda function. */
@@ -91,83 +64,69 @@ export class RotationFunction extends Construct {
   readonly stage: string;
   /** Prefix of every secret the function will rotate. */
   readonly secretNamePrefix: string;
+  /** What the function is told; its environment is `rotorLambdaEnvironment(settings)`. */
+  readonly settings: RotorLambdaSettings;
 
   private rotationGrant?: iam.Grant;
 
   constructor(scope: Construct, id: string, props: RotationFunctionProps) {
     super(scope, id);
-    if (!props.secretNamePrefix.endsWith('/')) {
-      throw new Error(`RotationFunction secretNamePrefix must end with "/", got "${props.secretNamePrefix}"`);
-    }
-    this.stage = props.stage;
-    this.secretNamePrefix = props.secretNamePrefix;
+    const { resources, retirement } = props;
+    this.stage = resources.stage;
+    this.secretNamePrefix = resources.secretNamePrefix;
+    this.settings = rotorLambdaSettings(resources, retirement, props.logLevel);
 
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      // The log lines are the audit trail of every rotation; they outlive the stack.
-      removalPolicy: RemovalPolicy.RETAIN,
+    const parts = addRotorFunction(this, {
+      bundle: LambdaBundle.rotation,
+      description: `Rotor ${resources.stage}: Secrets Manager rotation (createSecret, setSecret, testSecret, finishSecret)`,
+      settings: this.settings,
+      options: props,
+      defaultTimeout: Duration.minutes(1),
+      defaultMemorySize: 256,
     });
-
-    const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Rotor ${props.stage}: rotation function`,
-    });
+    const { function: fn, role } = parts;
+    this.function = fn;
     this.role = role;
+    this.logGroup = parts.logGroup;
 
-    // The function's own permissions go to the role's default policy, which carries no cdk-nag
-    // acknowledgement, so a wildcard added to it later is reported. grantRotation adds the secrets.
-    const logsPolicy = role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [this.logGroup.logGroupArn],
-      }),
-    );
+    // grantRotation adds the secrets to the default policy; the key only through Secrets Manager.
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: [props.encryptionKey.keyArn],
+        resources: [resources.encryptionKey.keyArn],
         conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
       }),
     );
+    resources.ledger.grantRecordKeeping(role);
+    resources.pepper.grantRead(role);
+    // finishSecret hands the scheduler role to each retirement schedule it creates.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [retirement.schedulerRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      }),
+    );
 
-    // X-Ray accepts no resource but `*`, so its statement sits in a policy of its own and the
-    // acknowledgement below covers only that policy.
-    const tracingPolicy = new iam.Policy(this, 'TracingPolicy', {
+    // Retirement schedules are named at run time, so CreateSchedule needs a wildcard: it sits in a
+    // policy of its own, and the acknowledgement names exactly that resource.
+    const schedulingPolicy = new iam.Policy(this, 'RetirementSchedulingPolicy', {
       roles: [role],
       statements: [
-        new iam.PolicyStatement({ actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }),
+        new iam.PolicyStatement({
+          actions: ['scheduler:CreateSchedule'],
+          resources: [retirement.retirementSchedulesArn],
+        }),
       ],
     });
-    Validations.of(tracingPolicy).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
+    Validations.of(schedulingPolicy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${retirement.scheduleGroupName}/*]`,
       reason:
-        'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions, so the resource must be *.',
+        "One-time retirement schedules are named at run time, one per rotated-out version, so CreateSchedule is allowed on any schedule in the stage's own group and nowhere else.",
     });
-
-    const fn = new lambda.Function(this, 'Function', {
-      description: `Rotor ${props.stage}: Secrets Manager rotation (createSecret, setSecret, testSecret, finishSecret)`,
-      code: lambdaBundleCode(props.bundleDirectory ?? lambdaBundleDirectory(LambdaBundle.rotation)),
-      handler: LAMBDA_BUNDLE_HANDLER,
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: props.memorySize ?? 256,
-      timeout: props.timeout ?? Duration.minutes(1),
-      role,
-      logGroup: this.logGroup,
-      // The same variables `rotor local up` prints for local runs.
-      environment: rotationFunctionEnvironment({
-        stage: props.stage,
-        secretNamePrefix: props.secretNamePrefix,
-        logLevel: props.logLevel ?? 'INFO',
-      }),
-    });
-    // Tracing is set on the L1: the L2 `tracing` prop would add the X-Ray statement to the
-    // role's default policy instead of the separate policy above.
-    (fn.node.defaultChild as lambda.CfnFunction).tracingConfig = { mode: lambda.Tracing.ACTIVE };
-    // The first invocation (at deploy, see RotatedSecret) must find its permissions in place.
-    fn.node.addDependency(logsPolicy.policyDependable ?? role, tracingPolicy);
-    dropDependsOnRole(fn, role);
-    this.function = fn;
+    // CreateSchedule fails in a group that does not exist yet.
+    schedulingPolicy.node.addDependency(retirement.scheduleGroup);
+    fn.node.addDependency(schedulingPolicy);
 
     const invokeId = 'InvokedBySecretsManager';
     fn.addPermission(invokeId, {
@@ -204,30 +163,4 @@ export class RotationFunction extends Construct {
     });
     return this.rotationGrant;
   }
-}
-
-/**
- * The Lambda L2 makes the function depend on its role, which its `Role: GetAtt` already orders:
- * cfn-lint reports the extra DependsOn as W3005 (aws/aws-cdk#24578). Render DependsOn without
- * the role, keeping every other dependency, present or added later.
- */
-function dropDependsOnRole(fn: lambda.Function, role: iam.Role): void {
-  const cfnFunction = fn.node.defaultChild as lambda.CfnFunction;
-  const cfnRole = role.node.defaultChild as iam.CfnRole;
-  const stack = Stack.of(fn);
-  cfnFunction.addOverride(
-    'DependsOn',
-    Lazy.list({
-      produce: () =>
-        cfnFunction
-          .obtainDependencies()
-          .filter(
-            (dependency): dependency is CfnResource =>
-              CfnResource.isCfnResource(dependency) && dependency !== cfnRole && Stack.of(dependency) === stack,
-          )
-          // As CDK renders DependsOn: sorted by construct path.
-          .sort((a, b) => a.node.path.localeCompare(b.node.path))
-          .map((dependency) => dependency.logicalId),
-    }),
-  );
 }

@@ -1,10 +1,16 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { RotorStackOutput } from '../lambda/shared/rotor-constants';
 import { fullSecretName, type RotorStageConfig } from './config/rotor-config';
+import { FingerprintPepper } from './fingerprint-pepper';
+import { LedgerTable } from './ledger-table';
+import { RetireFunction } from './retire-function';
 import { RotatedSecret } from './rotated-secret';
 import { RotationFunction } from './rotation-function';
+import type { RotorStageResources } from './rotor-function';
+import { VerifierFunction } from './verifier-function';
 
 /** Properties of a {@link RotorStack}. */
 export interface RotorStackProps extends StackProps {
@@ -13,14 +19,23 @@ export interface RotorStackProps extends StackProps {
 }
 
 /**
- * One Rotor stage: a customer-managed key, the rotation function, and one rotated secret per
+ * One Rotor stage: a customer-managed key, the ledger and its fingerprint pepper, the rotation,
+ * verifier and retire functions (with the retirement schedules), and one rotated secret per
  * configured secret.
  */
 export class RotorStack extends Stack {
-  /** Encrypts the stage's secrets; rotated yearly by KMS. */
+  /** Encrypts the stage's secrets, its pepper and its ledger; rotated yearly by KMS. */
   readonly encryptionKey: kms.IKey;
+  /** The ledger of every credential version. */
+  readonly ledger: LedgerTable;
+  /** The pepper of the ledger's fingerprints. */
+  readonly pepper: FingerprintPepper;
+  /** Retires previous credentials at the end of their grace. */
+  readonly retireFunction: RetireFunction;
   /** Rotates the stage's secrets. */
   readonly rotationFunction: RotationFunction;
+  /** Verifies presented tokens; also an API Gateway authorizer (see RotorTokenAuthorizer). */
+  readonly verifierFunction: VerifierFunction;
   /** The stage's secrets, in config order. */
   readonly secrets: readonly RotatedSecret[];
 
@@ -28,18 +43,43 @@ export class RotorStack extends Stack {
     super(scope, id, { description: `Rotor ${stage.name}: short-lived, rotating CI/CD credentials`, ...stackProps });
 
     this.encryptionKey = new kms.Key(this, 'Key', {
-      description: `Rotor ${stage.name}: encrypts the stage's rotated secrets`,
+      description: `Rotor ${stage.name}: encrypts the stage's rotated secrets, fingerprint pepper and ledger`,
       alias: `alias/rotor/${stage.name}`,
       enableKeyRotation: true,
-      // Retained secrets stay readable only while their key exists.
+      // Retained secrets and the retained ledger stay readable only while their key exists.
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
-    this.rotationFunction = new RotationFunction(this, 'Rotation', {
+    this.ledger = new LedgerTable(this, 'Ledger', { stage: stage.name, encryptionKey: this.encryptionKey });
+    this.pepper = new FingerprintPepper(this, 'Pepper', {
       stage: stage.name,
       secretNamePrefix: stage.secretNamePrefix,
       encryptionKey: this.encryptionKey,
-      logRetention: stage.logRetentionDays,
+    });
+    const resources: RotorStageResources = {
+      stage: stage.name,
+      secretNamePrefix: stage.secretNamePrefix,
+      encryptionKey: this.encryptionKey,
+      ledger: this.ledger,
+      pepper: this.pepper,
+      eventBus: events.EventBus.fromEventBusName(this, 'EventBus', stage.eventBusName),
+      durations: {
+        defaultGraceSeconds: stage.graceSeconds,
+        reuseMemorySeconds: stage.reuseMemorySeconds,
+        auditRetentionSeconds: stage.auditRetentionSeconds,
+      },
+    };
+    const logRetention = stage.logRetentionDays;
+
+    this.retireFunction = new RetireFunction(this, 'Retire', {
+      resources,
+      sweepSchedule: stage.sweepSchedule,
+      logRetention,
+    });
+    this.rotationFunction = new RotationFunction(this, 'Rotation', {
+      resources,
+      retirement: this.retireFunction,
+      logRetention,
     });
 
     this.secrets = stage.secrets.map(
@@ -55,6 +95,14 @@ export class RotorStack extends Stack {
         }),
     );
 
+    this.verifierFunction = new VerifierFunction(this, 'Verifier', {
+      resources,
+      retirement: this.retireFunction,
+      rotationFunction: this.rotationFunction,
+      logRetention,
+    });
+    for (const secret of this.secrets) this.verifierFunction.grantStartRotation(secret.secret);
+
     new CfnOutput(this, RotorStackOutput.rotationFunctionName, {
       description: "Lambda function that Secrets Manager invokes to rotate this stage's secrets",
       value: this.rotationFunction.function.functionName,
@@ -66,6 +114,22 @@ export class RotorStack extends Stack {
     new CfnOutput(this, RotorStackOutput.secretNames, {
       description: "Comma-separated full names of this stage's rotated secrets",
       value: stage.secrets.map((secret) => fullSecretName(stage, secret)).join(','),
+    });
+    new CfnOutput(this, RotorStackOutput.ledgerTableName, {
+      description: "DynamoDB table of the stage's ledger: credential versions, rotation state, audit trail",
+      value: this.ledger.table.tableName,
+    });
+    new CfnOutput(this, RotorStackOutput.verifierFunctionName, {
+      description: 'Lambda function that verifies a presented token: invoke it with {"token": "..."}',
+      value: this.verifierFunction.function.functionName,
+    });
+    new CfnOutput(this, RotorStackOutput.verifierFunctionArn, {
+      description: 'ARN of the verifier function, for a Lambda authorizer (RotorTokenAuthorizer) in another stack',
+      value: this.verifierFunction.function.functionArn,
+    });
+    new CfnOutput(this, RotorStackOutput.pepperSecretArn, {
+      description: "Secret holding the pepper of the ledger's fingerprints; never rotate it",
+      value: this.pepper.secret.secretArn,
     });
   }
 }

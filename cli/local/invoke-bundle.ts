@@ -79,3 +79,55 @@ export function invokeBundle(
     child.stdin?.end(JSON.stringify(event));
   });
 }
+
+// Loads the bundle once and runs every event at the same time: one warm container serving
+// concurrent requests, so the ledger's conditional writes meet real races.
+const CONCURRENT_RUNNER = `
+const fs = require('node:fs');
+const events = JSON.parse(fs.readFileSync(0, 'utf8'));
+const { handler } = require(process.argv[1]);
+const context = { functionName: 'rotor-local', getRemainingTimeInMillis: () => 60000 };
+Promise.all(events.map((event) => Promise.resolve().then(() => handler(event, context)).then(
+  (result) => ({ ok: true, result: result === undefined ? null : result }),
+  (e) => ({ ok: false, error: { errorType: (e && e.name) || 'Error', errorMessage: (e && e.message) || String(e) } }))))
+  .then((outcomes) => fs.writeSync(3, JSON.stringify(outcomes)))
+  .finally(() => process.exit(0));
+`;
+
+/** Invokes a bundle with every event at once, in one process; results in event order. */
+export function invokeBundleConcurrently(
+  name: LambdaBundle,
+  events: readonly unknown[],
+  options: InvokeBundleOptions,
+): Promise<{ readonly results: readonly Omit<BundleInvocation, 'logs'>[]; readonly logs: readonly string[] }> {
+  const bundle = join(options.distDir ?? DIST_LAMBDA_DIR, name, 'index.js');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', CONCURRENT_RUNNER, bundle], {
+      env: { PATH: process.env.PATH ?? '', ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+    });
+    const logs: string[] = [];
+    let outcome = '';
+    const collect = (chunk: Buffer) =>
+      logs.push(
+        ...chunk
+          .toString()
+          .split('\n')
+          .filter((line) => line.length > 0),
+      );
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    (child.stdio[3] as NodeJS.ReadableStream).on('data', (chunk: Buffer) => (outcome += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (outcome === '') {
+        reject(new Error(`bundle ${name} ended without outcomes (exit ${code ?? signal}): ${logs.join('\n')}`));
+        return;
+      }
+      resolve({ results: JSON.parse(outcome) as Omit<BundleInvocation, 'logs'>[], logs });
+    });
+    child.stdin?.end(JSON.stringify(events));
+  });
+}

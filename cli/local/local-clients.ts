@@ -1,7 +1,10 @@
 import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 
 /** Where the local emulator is, and the placeholder credentials it accepts. */
 export interface LocalEndpoint {
@@ -22,6 +25,9 @@ export function localClients({ endpoint, region }: LocalEndpoint) {
     kms: new KMSClient(config),
     lambda: new LambdaClient(config),
     iam: new IAMClient(config),
+    scheduler: new SchedulerClient(config),
+    dynamodb: new DynamoDBClient(config),
+    eventBridge: new EventBridgeClient(config),
   };
 }
 export type LocalClients = ReturnType<typeof localClients>;

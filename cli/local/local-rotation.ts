@@ -66,6 +66,7 @@ export async function rotateLocally(
 
   for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
     if (await runSteps(local, arn, versionId, attempt, attempts, options.onStep)) {
+      await clearPendingLabel(local, arn, versionId);
       return { secretArn: arn, versionId, resumed, attempts };
     }
     if (attempt < maxAttempts) {
@@ -145,6 +146,21 @@ export async function beginRotation(
   );
   if (started.VersionId === undefined) throw new Error(`RotateSecret on ${secretId} returned no VersionId`);
   return { arn, versionId: started.VersionId, resumed: false };
+}
+
+/**
+ * After a finished rotation AWS leaves AWSPENDING on the new current version or on none; the
+ * emulator refuses the next RotateSecret (from anyone, the verifier's reuse response included)
+ * unless it is on none, so leave that end state.
+ */
+async function clearPendingLabel(local: LocalEnvironment, secretArn: string, versionId: string): Promise<void> {
+  await localClients(local.endpoint).secretsManager.send(
+    new UpdateSecretVersionStageCommand({
+      SecretId: secretArn,
+      VersionStage: AWSPENDING,
+      RemoveFromVersionId: versionId,
+    }),
+  );
 }
 
 /** The `outcome` field of the handler's "rotation step completed" log line. */

@@ -1,8 +1,16 @@
 import { CreateRoleCommand, GetRoleCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, NotFoundException } from '@aws-sdk/client-kms';
 import { CreateFunctionCommand, GetFunctionCommand, ResourceNotFoundException } from '@aws-sdk/client-lambda';
-import { CreateSecretCommand, ResourceExistsException } from '@aws-sdk/client-secrets-manager';
-import { MANAGED_BY_TAG, rotationFunctionEnvironment } from '../../lambda/shared/rotor-constants';
+import { CreateScheduleGroupCommand, ConflictException } from '@aws-sdk/client-scheduler';
+import { CreateSecretCommand, DescribeSecretCommand, ResourceExistsException } from '@aws-sdk/client-secrets-manager';
+import { randomBytes } from 'node:crypto';
+import {
+  MANAGED_BY_TAG,
+  RotorResourceName,
+  rotorLambdaEnvironment,
+  type RotorLambdaSettings,
+} from '../../lambda/shared/rotor-constants';
+import { ensureLedgerTable } from './ledger-table';
 import { LOCAL_CREDENTIALS, localClients, type LocalEndpoint } from './local-clients';
 
 /** The part of a stage's configuration that local provisioning needs. */
@@ -10,6 +18,10 @@ export interface LocalStage {
   readonly name: string;
   readonly secretNamePrefix: string;
   readonly secrets: readonly { readonly name: string; readonly provider: string }[];
+  /** Durations in seconds; seconds-level values let tests run grace periods in real time. */
+  readonly graceSeconds?: number;
+  readonly reuseMemorySeconds?: number;
+  readonly auditRetentionSeconds?: number;
 }
 
 /** What `rotor local up` provisioned, and the environment the bundles need to use it. */
@@ -19,6 +31,10 @@ export interface LocalEnvironment {
   readonly kmsKeyArn: string;
   /** The stand-in function Secrets Manager "invokes": the emulator never runs it, Rotor does. */
   readonly rotationFunctionArn: string;
+  /** Stand-in target of the retirement schedules (the emulator's Scheduler never fires them). */
+  readonly retireFunctionArn: string;
+  readonly ledgerTableName: string;
+  readonly pepperSecretArn: string;
   readonly secretNames: readonly string[];
   /** Every variable the bundles read: the stack's, plus the emulator endpoint and its placeholder credentials. */
   readonly env: Readonly<Record<string, string>>;
@@ -36,26 +52,75 @@ export async function provisionLocal(endpoint: LocalEndpoint, stage: LocalStage)
   const clients = localClients(endpoint);
   const kmsKeyArn = await ensureKey(clients, `alias/rotor/${stage.name}`);
   const rotationFunctionArn = await ensureStandInFunction(clients, `rotor-${stage.name}-rotation`);
+  const retireFunctionArn = await ensureStandInFunction(clients, RotorResourceName.retireFunction(stage.name));
+  const schedulerRoleArn = await ensureRole(clients, `rotor-${stage.name}-scheduler`, 'scheduler.amazonaws.com');
+  const scheduleGroupName = await ensureScheduleGroup(clients, RotorResourceName.scheduleGroup(stage.name));
+  // Outside the stage's secret prefix, untagged: the rotation function must never rotate it.
+  const pepperSecretArn = await ensurePepper(clients, RotorResourceName.fingerprintPepper(stage.name), kmsKeyArn);
+  const ledgerTableName = RotorResourceName.ledgerTable(stage.name);
+  await ensureLedgerTable(clients.dynamodb, ledgerTableName);
   const secretNames: string[] = [];
   for (const secret of stage.secrets) {
     const name = `${stage.secretNamePrefix}${secret.name}`;
     await ensureSecret(clients, name, secret.provider, kmsKeyArn, stage.name);
     secretNames.push(name);
   }
+  const settings: RotorLambdaSettings = {
+    stage: stage.name,
+    secretNamePrefix: stage.secretNamePrefix,
+    ledgerTableName,
+    pepperSecretArn,
+    retireFunctionArn,
+    schedulerRoleArn,
+    scheduleGroupName,
+    eventBusName: 'default',
+    ...(stage.graceSeconds === undefined ? {} : { defaultGraceSeconds: stage.graceSeconds }),
+    ...(stage.reuseMemorySeconds === undefined ? {} : { reuseMemorySeconds: stage.reuseMemorySeconds }),
+    ...(stage.auditRetentionSeconds === undefined ? {} : { auditRetentionSeconds: stage.auditRetentionSeconds }),
+  };
   return {
     endpoint,
     stage: stage.name,
     kmsKeyArn,
     rotationFunctionArn,
+    retireFunctionArn,
+    ledgerTableName,
+    pepperSecretArn,
     secretNames,
     env: {
-      ...rotationFunctionEnvironment({ stage: stage.name, secretNamePrefix: stage.secretNamePrefix }),
+      ...rotorLambdaEnvironment(settings),
       AWS_ENDPOINT_URL: endpoint.endpoint,
       AWS_REGION: endpoint.region,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     },
   };
+}
+
+async function ensureScheduleGroup(clients: ReturnType<typeof localClients>, name: string): Promise<string> {
+  try {
+    await clients.scheduler.send(new CreateScheduleGroupCommand({ Name: name }));
+  } catch (error) {
+    if (!(error instanceof ConflictException)) throw error;
+  }
+  return name;
+}
+
+async function ensurePepper(
+  clients: ReturnType<typeof localClients>,
+  name: string,
+  kmsKeyArn: string,
+): Promise<string> {
+  try {
+    const created = await clients.secretsManager.send(
+      new CreateSecretCommand({ Name: name, KmsKeyId: kmsKeyArn, SecretString: randomBytes(48).toString('base64url') }),
+    );
+    return created.ARN!;
+  } catch (error) {
+    if (!(error instanceof ResourceExistsException)) throw error;
+    const existing = await clients.secretsManager.send(new DescribeSecretCommand({ SecretId: name }));
+    return existing.ARN!;
+  }
 }
 
 async function ensureKey(clients: ReturnType<typeof localClients>, alias: string): Promise<string> {
@@ -79,7 +144,7 @@ async function ensureStandInFunction(clients: ReturnType<typeof localClients>, n
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
   }
-  const role = await ensureRole(clients, `${name}-role`);
+  const role = await ensureRole(clients, `${name}-role`, 'lambda.amazonaws.com');
   const created = await clients.lambda.send(
     new CreateFunctionCommand({
       FunctionName: name,
@@ -93,7 +158,7 @@ async function ensureStandInFunction(clients: ReturnType<typeof localClients>, n
   return created.FunctionArn;
 }
 
-async function ensureRole(clients: ReturnType<typeof localClients>, name: string): Promise<string> {
+async function ensureRole(clients: ReturnType<typeof localClients>, name: string, service: string): Promise<string> {
   try {
     const existing = await clients.iam.send(new GetRoleCommand({ RoleName: name }));
     if (existing.Role?.Arn !== undefined) return existing.Role.Arn;
@@ -105,7 +170,7 @@ async function ensureRole(clients: ReturnType<typeof localClients>, name: string
       RoleName: name,
       AssumeRolePolicyDocument: JSON.stringify({
         Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }],
       }),
     }),
   );

@@ -3,7 +3,7 @@ import type { CredentialProvider, SecretDocument } from './providers/credential-
 import type { ProviderRegistry } from './providers/provider-registry';
 import { MalformedSecretError, UnsupportedProviderError } from './errors';
 import { describeSchemaIssues } from './schema-issues';
-
+import { REUSE_RESPONSES, type ReuseResponse } from './ledger/ledger-records';
 import { SECRET_DOCUMENT_SCHEMA_VERSION } from '../shared/rotor-constants';
 
 /** Layout version Rotor writes into every document it stores (defined with the shared constants). */
@@ -12,15 +12,40 @@ export { SECRET_DOCUMENT_SCHEMA_VERSION };
 /** Secrets Manager's own limit on a secret value. */
 export const MAX_SECRET_DOCUMENT_BYTES = 65_536;
 
+/** Longest grace period a secret may ask for: one day. */
+export const MAX_GRACE_SECONDS = 86_400;
+
 const PROVIDER_NAME_RULE = 'must be a provider name such as managed-token';
 const Envelope = z.looseObject({
   provider: z.string({ error: PROVIDER_NAME_RULE }).check(z.regex(/^[a-z0-9][a-z0-9-]{0,63}$/, PROVIDER_NAME_RULE)),
   schemaVersion: z.optional(z.literal(SECRET_DOCUMENT_SCHEMA_VERSION, `must be ${SECRET_DOCUMENT_SCHEMA_VERSION}`)),
+  graceSeconds: z.optional(
+    z
+      .int(`must be a whole number of seconds from 0 to ${MAX_GRACE_SECONDS}`)
+      .check(
+        z.minimum(0, `must be a whole number of seconds from 0 to ${MAX_GRACE_SECONDS}`),
+        z.maximum(MAX_GRACE_SECONDS, `must be a whole number of seconds from 0 to ${MAX_GRACE_SECONDS}`),
+      ),
+  ),
+  onReuse: z.optional(
+    z.enum(REUSE_RESPONSES as [ReuseResponse, ...ReuseResponse[]], `must be ${REUSE_RESPONSES.join(' or ')}`),
+  ),
 });
+
+/**
+ * A secret's own settings, from its document (fields every provider's document may carry):
+ * `graceSeconds` (how long the previous credential stays valid after a rotation) and
+ * `onReuse` (what Rotor does when a rotated-out credential is presented again).
+ */
+export interface SecretPolicy {
+  readonly graceSeconds?: number;
+  readonly onReuse?: ReuseResponse;
+}
 
 export interface ParsedSecretDocument {
   readonly provider: CredentialProvider<SecretDocument>;
   readonly document: SecretDocument;
+  readonly policy: SecretPolicy;
 }
 
 /**
@@ -59,8 +84,12 @@ export function parseSecretDocument(raw: string, providers: ProviderRegistry, wh
       `${where} names a provider this rotation function does not handle (it handles: ${providers.names().join(', ')})`,
     );
   }
+  const policy: SecretPolicy = {
+    ...(envelope.data.graceSeconds === undefined ? {} : { graceSeconds: envelope.data.graceSeconds }),
+    ...(envelope.data.onReuse === undefined ? {} : { onReuse: envelope.data.onReuse }),
+  };
   try {
-    return { provider, document: provider.parse(value as Record<string, unknown>) };
+    return { provider, document: provider.parse(value as Record<string, unknown>), policy };
   } catch (error) {
     if (error instanceof MalformedSecretError) {
       throw new MalformedSecretError(`${where}: ${error.message}`, { cause: error });

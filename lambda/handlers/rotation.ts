@@ -1,41 +1,75 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDbLedger } from '../adapters/dynamodb-ledger';
+import { pepperedFingerprinter } from '../adapters/pepper-source';
+import { SchedulerRetirements } from '../adapters/scheduler-retirements';
 import { SecretsManagerStore } from '../adapters/secrets-manager-store';
+import { LedgerRecorder } from '../core/ledger/ledger-recorder';
 import { managedTokenProvider } from '../core/providers/managed-token/managed-token-provider';
 import { ProviderRegistry } from '../core/providers/provider-registry';
-import { RotorConfigurationError } from '../core/errors';
 import { parseRotationEvent, type RotationEvent } from '../core/rotation/rotation-event';
 import type { RotationDependencies } from '../core/rotation/rotation-step-context';
 import { runRotationStep } from '../core/rotation/run-rotation-step';
 import { MetricName, RotorEnv } from '../shared/rotor-constants';
+import { durationSettings, requiredSetting } from '../shared/rotor-settings';
 import { secretNameFromId } from '../shared/secret-name';
 import { createLogger, SecretMetrics } from '../shared/telemetry';
 
 const logger = createLogger('rotor-rotation');
 const metrics = new SecretMetrics('rotor-rotation');
 
-// The stage boundary is not optional: without it the function would rotate any secret IAM lets it.
-const secretNamePrefix = process.env[RotorEnv.secretNamePrefix] ?? '';
+/**
+ * Built once per container; a missing setting fails every invocation with a clear error rather
+ * than rotating without its guard rails. The SDK reads AWS_ENDPOINT_URL itself, so the same
+ * bundle runs against a local emulator.
+ */
+function buildDependencies(): RotationDependencies {
+  // The stage boundary is not optional: without it the function would rotate any secret IAM lets it.
+  const secretNamePrefix = requiredSetting(RotorEnv.secretNamePrefix);
+  const secretsManager = new SecretsManagerClient({});
+  const durations = durationSettings();
+  const ledger = new DynamoDbLedger({
+    client: new DynamoDBClient({}),
+    tableName: requiredSetting(RotorEnv.ledgerTable),
+    auditRetentionSeconds: durations.auditRetentionSeconds,
+  });
+  const recorder = new LedgerRecorder({
+    ledger,
+    fingerprinter: pepperedFingerprinter(secretsManager, requiredSetting(RotorEnv.pepperSecretArn)),
+    retirements: new SchedulerRetirements(new SchedulerClient({}), {
+      groupName: requiredSetting(RotorEnv.scheduleGroup),
+      retireFunctionArn: requiredSetting(RotorEnv.retireFunctionArn),
+      roleArn: requiredSetting(RotorEnv.schedulerRoleArn),
+    }),
+    durations,
+    now: Date.now,
+    onRetirementScheduleFailed: (secretName, error) => {
+      logger.warn('could not schedule the retirement; the sweep will retire it', error as Error);
+      metrics.publish(secretName, { [MetricName.RetirementScheduleFailed]: 1 });
+    },
+  });
+  return {
+    store: new SecretsManagerStore(secretsManager),
+    providers: new ProviderRegistry([managedTokenProvider]),
+    journal: ledger,
+    observers: [recorder],
+    now: () => new Date(),
+    secretNamePrefix,
+  };
+}
 
-// Built once per container. The SDK reads AWS_ENDPOINT_URL itself, so the same bundle runs
-// against a local emulator.
-const dependencies: RotationDependencies = {
-  store: new SecretsManagerStore(new SecretsManagerClient({})),
-  providers: new ProviderRegistry([managedTokenProvider]),
-  now: () => new Date(),
-  secretNamePrefix,
-};
+let dependencies: RotationDependencies | undefined;
 
 /**
  * Secrets Manager's rotation function: runs one of createSecret / setSecret / testSecret /
- * finishSecret per invocation. Logs one line per step; never logs a secret value or the
- * RotationToken.
+ * finishSecret per invocation, and keeps the ledger in step. Logs one line per step; never
+ * logs a secret value or the RotationToken.
  */
 export const handler = async (event: unknown): Promise<void> => {
   let rotation: RotationEvent;
   try {
-    if (secretNamePrefix === '') {
-      throw new RotorConfigurationError(`${RotorEnv.secretNamePrefix} is not set; refusing to rotate anything`);
-    }
+    dependencies ??= buildDependencies();
     rotation = parseRotationEvent(event);
   } catch (error) {
     logger.error('rejected rotation event', error as Error);
@@ -43,7 +77,11 @@ export const handler = async (event: unknown): Promise<void> => {
   }
 
   const startedAt = Date.now();
-  const keys = { secretId: rotation.secretId, step: rotation.step, versionId: rotation.clientRequestToken };
+  const keys = {
+    secretId: rotation.secretId,
+    step: rotation.step,
+    versionId: rotation.clientRequestToken,
+  };
   logger.appendKeys(keys);
   // Until DescribeSecret answers, the best name for a failure metric is the one in the event.
   let secretName = secretNameFromId(rotation.secretId);

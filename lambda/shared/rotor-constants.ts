@@ -15,6 +15,16 @@ export const MetricName = {
   RotationSucceeded: 'RotationSucceeded',
   RotationFailed: 'RotationFailed',
   RotationStepLatency: 'RotationStepLatency',
+  /** A rotated-out credential was presented after its grace period (or after retirement). */
+  ReuseDetected: 'ReuseDetected',
+  /** The previous credential was presented within its grace period: a job that started before a rotation. */
+  GraceUse: 'GraceUse',
+  /** A well-formed token the ledger has never seen. */
+  UnknownToken: 'UnknownToken',
+  /** A previous credential reached the end of its grace period and was retired. */
+  CredentialRetired: 'CredentialRetired',
+  /** finishSecret could not schedule the previous credential's retirement; the sweep will. */
+  RetirementScheduleFailed: 'RetirementScheduleFailed',
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 
@@ -24,21 +34,73 @@ export const RotorEnv = {
   stage: 'ROTOR_STAGE',
   /** Secrets whose name does not start with this prefix are refused, whatever IAM allows. */
   secretNamePrefix: 'ROTOR_SECRET_NAME_PREFIX',
+  /** The ledger's DynamoDB table. */
+  ledgerTable: 'ROTOR_LEDGER_TABLE',
+  /** ARN of the secret holding the fingerprint pepper. */
+  pepperSecretArn: 'ROTOR_PEPPER_SECRET_ARN',
+  /** Grace period of a previous credential unless its secret says otherwise (`graceSeconds`). */
+  defaultGraceSeconds: 'ROTOR_DEFAULT_GRACE_SECONDS',
+  /** How long the ledger remembers a dead credential, so that presenting it is still caught as reuse. */
+  reuseMemorySeconds: 'ROTOR_REUSE_MEMORY_SECONDS',
+  /** How long audit events are kept. */
+  auditRetentionSeconds: 'ROTOR_AUDIT_RETENTION_SECONDS',
+  /** The retire function, target of the one-time retirement schedules. */
+  retireFunctionArn: 'ROTOR_RETIRE_FUNCTION_ARN',
+  /** Role EventBridge Scheduler assumes to invoke the retire function. */
+  schedulerRoleArn: 'ROTOR_SCHEDULER_ROLE_ARN',
+  /** Schedule group of the retirement schedules. */
+  scheduleGroup: 'ROTOR_SCHEDULE_GROUP',
+  /** Event bus for Rotor's events (`source: rotor`). */
+  eventBusName: 'ROTOR_EVENT_BUS_NAME',
 } as const;
 
-/**
- * The environment of the rotation function: the stack sets exactly this, and
- * `rotor local up` prints it (plus the emulator endpoint) for local runs.
- */
-export function rotationFunctionEnvironment(settings: {
+/** Durations the operator may set; all in seconds so tests can run them in real time. */
+export const DEFAULT_DURATIONS = {
+  /** DESIGN: old and new credentials both valid for 15 minutes. */
+  graceSeconds: 15 * 60,
+  /** A dead credential is recognised as reuse for 30 days after its grace ended. */
+  reuseMemorySeconds: 30 * 24 * 3600,
+  /** Audit events live 400 days. */
+  auditRetentionSeconds: 400 * 24 * 3600,
+} as const;
+
+/** What every Rotor Lambda is told about its stage. */
+export interface RotorLambdaSettings {
   readonly stage: string;
   readonly secretNamePrefix: string;
+  readonly ledgerTableName: string;
+  readonly pepperSecretArn: string;
+  readonly retireFunctionArn: string;
+  readonly schedulerRoleArn: string;
+  readonly scheduleGroupName: string;
+  readonly eventBusName: string;
+  /** @default DEFAULT_DURATIONS.graceSeconds */
+  readonly defaultGraceSeconds?: number;
+  /** @default DEFAULT_DURATIONS.reuseMemorySeconds */
+  readonly reuseMemorySeconds?: number;
+  /** @default DEFAULT_DURATIONS.auditRetentionSeconds */
+  readonly auditRetentionSeconds?: number;
   /** Powertools logger level. @default 'INFO' */
   readonly logLevel?: string;
-}): Record<string, string> {
+}
+
+/**
+ * The environment of every Rotor Lambda: the stack sets exactly this, and `rotor local up`
+ * prints it (plus the emulator endpoint) for local runs.
+ */
+export function rotorLambdaEnvironment(settings: RotorLambdaSettings): Record<string, string> {
   return {
     [RotorEnv.stage]: settings.stage,
     [RotorEnv.secretNamePrefix]: settings.secretNamePrefix,
+    [RotorEnv.ledgerTable]: settings.ledgerTableName,
+    [RotorEnv.pepperSecretArn]: settings.pepperSecretArn,
+    [RotorEnv.retireFunctionArn]: settings.retireFunctionArn,
+    [RotorEnv.schedulerRoleArn]: settings.schedulerRoleArn,
+    [RotorEnv.scheduleGroup]: settings.scheduleGroupName,
+    [RotorEnv.eventBusName]: settings.eventBusName,
+    [RotorEnv.defaultGraceSeconds]: String(settings.defaultGraceSeconds ?? DEFAULT_DURATIONS.graceSeconds),
+    [RotorEnv.reuseMemorySeconds]: String(settings.reuseMemorySeconds ?? DEFAULT_DURATIONS.reuseMemorySeconds),
+    [RotorEnv.auditRetentionSeconds]: String(settings.auditRetentionSeconds ?? DEFAULT_DURATIONS.auditRetentionSeconds),
     POWERTOOLS_LOG_LEVEL: settings.logLevel ?? 'INFO',
   };
 }
@@ -46,8 +108,28 @@ export function rotationFunctionEnvironment(settings: {
 /** The Lambda bundles that `npm run build` writes to `dist/lambda/<name>/index.js`. */
 export const LambdaBundle = {
   rotation: 'rotation',
+  /** Answers "may this token pass?" from the ledger; also a Lambda authorizer. */
+  verifier: 'verifier',
+  /** Retires previous credentials at grace end (one-time schedules) and sweeps overdue ones. */
+  retire: 'retire',
 } as const;
 export type LambdaBundle = (typeof LambdaBundle)[keyof typeof LambdaBundle];
+
+/** The ledger table's key schema, shared by the table construct and the DynamoDB adapter. */
+export const LedgerSchema = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  /** Epoch seconds; DynamoDB deletes expired items lazily, so reads check it themselves. */
+  ttlAttribute: 'expiresAt',
+  /** Sparse index of previous credentials by grace end, for the retirement sweep. */
+  graceIndex: { name: 'previous-by-grace-end', partitionKey: 'graceIndex', sortKey: 'graceEndsAt' },
+} as const;
+
+/** Rotor's EventBridge events. */
+export const RotorEvents = {
+  source: 'rotor',
+  reuseDetected: 'Token Reuse Detected',
+} as const;
 
 /** Tag that marks a secret as managed by Rotor, with the stage as its value. */
 export const MANAGED_BY_TAG = 'rotor:stage';
@@ -74,4 +156,37 @@ export const RotorStackOutput = {
   rotationLogGroupName: 'RotationLogGroupName',
   /** Comma-separated full names of the stage's rotated secrets. */
   secretNames: 'SecretNames',
+  /** The ledger's DynamoDB table (`rotor audit` reads it). */
+  ledgerTableName: 'LedgerTableName',
+  /** Name of the verifier function: invoke it with `{"token": "..."}`. */
+  verifierFunctionName: 'VerifierFunctionName',
+  /** ARN of the verifier function, for a Lambda authorizer in another stack or app. */
+  verifierFunctionArn: 'VerifierFunctionArn',
+  /** ARN of the secret holding the fingerprint pepper (never rotated). */
+  pepperSecretArn: 'PepperSecretArn',
 } as const;
+
+/**
+ * Physical names of a stage's resources that other resources must know before they exist (the
+ * retire function's own ARN is in its environment) or that operators look up by name. The stack
+ * and `rotor local up` use the same names.
+ */
+export const RotorResourceName = {
+  /** The ledger's DynamoDB table. */
+  ledgerTable: (stage: string): string => `rotor-${stage}-ledger`,
+  /** The retire function, target of every retirement schedule. */
+  retireFunction: (stage: string): string => `rotor-${stage}-retire`,
+  /** EventBridge Scheduler group of the sweep and the one-time retirement schedules. */
+  scheduleGroup: (stage: string): string => `rotor-${stage}`,
+  /** The secret holding the fingerprint pepper: under {@link ROTOR_INTERNAL_SECRET_PREFIX}, outside every stage's prefix. */
+  fingerprintPepper: (stage: string): string => `${ROTOR_INTERNAL_SECRET_PREFIX}${stage}/fingerprint-pepper`,
+} as const;
+
+/**
+ * Secrets named under this prefix are Rotor's own (the fingerprint pepper) and are never rotated;
+ * no stage's `secretNamePrefix` may start with it, so the rotation function refuses them.
+ */
+export const ROTOR_INTERNAL_SECRET_PREFIX = 'rotor-internal/';
+
+/** The input of the recurring sweep schedule: the retire function retires every overdue previous credential. */
+export const RETIRE_SWEEP_REQUEST = { sweep: true } as const;

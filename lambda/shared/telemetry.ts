@@ -23,6 +23,12 @@ export class SecretMetrics {
     this.metrics.clearDefaultDimensions();
   }
 
+  /** Writes one EMF record with no dimension, for what belongs to no known secret. */
+  publishUnattributed(counts: Partial<Record<MetricName, number>>): void {
+    for (const [name, value] of Object.entries(counts)) this.metrics.addMetric(name, MetricUnit.Count, value);
+    this.metrics.publishStoredMetrics();
+  }
+
   /** Writes one EMF record for `secretName` holding `counts` (Count) and `durations` (Milliseconds). */
   publish(
     secretName: string,

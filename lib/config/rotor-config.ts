@@ -2,8 +2,14 @@ import { readFileSync } from 'node:fs';
 import { Duration } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as z from 'zod';
-import { ROTOR_PROVIDERS, type RotorProvider } from '../../lambda/shared/rotor-constants';
+import {
+  DEFAULT_DURATIONS,
+  ROTOR_INTERNAL_SECRET_PREFIX,
+  ROTOR_PROVIDERS,
+  type RotorProvider,
+} from '../../lambda/shared/rotor-constants';
 import { parseRotationSchedule, parseWindowHours, rotationWindowProblem } from '../rotation-schedule';
+import { DEFAULT_SWEEP_SCHEDULE, sweepScheduleProblem } from '../sweep-schedule';
 
 /** One secret that Rotor creates and rotates. */
 export interface RotorSecretConfig {
@@ -31,6 +37,22 @@ export interface RotorStageConfig {
   readonly account?: string;
   /** AWS region to deploy to; when absent, the stack is environment-agnostic. */
   readonly region?: string;
+  /**
+   * How long a rotated-out credential stays valid after a rotation, unless its secret document
+   * sets `graceSeconds`. From 0 to 86400; the file's default is 900 (15 minutes).
+   */
+  readonly graceSeconds: number;
+  /**
+   * How long after its grace ended the ledger still recognises a dead credential as reuse, in
+   * seconds (the file gives `reuseMemoryDays`, default 30).
+   */
+  readonly reuseMemorySeconds: number;
+  /** How long the ledger keeps audit events, in seconds (the file gives `auditRetentionDays`, default 400). */
+  readonly auditRetentionSeconds: number;
+  /** EventBridge Scheduler expression (UTC) of the retirement sweep; the file's default is `rate(5 minutes)`. */
+  readonly sweepSchedule: string;
+  /** Event bus in the stage's account and region that receives Rotor's events; the file's default is `default`. */
+  readonly eventBusName: string;
   /** The secrets this stage rotates; at least one. */
   readonly secrets: readonly RotorSecretConfig[];
 }
@@ -76,7 +98,18 @@ const NAME_SEGMENT = '[A-Za-z0-9_+=.@-]+';
 const SECRET_NAME_PREFIX = new RegExp(`^(?:${NAME_SEGMENT}/)+$`);
 const SECRET_NAME = new RegExp(`^${NAME_SEGMENT}(?:/${NAME_SEGMENT})*$`);
 const MAX_SECRET_NAME_LENGTH = 512;
+const MAX_GRACE_SECONDS = 24 * 3600;
+const MAX_RETENTION_DAYS = 3650;
+const DAY_SECONDS = 24 * 3600;
+const EVENT_BUS_NAME = /^[A-Za-z0-9._-]{1,256}$/;
 const MAX_DESCRIPTION_LENGTH = 2048;
+
+/** A whole number from `min` to `max`, with a message in the file's style. */
+function wholeNumber(min: number, max: number, unit: string) {
+  return z.number().refine((value) => Number.isInteger(value) && value >= min && value <= max, {
+    error: (iss) => `must be a whole number of ${unit} from ${min} to ${max}, got ${show(iss.input)}`,
+  });
+}
 
 const SecretSchema = z
   .strictObject({
@@ -120,10 +153,16 @@ const StageSchema = z
       error: (iss) =>
         `must be a lower-case slug such as "development" (a-z, 0-9 and inner hyphens, at most 32 characters), got ${show(iss.input)}`,
     }),
-    secretNamePrefix: z.string().regex(SECRET_NAME_PREFIX, {
-      error: (iss) =>
-        `must be path segments that end with "/", such as "rotor/development/" (letters, digits and _+=.@- in each segment), got ${show(iss.input)}`,
-    }),
+    secretNamePrefix: z
+      .string()
+      .regex(SECRET_NAME_PREFIX, {
+        error: (iss) =>
+          `must be path segments that end with "/", such as "rotor/development/" (letters, digits and _+=.@- in each segment), got ${show(iss.input)}`,
+      })
+      .refine((prefix) => !prefix.startsWith(ROTOR_INTERNAL_SECRET_PREFIX), {
+        error: (iss) =>
+          `must not start with "${ROTOR_INTERNAL_SECRET_PREFIX}", which holds Rotor's own secrets (the fingerprint pepper), got ${show(iss.input)}`,
+      }),
     logRetentionDays: z.number().refine((days) => LOG_RETENTION_DAYS.includes(days), {
       error: (iss) =>
         `must be a retention CloudWatch Logs accepts (${LOG_RETENTION_DAYS.join(', ')}), got ${show(iss.input)}`,
@@ -136,6 +175,23 @@ const StageSchema = z
       .string()
       .regex(/^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/, {
         error: (iss) => `must be an AWS region such as "eu-west-1", got ${show(iss.input)}`,
+      })
+      .optional(),
+    graceSeconds: wholeNumber(0, MAX_GRACE_SECONDS, 'seconds').optional(),
+    reuseMemoryDays: wholeNumber(1, MAX_RETENTION_DAYS, 'days').optional(),
+    auditRetentionDays: wholeNumber(1, MAX_RETENTION_DAYS, 'days').optional(),
+    sweepSchedule: z
+      .string()
+      .superRefine((schedule, ctx) => {
+        const problem = sweepScheduleProblem(schedule);
+        if (problem) ctx.addIssue({ code: 'custom', message: `${problem}, got ${show(schedule)}` });
+      })
+      .optional(),
+    eventBusName: z
+      .string()
+      .regex(EVENT_BUS_NAME, {
+        error: (iss) =>
+          `must be the name of an event bus in the stage's account and region, such as "default" (letters, digits and ._-, at most 256 characters), got ${show(iss.input)}`,
       })
       .optional(),
     secrets: z.array(SecretSchema).min(1, { error: 'must list at least one secret, got []' }),
@@ -228,6 +284,17 @@ function toRotorConfig(file: ConfigFile): RotorConfig {
       logRetentionDays: stage.logRetentionDays,
       ...(stage.account === undefined ? {} : { account: stage.account }),
       ...(stage.region === undefined ? {} : { region: stage.region }),
+      graceSeconds: stage.graceSeconds ?? DEFAULT_DURATIONS.graceSeconds,
+      reuseMemorySeconds:
+        stage.reuseMemoryDays === undefined
+          ? DEFAULT_DURATIONS.reuseMemorySeconds
+          : stage.reuseMemoryDays * DAY_SECONDS,
+      auditRetentionSeconds:
+        stage.auditRetentionDays === undefined
+          ? DEFAULT_DURATIONS.auditRetentionSeconds
+          : stage.auditRetentionDays * DAY_SECONDS,
+      sweepSchedule: stage.sweepSchedule ?? DEFAULT_SWEEP_SCHEDULE,
+      eventBusName: stage.eventBusName ?? 'default',
       secrets: stage.secrets.map((secret) => ({
         name: secret.name,
         provider: secret.provider,

@@ -1,4 +1,4 @@
-import { type App, Stack, Validations } from 'aws-cdk-lib';
+import { type App, Aws, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -51,14 +51,34 @@ describe('cdk-nag AwsSolutions checks', () => {
       expect(findings(app)).toEqual([]);
     });
 
-    it('acknowledges only the X-Ray wildcard, on the tracing policy alone, with a reason', () => {
+    it('acknowledges only the X-Ray wildcards, the retirement schedules and the unrotated pepper, each where it is, with a reason', () => {
+      const xray = (stack: string, fn: string): unknown => ({
+        path: `${stack}/${fn}/TracingPolicy`,
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions, so the resource must be *.',
+      });
       expect(acknowledgements(app)).toEqual(
-        ['Rotor-development', 'Rotor-production'].map((stack) => ({
-          path: `${stack}/Rotation/TracingPolicy`,
-          id: 'AwsSolutions-IAM5[Resource::*]',
-          reason:
-            'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions, so the resource must be *.',
-        })),
+        [
+          ['Rotor-development', 'development'],
+          ['Rotor-production', 'production'],
+        ].flatMap(([stack, stage]) => [
+          {
+            path: `${stack}/Pepper/Secret`,
+            id: 'AwsSolutions-SMG4',
+            reason:
+              'Rotating the pepper would change every fingerprint and blind reuse detection for every credential the ledger remembers, so it is never rotated.',
+          },
+          xray(stack!, 'Retire'),
+          xray(stack!, 'Rotation'),
+          {
+            path: `${stack}/Rotation/RetirementSchedulingPolicy`,
+            id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/rotor-${stage}/*]`,
+            reason:
+              "One-time retirement schedules are named at run time, one per rotated-out version, so CreateSchedule is allowed on any schedule in the stage's own group and nowhere else.",
+          },
+          xray(stack!, 'Verifier'),
+        ]),
       );
     });
   });
@@ -84,6 +104,44 @@ describe('cdk-nag AwsSolutions checks', () => {
       // THEN
       expect(findings(app)).toEqual([
         { rule: 'AwsSolutions-SMG4', severity: 'error', paths: ['Rotor-test/Plain/Resource'] },
+      ]);
+    });
+
+    it('reports a schedule wildcard beyond the acknowledged group, even in the acknowledged policy', () => {
+      // GIVEN CreateSchedule on every group, added next to the acknowledged statement
+      const app = newTestApp();
+      const stack = new RotorStack(app, 'Rotor-test', { stage: testStage() });
+      const policy = stack.rotationFunction.node.findChild('RetirementSchedulingPolicy') as iam.Policy;
+      policy.addStatements(
+        new iam.PolicyStatement({
+          actions: ['scheduler:CreateSchedule'],
+          resources: [`arn:${Aws.PARTITION}:scheduler:${Aws.REGION}:${Aws.ACCOUNT_ID}:schedule/*`],
+        }),
+      );
+      // THEN
+      expect(findings(app)).toEqual([
+        {
+          rule: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/*]',
+          severity: 'error',
+          paths: ['Rotor-test/Rotation/RetirementSchedulingPolicy/Resource'],
+        },
+      ]);
+    });
+
+    it("reports a wildcard added to the verifier's own policy", () => {
+      // GIVEN what grantInvoke would add for the rotation function's versions
+      const app = newTestApp();
+      const stack = new RotorStack(app, 'Rotor-test', { stage: testStage() });
+      stack.verifierFunction.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: ['*'] }),
+      );
+      // THEN
+      expect(findings(app)).toEqual([
+        {
+          rule: 'AwsSolutions-IAM5[Resource::*]',
+          severity: 'error',
+          paths: ['Rotor-test/Verifier/Role/DefaultPolicy/Resource'],
+        },
       ]);
     });
 

@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, type AppProps } from 'aws-cdk-lib';
+import { App, type AppProps, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { parseRotorConfig, type RotorStageConfig } from '../../lib/config/rotor-config';
+import { FingerprintPepper } from '../../lib/fingerprint-pepper';
+import { LedgerTable } from '../../lib/ledger-table';
+import { RetireFunction, type RetireFunctionProps } from '../../lib/retire-function';
+import type { RotorStageResources } from '../../lib/rotor-function';
 
 /** Repository root. */
 export const REPOSITORY_ROOT = join(__dirname, '..', '..');
@@ -53,4 +59,46 @@ const ASSET_HASH = /[0-9a-f]{64}/g;
  */
 export function maskAssetHashes(template: unknown): unknown {
   return JSON.parse(JSON.stringify(template).replace(ASSET_HASH, '[ASSET]'));
+}
+
+/** A stack with what every Rotor function of stage `test` needs, built as RotorStack builds it. */
+export interface StageFixture {
+  readonly stack: Stack;
+  readonly key: kms.Key;
+  readonly ledger: LedgerTable;
+  readonly pepper: FingerprintPepper;
+  readonly resources: RotorStageResources;
+  readonly retirement: RetireFunction;
+}
+
+/**
+ * Stage `test` (prefix `rotor/test/`) in a fresh app: its key, ledger, pepper, event bus (`default`
+ * unless `eventBusName` says otherwise) and the retire function. `resources` and `retire` override parts.
+ */
+export function newStageFixture(
+  options: {
+    eventBusName?: string;
+    resources?: Partial<RotorStageResources>;
+    retire?: Partial<RetireFunctionProps>;
+  } = {},
+): StageFixture {
+  const stack = new Stack(newTestApp(), 'Test');
+  const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+  const ledger = new LedgerTable(stack, 'Ledger', { stage: 'test', encryptionKey: key });
+  const pepper = new FingerprintPepper(stack, 'Pepper', {
+    stage: 'test',
+    secretNamePrefix: 'rotor/test/',
+    encryptionKey: key,
+  });
+  const resources: RotorStageResources = {
+    stage: 'test',
+    secretNamePrefix: 'rotor/test/',
+    encryptionKey: key,
+    ledger,
+    pepper,
+    eventBus: events.EventBus.fromEventBusName(stack, 'EventBus', options.eventBusName ?? 'default'),
+    ...options.resources,
+  };
+  const retirement = new RetireFunction(stack, 'Retire', { resources, ...options.retire });
+  return { stack, key, ledger, pepper, resources, retirement };
 }

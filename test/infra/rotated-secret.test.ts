@@ -1,6 +1,6 @@
-import { CfnResource, Duration, Stack } from 'aws-cdk-lib';
+import { CfnResource, Duration, type Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { IConstruct } from 'constructs';
 import { managedTokenProvider } from '../../lambda/core/providers/managed-token/managed-token-provider';
 import { ProviderRegistry } from '../../lambda/core/providers/provider-registry';
@@ -11,16 +11,11 @@ import {
 import { MANAGED_BY_TAG, ROTOR_PROVIDERS, SECRET_DOCUMENT_SCHEMA_VERSION } from '../../lambda/shared/rotor-constants';
 import { RotatedSecret, type RotatedSecretProps } from '../../lib/rotated-secret';
 import { RotationFunction } from '../../lib/rotation-function';
-import { newTestApp } from './infra-test-app';
+import { newStageFixture } from './infra-test-app';
 
 function newFixture(): { stack: Stack; key: kms.Key; rotationFunction: RotationFunction } {
-  const stack = new Stack(newTestApp(), 'Test');
-  const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
-  const rotationFunction = new RotationFunction(stack, 'Rotation', {
-    stage: 'test',
-    secretNamePrefix: 'rotor/test/',
-    encryptionKey: key,
-  });
+  const { stack, key, resources, retirement } = newStageFixture();
+  const rotationFunction = new RotationFunction(stack, 'Rotation', { resources, retirement });
   return { stack, key, rotationFunction };
 }
 
@@ -190,7 +185,11 @@ describe('the first secret value', () => {
         schedule: 'rate(1 day)',
         window: Duration.hours(1),
       });
-      const [secret] = Object.values(Template.fromStack(stack).findResources('AWS::SecretsManager::Secret')) as {
+      const [secret] = Object.values(
+        Template.fromStack(stack).findResources('AWS::SecretsManager::Secret', {
+          Properties: { Name: 'rotor/test/token' },
+        }),
+      ) as {
         Properties: { SecretString: string };
       }[];
       // THEN

@@ -1,35 +1,35 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { CfnResource, Duration, type Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { RotorEnv } from '../../lambda/shared/rotor-constants';
+import type { IConstruct } from 'constructs';
+import { rotorLambdaEnvironment } from '../../lambda/shared/rotor-constants';
 import { RotationFunction } from '../../lib/rotation-function';
-import { newTestApp } from './infra-test-app';
-
-function newStack(): { stack: Stack; key: kms.Key } {
-  const stack = new Stack(newTestApp(), 'Test');
-  return { stack, key: new kms.Key(stack, 'Key', { enableKeyRotation: true }) };
-}
+import { newStageFixture, type StageFixture } from './infra-test-app';
 
 describe('RotationFunction', () => {
-  // GIVEN a rotation function with a one-week log retention, granted two secrets
+  // GIVEN a rotation function of stage `test` with a one-week log retention, granted two secrets
+  let fixture: StageFixture;
   let stack: Stack;
   let template: Template;
   let rotation: RotationFunction;
   let secrets: secretsmanager.Secret[];
   let key: kms.Key;
+  const id = (construct: IConstruct): string =>
+    stack.getLogicalId((CfnResource.isCfnResource(construct) ? construct : construct.node.defaultChild) as CfnResource);
+  const functionOf = (): Record<string, unknown> =>
+    template.findResources('AWS::Lambda::Function')[id(rotation.function)]!;
 
   beforeAll(() => {
-    ({ stack, key } = newStack());
+    fixture = newStageFixture();
+    ({ stack, key } = fixture);
     rotation = new RotationFunction(stack, 'Rotation', {
-      stage: 'test',
-      secretNamePrefix: 'rotor/test/',
-      encryptionKey: key,
+      resources: fixture.resources,
+      retirement: fixture.retirement,
       logRetention: logs.RetentionDays.ONE_WEEK,
     });
     secrets = ['one', 'two'].map(
@@ -40,37 +40,37 @@ describe('RotationFunction', () => {
     template = Template.fromStack(stack);
   });
 
-  const logicalId = (construct: { node: { defaultChild?: unknown } }): string =>
-    stack.getLogicalId(construct.node.defaultChild as lambda.CfnFunction);
-
   it('runs the built bundle on Node.js 24 on ARM64 with active tracing', () => {
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Handler: 'index.handler',
-      Runtime: 'nodejs24.x',
-      Architectures: ['arm64'],
-      TracingConfig: { Mode: 'Active' },
-      MemorySize: 256,
-      Timeout: 60,
-      Code: { S3Key: Match.stringLikeRegexp('^[0-9a-f]{64}\\.zip$') },
+    expect(functionOf()).toMatchObject({
+      Properties: {
+        Handler: 'index.handler',
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        MemorySize: 256,
+        Timeout: 60,
+        Code: { S3Key: expect.stringMatching(/^[0-9a-f]{64}\.zip$/) as unknown },
+      },
     });
   });
 
-  it('sets exactly the Rotor environment variables and the log level', () => {
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: {
-        Variables: {
-          [RotorEnv.stage]: 'test',
-          [RotorEnv.secretNamePrefix]: 'rotor/test/',
-          POWERTOOLS_LOG_LEVEL: 'INFO',
-        },
-      },
+  it("has exactly the stage's Rotor environment: rotorLambdaEnvironment of its settings", () => {
+    const { Environment } = (functionOf() as { Properties: { Environment: unknown } }).Properties;
+    expect(Environment).toEqual({
+      Variables: stack.resolve(
+        rotorLambdaEnvironment({
+          stage: 'test',
+          secretNamePrefix: 'rotor/test/',
+          ledgerTableName: fixture.ledger.table.tableName,
+          pepperSecretArn: fixture.pepper.secret.secretArn,
+          retireFunctionArn: fixture.retirement.retireFunctionArn,
+          schedulerRoleArn: fixture.retirement.schedulerRole.roleArn,
+          scheduleGroupName: 'rotor-test',
+          eventBusName: 'default',
+          logLevel: 'INFO',
+        }),
+      ) as unknown,
     });
-    const [fn] = Object.values(template.findResources('AWS::Lambda::Function')) as {
-      Properties: { Environment: { Variables: Record<string, string> } };
-    }[];
-    expect(Object.keys(fn!.Properties.Environment.Variables).sort()).toEqual(
-      ['POWERTOOLS_LOG_LEVEL', RotorEnv.secretNamePrefix, RotorEnv.stage].sort(),
-    );
   });
 
   it('logs to its own retained log group with the configured retention', () => {
@@ -79,43 +79,65 @@ describe('RotationFunction', () => {
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
     });
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      LoggingConfig: { LogGroup: { Ref: stack.getLogicalId(rotation.logGroup.node.defaultChild as logs.CfnLogGroup) } },
-    });
+    expect(functionOf()).toMatchObject({ Properties: { LoggingConfig: { LogGroup: { Ref: id(rotation.logGroup) } } } });
   });
 
   it('has its own role for Lambda with no managed policies', () => {
-    template.resourceCountIs('AWS::IAM::Role', 1);
-    template.hasResourceProperties('AWS::IAM::Role', {
-      AssumeRolePolicyDocument: {
-        Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } }],
+    expect(template.findResources('AWS::IAM::Role')[id(rotation.role)]).toEqual({
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        AssumeRolePolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } }],
+        },
+        Description: 'Rotor test: rotation function',
       },
-      ManagedPolicyArns: Match.absent(),
-      Policies: Match.absent(),
     });
   });
 
-  it('may write its logs, use the key only through Secrets Manager, and rotate only the granted secrets', () => {
-    template.resourceCountIs('AWS::IAM::Policy', 2);
+  it('may write its logs, use the key through Secrets Manager and DynamoDB, keep the ledger, read the pepper, pass the scheduler role and rotate only the granted secrets', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyName: Match.stringLikeRegexp('^RotationRoleDefaultPolicy'),
+      Roles: [{ Ref: id(rotation.role) }],
       PolicyDocument: Match.exact({
         Version: '2012-10-17',
         Statement: [
           {
             Effect: 'Allow',
             Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-            Resource: { 'Fn::GetAtt': [logicalId(rotation.logGroup), 'Arn'] },
+            Resource: { 'Fn::GetAtt': [id(rotation.logGroup), 'Arn'] },
           },
           {
             Effect: 'Allow',
             Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-            Resource: { 'Fn::GetAtt': [logicalId(key), 'Arn'] },
+            Resource: { 'Fn::GetAtt': [id(key), 'Arn'] },
             Condition: {
               StringEquals: {
                 'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
               },
             },
+          },
+          {
+            Effect: 'Allow',
+            Action: ['dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+            Resource: { 'Fn::GetAtt': [id(fixture.ledger.table), 'Arn'] },
+          },
+          {
+            Effect: 'Allow',
+            Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+            Resource: { 'Fn::GetAtt': [id(key), 'Arn'] },
+            Condition: {
+              StringEquals: {
+                'kms:ViaService': { 'Fn::Join': ['', ['dynamodb.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+              },
+            },
+          },
+          { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { Ref: id(fixture.pepper.secret) } },
+          {
+            Effect: 'Allow',
+            Action: 'iam:PassRole',
+            Resource: { 'Fn::GetAtt': [id(fixture.retirement.schedulerRole), 'Arn'] },
+            Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
           },
           {
             Effect: 'Allow',
@@ -125,11 +147,48 @@ describe('RotationFunction', () => {
               'secretsmanager:PutSecretValue',
               'secretsmanager:UpdateSecretVersionStage',
             ],
-            Resource: secrets.map((secret) => ({ Ref: logicalId(secret) })),
+            Resource: secrets.map((secret) => ({ Ref: id(secret) })),
           },
         ],
       }),
     });
+  });
+
+  it("may create schedules only in the stage's schedule group, from a policy of its own", () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyName: Match.stringLikeRegexp('^RotationRetirementSchedulingPolicy'),
+      Roles: [{ Ref: id(rotation.role) }],
+      PolicyDocument: Match.exact({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'scheduler:CreateSchedule',
+            Resource: {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':scheduler:',
+                  { Ref: 'AWS::Region' },
+                  ':',
+                  { Ref: 'AWS::AccountId' },
+                  ':schedule/rotor-test/*',
+                ],
+              ],
+            },
+          },
+        ],
+      }),
+    });
+    // CreateSchedule fails in a group that does not exist yet.
+    const [policy] = Object.values(
+      template.findResources('AWS::IAM::Policy', {
+        Properties: { PolicyName: Match.stringLikeRegexp('^RotationRetirement') },
+      }),
+    );
+    expect(policy!.DependsOn).toEqual([id(fixture.retirement.scheduleGroup)]);
   });
 
   it('may send traces, from a policy of its own', () => {
@@ -139,23 +198,27 @@ describe('RotationFunction', () => {
         Version: '2012-10-17',
         Statement: [{ Effect: 'Allow', Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], Resource: '*' }],
       }),
-      Roles: [{ Ref: logicalId(rotation.role) }],
+      Roles: [{ Ref: id(rotation.role) }],
     });
   });
 
   it('may be invoked only by Secrets Manager acting for this account', () => {
-    template.resourceCountIs('AWS::Lambda::Permission', 1);
-    template.hasResourceProperties('AWS::Lambda::Permission', {
-      Action: 'lambda:InvokeFunction',
-      Principal: 'secretsmanager.amazonaws.com',
-      SourceAccount: { Ref: 'AWS::AccountId' },
-      FunctionName: { 'Fn::GetAtt': [logicalId(rotation.function), 'Arn'] },
+    const permissions = template.findResources('AWS::Lambda::Permission', {
+      Properties: { FunctionName: { 'Fn::GetAtt': [id(rotation.function), 'Arn'] } },
     });
+    expect(Object.values(permissions).map((permission) => permission.Properties as unknown)).toEqual([
+      {
+        Action: 'lambda:InvokeFunction',
+        Principal: 'secretsmanager.amazonaws.com',
+        SourceAccount: { Ref: 'AWS::AccountId' },
+        FunctionName: { 'Fn::GetAtt': [id(rotation.function), 'Arn'] },
+      },
+    ]);
   });
 
   it('is created after its policies, without a DependsOn on the role it already references (cfn-lint W3005)', () => {
-    const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(fn!.DependsOn).toEqual([
+    expect(functionOf().DependsOn).toEqual([
+      expect.stringMatching(/^RotationRetirementSchedulingPolicy/),
       expect.stringMatching(/^RotationRoleDefaultPolicy/),
       expect.stringMatching(/^RotationTracingPolicy/),
     ]);
@@ -163,60 +226,60 @@ describe('RotationFunction', () => {
 
   it('defaults to one month of log retention and takes timeout, memory and log level', () => {
     // GIVEN
-    const { stack: other, key: otherKey } = newStack();
+    const other = newStageFixture();
     // WHEN
-    new RotationFunction(other, 'Rotation', {
-      stage: 'test',
-      secretNamePrefix: 'rotor/test/',
-      encryptionKey: otherKey,
+    const fn = new RotationFunction(other.stack, 'Rotation', {
+      resources: other.resources,
+      retirement: other.retirement,
       timeout: Duration.seconds(90),
       memorySize: 512,
       logLevel: 'DEBUG',
     });
     // THEN
-    const otherTemplate = Template.fromStack(other);
-    otherTemplate.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    const otherTemplate = Template.fromStack(other.stack);
+    const logGroupId = other.stack.getLogicalId(fn.logGroup.node.defaultChild as CfnResource);
+    expect(otherTemplate.findResources('AWS::Logs::LogGroup')[logGroupId]).toMatchObject({
+      Properties: { RetentionInDays: 30 },
+    });
     otherTemplate.hasResourceProperties('AWS::Lambda::Function', {
       Timeout: 90,
       MemorySize: 512,
       Environment: { Variables: Match.objectLike({ POWERTOOLS_LOG_LEVEL: 'DEBUG' }) },
     });
+    expect(fn.settings.logLevel).toBe('DEBUG');
   });
 
   it('fails when the bundle has not been built', () => {
-    const { stack: other, key: otherKey } = newStack();
+    const other = newStageFixture();
     const empty = mkdtempSync(join(tmpdir(), 'rotor-no-bundle-'));
     expect(
       () =>
-        new RotationFunction(other, 'Rotation', {
-          stage: 'test',
-          secretNamePrefix: 'rotor/test/',
-          encryptionKey: otherKey,
+        new RotationFunction(other.stack, 'Rotation', {
+          resources: other.resources,
+          retirement: other.retirement,
           bundleDirectory: empty,
         }),
     ).toThrow(/index\.js does not exist: run `npm run build` first/);
   });
 
   it('fails when the secret name prefix does not end with a slash', () => {
-    const { stack: other, key: otherKey } = newStack();
+    const other = newStageFixture();
     expect(
       () =>
-        new RotationFunction(other, 'Rotation', {
-          stage: 'test',
-          secretNamePrefix: 'rotor/test',
-          encryptionKey: otherKey,
+        new RotationFunction(other.stack, 'Rotation', {
+          resources: { ...other.resources, secretNamePrefix: 'rotor/test' },
+          retirement: other.retirement,
         }),
-    ).toThrow(/secretNamePrefix must end with "\/", got "rotor\/test"/);
+    ).toThrow(/RotationFunction secretNamePrefix must end with "\/", got "rotor\/test"/);
   });
 
   it('fails to grant a secret whose full ARN is unknown', () => {
-    const { stack: other, key: otherKey } = newStack();
-    const fn = new RotationFunction(other, 'Rotation', {
-      stage: 'test',
-      secretNamePrefix: 'rotor/test/',
-      encryptionKey: otherKey,
+    const other = newStageFixture();
+    const fn = new RotationFunction(other.stack, 'Rotation', {
+      resources: other.resources,
+      retirement: other.retirement,
     });
-    const byName = secretsmanager.Secret.fromSecretNameV2(other, 'ByName', 'rotor/test/imported');
+    const byName = secretsmanager.Secret.fromSecretNameV2(other.stack, 'ByName', 'rotor/test/imported');
     expect(() => fn.grantRotation(byName)).toThrow(/only rotate secrets with a known full ARN.*got Test\/ByName/);
   });
 });

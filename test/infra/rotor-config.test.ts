@@ -137,6 +137,17 @@ describe('parseRotorConfig', () => {
       );
     });
 
+    it.each(['rotor-internal/', 'rotor-internal/development/'])(
+      "fails on %j, under the prefix of Rotor's own secrets",
+      (secretNamePrefix) => {
+        expect(parse(config({ stage: { secretNamePrefix } }))).toThrow(
+          new RegExp(
+            `stages\\[0\\]\\.secretNamePrefix: must not start with "rotor-internal/", which holds Rotor's own secrets \\(the fingerprint pepper\\), got "${secretNamePrefix}"`,
+          ),
+        );
+      },
+    );
+
     it('accepts prefixes of which neither starts with the other', () => {
       expect(parse({ stages: [stage('dev', 'rotor/dev/'), stage('development', 'rotor/development/')] })).not.toThrow();
     });
@@ -171,6 +182,110 @@ describe('parseRotorConfig', () => {
     it('fails on a string', () => {
       expect(parse(config({ stage: { logRetentionDays: '30' } }))).toThrow(
         /stages\[0\]\.logRetentionDays: must be a number, got "30"/,
+      );
+    });
+  });
+
+  describe('grace, reuse memory, audit retention, sweep and event bus', () => {
+    it('default to 15 minutes, 30 days, 400 days, every 5 minutes and the default bus, in seconds', () => {
+      const [development] = parseRotorConfig(config()).stages;
+      expect(development).toMatchObject({
+        graceSeconds: 900,
+        reuseMemorySeconds: 30 * 24 * 3600,
+        auditRetentionSeconds: 400 * 24 * 3600,
+        sweepSchedule: 'rate(5 minutes)',
+        eventBusName: 'default',
+      });
+    });
+
+    it('are read from the file, days converted to seconds', () => {
+      const [development] = parseRotorConfig(
+        config({
+          stage: {
+            graceSeconds: 2,
+            reuseMemoryDays: 7,
+            auditRetentionDays: 90,
+            sweepSchedule: 'cron(0/10 * * * ? *)',
+            eventBusName: 'ci-events',
+          },
+        }),
+      ).stages;
+      expect(development).toMatchObject({
+        graceSeconds: 2,
+        reuseMemorySeconds: 7 * 24 * 3600,
+        auditRetentionSeconds: 90 * 24 * 3600,
+        sweepSchedule: 'cron(0/10 * * * ? *)',
+        eventBusName: 'ci-events',
+      });
+    });
+
+    it.each([0, 1, 900, 86400])('accept a grace of %d seconds', (graceSeconds) => {
+      expect(parseRotorConfig(config({ stage: { graceSeconds } })).stages[0]!.graceSeconds).toBe(graceSeconds);
+    });
+
+    it.each([-1, 86401, 1.5])('fail on a grace of %d seconds', (graceSeconds) => {
+      expect(parse(config({ stage: { graceSeconds } }))).toThrow(
+        new RegExp(
+          `stages\\[0\\]\\.graceSeconds: must be a whole number of seconds from 0 to 86400, got ${graceSeconds}$`,
+          'm',
+        ),
+      );
+    });
+
+    it('fail on a grace given as a string', () => {
+      expect(parse(config({ stage: { graceSeconds: '900' } }))).toThrow(
+        /stages\[0\]\.graceSeconds: must be a number, got "900"/,
+      );
+    });
+
+    it.each([
+      ['reuseMemoryDays', 0],
+      ['reuseMemoryDays', 3651],
+      ['auditRetentionDays', 0],
+      ['auditRetentionDays', 2.5],
+    ])('fail on %s %d', (field, days) => {
+      expect(parse(config({ stage: { [field]: days } }))).toThrow(
+        new RegExp(`stages\\[0\\]\\.${field}: must be a whole number of days from 1 to 3650, got ${days}$`, 'm'),
+      );
+    });
+
+    it.each(['rate(1 minute)', 'rate(5 minutes)', 'rate(2 hours)', 'rate(1 day)', 'cron(0 * * * ? *)'])(
+      'accept the sweep schedule %s',
+      (sweepSchedule) => {
+        expect(parse(config({ stage: { sweepSchedule } }))).not.toThrow();
+      },
+    );
+
+    it.each([
+      [
+        'every 5 minutes',
+        /must be "rate\(N minutes\|hours\|days\)" or "cron\(minutes hours day-of-month month day-of-week year\)" \(UTC\)/,
+      ],
+      ['rate(5 minute)', /rate\(\) takes a singular unit for 1 and a plural one otherwise/],
+      ['rate(1 minutes)', /rate\(\) takes a singular unit for 1 and a plural one otherwise/],
+      ['rate(0 minutes)', /rate\(\) must be at least 1/],
+      ['rate(5 seconds)', /must be "rate\(N minutes\|hours\|days\)"/],
+      ['cron(0 * * * *)', /cron\(\) needs 6 fields \(minutes hours day-of-month month day-of-week year\), found 5/],
+      ['cron(0 * * * * *)', /cron\(\) needs \? in exactly one of day-of-month and day-of-week/],
+    ])('fail on the sweep schedule %j', (sweepSchedule, problem) => {
+      const value = JSON.stringify(sweepSchedule).replace(/[()*?$/]/g, '\\$&');
+      expect(parse(config({ stage: { sweepSchedule } }))).toThrow(
+        new RegExp(`stages\\[0\\]\\.sweepSchedule: ${problem.source}.*, got ${value}`),
+      );
+    });
+
+    it.each(['', 'arn:aws:events:eu-west-1:123456789012:event-bus/ci', 'aws.partner/x', 'ci events'])(
+      'fail on the event bus name %j',
+      (eventBusName) => {
+        expect(parse(config({ stage: { eventBusName } }))).toThrow(
+          /stages\[0\]\.eventBusName: must be the name of an event bus in the stage's account and region, such as "default" \(letters, digits and \._-, at most 256 characters\), got /,
+        );
+      },
+    );
+
+    it('refuse a misspelt field', () => {
+      expect(parse(config({ stage: { graceSecond: 60 } }))).toThrow(
+        /stages\[0\]: has unknown field "graceSecond"; check the spelling/,
       );
     });
   });

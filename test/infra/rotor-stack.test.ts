@@ -1,7 +1,7 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
-import { RotorStackOutput } from '../../lambda/shared/rotor-constants';
+import { RotorStackOutput, rotorLambdaEnvironment } from '../../lambda/shared/rotor-constants';
 import { parseRotorConfig } from '../../lib/config/rotor-config';
 import { RotorStack } from '../../lib/rotor-stack';
 import { addRotorStages } from '../../lib/rotor-stages';
@@ -32,20 +32,84 @@ describe('RotorStack', () => {
     });
   });
 
-  it('deploys one rotation function for the stage, logging with the stage retention', () => {
-    template.resourceCountIs('AWS::Lambda::Function', 1);
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs24.x',
-      Architectures: ['arm64'],
-      Environment: {
-        Variables: { ROTOR_STAGE: 'test', ROTOR_SECRET_NAME_PREFIX: 'rotor/test/', POWERTOOLS_LOG_LEVEL: 'INFO' },
-      },
+  it('deploys the rotation, retire and verifier functions, each with exactly the Rotor environment of the stage', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 3);
+    const expected = stack.resolve(
+      rotorLambdaEnvironment({
+        stage: 'test',
+        secretNamePrefix: 'rotor/test/',
+        ledgerTableName: stack.ledger.table.tableName,
+        pepperSecretArn: stack.pepper.secret.secretArn,
+        retireFunctionArn: stack.retireFunction.retireFunctionArn,
+        schedulerRoleArn: stack.retireFunction.schedulerRole.roleArn,
+        scheduleGroupName: 'rotor-test',
+        eventBusName: 'default',
+        defaultGraceSeconds: 900,
+        reuseMemorySeconds: 30 * 24 * 3600,
+        auditRetentionSeconds: 400 * 24 * 3600,
+        logLevel: 'INFO',
+      }),
+    ) as Record<string, unknown>;
+    expect(expected).toMatchObject({
+      ROTOR_LEDGER_TABLE: { Ref: id(stack.ledger.table) },
+      ROTOR_PEPPER_SECRET_ARN: { Ref: id(stack.pepper.secret) },
+      ROTOR_SCHEDULER_ROLE_ARN: { 'Fn::GetAtt': [id(stack.retireFunction.schedulerRole), 'Arn'] },
+      ROTOR_SCHEDULE_GROUP: 'rotor-test',
+      ROTOR_EVENT_BUS_NAME: 'default',
+      ROTOR_DEFAULT_GRACE_SECONDS: '900',
     });
-    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 14 });
+    for (const fn of [stack.rotationFunction, stack.retireFunction, stack.verifierFunction]) {
+      expect(template.findResources('AWS::Lambda::Function')[id(fn.function)]!.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Environment: { Variables: expected },
+      });
+      expect(stack.resolve(rotorLambdaEnvironment(fn.settings))).toEqual(expected);
+    }
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 14 }, 3);
+  });
+
+  it('passes the configured durations, sweep schedule and event bus to the functions', () => {
+    // GIVEN a stage with every optional field set
+    const tuned = new RotorStack(newTestApp(), 'Rotor-tuned', {
+      stage: parseRotorConfig({
+        stages: [
+          {
+            name: 'tuned',
+            secretNamePrefix: 'rotor/tuned/',
+            logRetentionDays: 7,
+            graceSeconds: 60,
+            reuseMemoryDays: 7,
+            auditRetentionDays: 90,
+            sweepSchedule: 'rate(1 hour)',
+            eventBusName: 'ci-events',
+            secrets: [{ name: 'token', provider: 'managed-token', schedule: 'rate(1 day)', window: '1h' }],
+          },
+        ],
+      }).stages[0]!,
+    });
+    // THEN
+    const tunedTemplate = Template.fromStack(tuned);
+    tunedTemplate.resourcePropertiesCountIs(
+      'AWS::Lambda::Function',
+      {
+        Environment: {
+          Variables: Match.objectLike({
+            ROTOR_DEFAULT_GRACE_SECONDS: '60',
+            ROTOR_REUSE_MEMORY_SECONDS: String(7 * 24 * 3600),
+            ROTOR_AUDIT_RETENTION_SECONDS: String(90 * 24 * 3600),
+            ROTOR_EVENT_BUS_NAME: 'ci-events',
+            ROTOR_SCHEDULE_GROUP: 'rotor-tuned',
+          }),
+        },
+      },
+      3,
+    );
+    tunedTemplate.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(1 hour)' });
   });
 
   it('creates each configured secret, retained and encrypted with the stage key', () => {
-    template.resourceCountIs('AWS::SecretsManager::Secret', 2);
+    template.resourceCountIs('AWS::SecretsManager::Secret', 3);
     for (const name of ['rotor/test/deploy-token', 'rotor/test/release-token']) {
       template.hasResource('AWS::SecretsManager::Secret', {
         Properties: {
@@ -57,6 +121,59 @@ describe('RotorStack', () => {
         UpdateReplacePolicy: 'Retain',
       });
     }
+  });
+
+  it('generates the fingerprint pepper outside the prefix, untagged, with the stage key, and never rotates it', () => {
+    template.hasResource('AWS::SecretsManager::Secret', {
+      Properties: Match.objectEquals({
+        Name: 'rotor-internal/test/fingerprint-pepper',
+        Description: Match.anyValue(),
+        GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true, IncludeSpace: false },
+        KmsKeyId: { 'Fn::GetAtt': [id(stack.encryptionKey), 'Arn'] },
+      }),
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+    template.resourcePropertiesCountIs(
+      'AWS::SecretsManager::RotationSchedule',
+      { SecretId: { Ref: id(stack.pepper.secret) } },
+      0,
+    );
+  });
+
+  it('keeps the ledger on demand, with PITR, TTL, the stage key and the grace index, retained', () => {
+    template.hasResource('AWS::DynamoDB::Table', {
+      Properties: {
+        TableName: 'rotor-test-ledger',
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        SSESpecification: {
+          SSEEnabled: true,
+          SSEType: 'KMS',
+          KMSMasterKeyId: { 'Fn::GetAtt': [id(stack.encryptionKey), 'Arn'] },
+        },
+        DeletionProtectionEnabled: true,
+        GlobalSecondaryIndexes: [
+          Match.objectLike({ IndexName: 'previous-by-grace-end', Projection: { ProjectionType: 'ALL' } }),
+        ],
+      },
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  it('sweeps overdue retirements every 5 minutes in the schedule group rotor-test', () => {
+    template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'rotor-test' });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      GroupName: { Ref: id(stack.retireFunction.scheduleGroup) },
+      ScheduleExpression: 'rate(5 minutes)',
+      Target: {
+        Arn: { 'Fn::GetAtt': [id(stack.retireFunction.function), 'Arn'] },
+        RoleArn: { 'Fn::GetAtt': [id(stack.retireFunction.schedulerRole), 'Arn'] },
+        Input: '{"sweep":true}',
+      },
+    });
   });
 
   it('rotates each secret on its configured schedule and window', () => {
@@ -74,29 +191,65 @@ describe('RotorStack', () => {
     });
   });
 
-  it("gives the function's role exactly its logs, the key through Secrets Manager and the stage's secrets", () => {
-    const role = stack.rotationFunction.role;
-    template.hasResourceProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent(), Policies: Match.absent() });
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      Roles: [{ Ref: id(role) }],
-      PolicyName: Match.stringLikeRegexp('^RotationRoleDefaultPolicy'),
-      PolicyDocument: Match.exact({
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-            Resource: { 'Fn::GetAtt': [id(stack.rotationFunction.logGroup), 'Arn'] },
-          },
+  it('gives every role exactly these statements, and no role a managed or inline policy', () => {
+    const region = (service: string): unknown => ({
+      'Fn::Join': ['', [`${service}.`, { Ref: 'AWS::Region' }, '.amazonaws.com']],
+    });
+    const keyArn = { 'Fn::GetAtt': [id(stack.encryptionKey), 'Arn'] };
+    const tableArn = { 'Fn::GetAtt': [id(stack.ledger.table), 'Arn'] };
+    const secretArns = stack.secrets.map((secret) => ({ Ref: id(secret.secret) }));
+    const logs = (fn: { logGroup: IConstruct }): unknown => ({
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: { 'Fn::GetAtt': [id(fn.logGroup), 'Arn'] },
+    });
+    const recordKeeping = {
+      Effect: 'Allow',
+      Action: ['dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      Resource: tableArn,
+    };
+    const keyThroughDynamoDb = {
+      Effect: 'Allow',
+      Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+      Resource: keyArn,
+      Condition: { StringEquals: { 'kms:ViaService': region('dynamodb') } },
+    };
+    const pepper = {
+      Effect: 'Allow',
+      Action: 'secretsmanager:GetSecretValue',
+      Resource: { Ref: id(stack.pepper.secret) },
+    };
+    const tracing = [{ Effect: 'Allow', Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], Resource: '*' }];
+
+    // Every policy in the template, by the role it is attached to.
+    const policies: Record<string, Record<string, unknown>> = {};
+    for (const [logicalId, policy] of Object.entries(template.findResources('AWS::IAM::Policy'))) {
+      const { Roles, PolicyDocument } = policy.Properties as {
+        Roles: { Ref: string }[];
+        PolicyDocument: { Statement: unknown };
+      };
+      expect(Roles).toHaveLength(1);
+      const role = Roles[0]!.Ref;
+      policies[role] = { ...policies[role], [logicalId.replace(/[0-9A-F]{8}$/, '')]: PolicyDocument.Statement };
+    }
+    expect(policies).toEqual({
+      [id(stack.rotationFunction.role)]: {
+        RotationRoleDefaultPolicy: [
+          logs(stack.rotationFunction),
           {
             Effect: 'Allow',
             Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-            Resource: { 'Fn::GetAtt': [id(stack.encryptionKey), 'Arn'] },
-            Condition: {
-              StringEquals: {
-                'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
-              },
-            },
+            Resource: keyArn,
+            Condition: { StringEquals: { 'kms:ViaService': region('secretsmanager') } },
+          },
+          recordKeeping,
+          keyThroughDynamoDb,
+          pepper,
+          {
+            Effect: 'Allow',
+            Action: 'iam:PassRole',
+            Resource: { 'Fn::GetAtt': [id(stack.retireFunction.schedulerRole), 'Arn'] },
+            Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
           },
           {
             Effect: 'Allow',
@@ -106,34 +259,153 @@ describe('RotorStack', () => {
               'secretsmanager:PutSecretValue',
               'secretsmanager:UpdateSecretVersionStage',
             ],
-            Resource: stack.secrets.map((secret) => ({ Ref: id(secret.secret) })),
+            Resource: secretArns,
           },
         ],
-      }),
+        RotationTracingPolicy: tracing,
+        RotationRetirementSchedulingPolicy: [
+          {
+            Effect: 'Allow',
+            Action: 'scheduler:CreateSchedule',
+            Resource: {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':scheduler:',
+                  { Ref: 'AWS::Region' },
+                  ':',
+                  { Ref: 'AWS::AccountId' },
+                  ':schedule/rotor-test/*',
+                ],
+              ],
+            },
+          },
+        ],
+      },
+      [id(stack.retireFunction.role)]: {
+        RetireRoleDefaultPolicy: [
+          logs(stack.retireFunction),
+          recordKeeping,
+          keyThroughDynamoDb,
+          {
+            Effect: 'Allow',
+            Action: 'dynamodb:Query',
+            Resource: { 'Fn::Join': ['', [tableArn, '/index/previous-by-grace-end']] },
+          },
+        ],
+        RetireTracingPolicy: tracing,
+      },
+      [id(stack.retireFunction.schedulerRole)]: {
+        RetireSchedulerRoleDefaultPolicy: [
+          {
+            Effect: 'Allow',
+            Action: 'lambda:InvokeFunction',
+            Resource: { 'Fn::GetAtt': [id(stack.retireFunction.function), 'Arn'] },
+          },
+        ],
+      },
+      [id(stack.verifierFunction.role)]: {
+        VerifierRoleDefaultPolicy: [
+          logs(stack.verifierFunction),
+          recordKeeping,
+          keyThroughDynamoDb,
+          pepper,
+          {
+            Effect: 'Allow',
+            Action: 'kms:Decrypt',
+            Resource: keyArn,
+            Condition: { StringEquals: { 'kms:ViaService': region('secretsmanager') } },
+          },
+          {
+            Effect: 'Allow',
+            Action: 'events:PutEvents',
+            Resource: {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':events:',
+                  { Ref: 'AWS::Region' },
+                  ':',
+                  { Ref: 'AWS::AccountId' },
+                  ':event-bus/default',
+                ],
+              ],
+            },
+          },
+          {
+            Effect: 'Allow',
+            Action: 'lambda:InvokeFunction',
+            Resource: { 'Fn::GetAtt': [id(stack.rotationFunction.function), 'Arn'] },
+          },
+          {
+            Effect: 'Allow',
+            Action: ['secretsmanager:DescribeSecret', 'secretsmanager:RotateSecret'],
+            Resource: secretArns,
+          },
+        ],
+        VerifierTracingPolicy: tracing,
+      },
     });
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      Roles: [{ Ref: id(role) }],
-      PolicyName: Match.stringLikeRegexp('^RotationTracingPolicy'),
-      PolicyDocument: Match.exact({
-        Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], Resource: '*' }],
-      }),
-    });
-    template.resourceCountIs('AWS::IAM::Policy', 2);
+    template.allResourcesProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent(), Policies: Match.absent() });
   });
 
-  it('lets only Secrets Manager in this account invoke the function', () => {
+  it('trusts Lambda for the functions, and Scheduler acting for this account and its group for the scheduler role', () => {
+    const trust = (service: string, condition?: unknown): unknown => ({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: 'sts:AssumeRole',
+          Principal: { Service: service },
+          ...(condition === undefined ? {} : { Condition: condition }),
+        },
+      ],
+    });
+    const roles = template.findResources('AWS::IAM::Role');
+    expect(
+      Object.fromEntries(
+        Object.entries(roles).map(([logicalId, role]) => [
+          logicalId,
+          (role.Properties as { AssumeRolePolicyDocument: unknown }).AssumeRolePolicyDocument,
+        ]),
+      ),
+    ).toEqual({
+      [id(stack.rotationFunction.role)]: trust('lambda.amazonaws.com'),
+      [id(stack.retireFunction.role)]: trust('lambda.amazonaws.com'),
+      [id(stack.verifierFunction.role)]: trust('lambda.amazonaws.com'),
+      [id(stack.retireFunction.schedulerRole)]: trust('scheduler.amazonaws.com', {
+        StringEquals: {
+          'aws:SourceAccount': { Ref: 'AWS::AccountId' },
+          'aws:SourceArn': { 'Fn::GetAtt': [id(stack.retireFunction.scheduleGroup), 'Arn'] },
+        },
+      }),
+    });
+  });
+
+  it('lets only Secrets Manager in this account invoke the rotation function, and no one the others', () => {
     template.resourceCountIs('AWS::Lambda::Permission', 1);
     template.hasResourceProperties('AWS::Lambda::Permission', {
       Principal: 'secretsmanager.amazonaws.com',
       SourceAccount: { Ref: 'AWS::AccountId' },
+      FunctionName: { 'Fn::GetAtt': [id(stack.rotationFunction.function), 'Arn'] },
     });
   });
 
-  it('outputs the function, its log group and the secret names', () => {
+  it('outputs the functions, the log group, the secret names, the ledger table and the pepper', () => {
     template.hasOutput(RotorStackOutput.rotationFunctionName, { Value: { Ref: id(stack.rotationFunction.function) } });
     template.hasOutput(RotorStackOutput.rotationLogGroupName, { Value: { Ref: id(stack.rotationFunction.logGroup) } });
     template.hasOutput(RotorStackOutput.secretNames, { Value: 'rotor/test/deploy-token,rotor/test/release-token' });
+    template.hasOutput(RotorStackOutput.ledgerTableName, { Value: { Ref: id(stack.ledger.table) } });
+    template.hasOutput(RotorStackOutput.verifierFunctionName, { Value: { Ref: id(stack.verifierFunction.function) } });
+    template.hasOutput(RotorStackOutput.verifierFunctionArn, {
+      Value: { 'Fn::GetAtt': [id(stack.verifierFunction.function), 'Arn'] },
+    });
+    template.hasOutput(RotorStackOutput.pepperSecretArn, { Value: { Ref: id(stack.pepper.secret) } });
+    expect(Object.keys(template.toJSON().Outputs as object)).toHaveLength(7);
   });
 
   it('matches the snapshot (asset hashes masked)', () => {

@@ -88,7 +88,7 @@ describe('rotor CLI', () => {
     const rows = versions.stdout.split('\n').filter((line) => /^\s+[0-9a-f-]{36}\s/.test(line));
     expect(rows).toHaveLength(3);
     expect(rows[1]).toMatch(/\sAWSPREVIOUS\s+\S+\s+sha256:[0-9a-f]{12}$/);
-    expect(rows[2]).toMatch(/\sAWSPENDING,AWSCURRENT\s+\S+\s+sha256:[0-9a-f]{12}$/);
+    expect(rows[2]).toMatch(/\sAWSCURRENT\s+\S+\s+sha256:[0-9a-f]{12}$/);
     const current = await localClients({ endpoint: moto.endpoint, region: 'us-east-1' }).secretsManager.send(
       new GetSecretValueCommand({ SecretId: SECRET, VersionStage: 'AWSCURRENT' }),
     );

@@ -18,6 +18,8 @@ export interface AwsProxy {
   readonly endpoint: string;
   /** Calls per operation since the last reset. */
   counts(): Readonly<Record<string, number>>;
+  /** Every request since the last reset: operation and body, for scanning what left a Lambda. */
+  requests(): readonly { readonly operation: string; readonly body: string }[];
   resetCounts(): void;
   /** Answers the next `times` calls of `operation` with `fault` instead of forwarding them. */
   failNext(operation: string, times: number, fault?: InjectedFault): void;
@@ -33,11 +35,15 @@ const SERVICE_UNAVAILABLE: InjectedFault = {
 export async function startAwsProxy(upstream: string): Promise<AwsProxy> {
   const target = new URL(upstream);
   let counts: Record<string, number> = {};
+  let requests: { operation: string; body: string }[] = [];
   const faults = new Map<string, { remaining: number; fault: InjectedFault }>();
 
   const server = createServer((incoming: IncomingMessage, outgoing: ServerResponse) => {
     const operation = String(incoming.headers['x-amz-target'] ?? `${incoming.method} ${incoming.url}`);
     counts[operation] = (counts[operation] ?? 0) + 1;
+    const chunks: Buffer[] = [];
+    incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+    incoming.on('end', () => requests.push({ operation, body: Buffer.concat(chunks).toString('utf8') }));
     const planned = faults.get(operation);
     if (planned !== undefined && planned.remaining > 0) {
       planned.remaining -= 1;
@@ -71,8 +77,10 @@ export async function startAwsProxy(upstream: string): Promise<AwsProxy> {
   return {
     endpoint: `http://127.0.0.1:${port}`,
     counts: () => ({ ...counts }),
+    requests: () => [...requests],
     resetCounts: () => {
       counts = {};
+      requests = [];
     },
     failNext: (operation, times, fault = SERVICE_UNAVAILABLE) => {
       faults.set(operation, { remaining: times, fault });

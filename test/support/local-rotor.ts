@@ -5,7 +5,9 @@ import {
   ResourceNotFoundException,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { invokeBundle, type BundleInvocation } from '../../cli/local/invoke-bundle';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { invokeBundle, invokeBundleConcurrently, type BundleInvocation } from '../../cli/local/invoke-bundle';
 import { localClients } from '../../cli/local/local-clients';
 import { startMotoServer, type MotoServer } from '../../cli/local/moto-server';
 import { provisionLocal, type LocalEnvironment } from '../../cli/local/provision-local';
@@ -14,6 +16,12 @@ import { LambdaBundle, MANAGED_BY_TAG } from '../../lambda/shared/rotor-constant
 import { startAwsProxy, type AwsProxy } from './aws-proxy';
 
 export const TEST_STAGE = { name: 'development', secretNamePrefix: 'rotor/development/', secrets: [] } as const;
+
+/** Stage durations for a test's LocalRotor, in seconds. */
+export interface LocalRotorOptions {
+  readonly graceSeconds?: number;
+  readonly reuseMemorySeconds?: number;
+}
 
 /**
  * Rotor provisioned on a moto server that this test file starts and stops itself, with every
@@ -30,6 +38,16 @@ export interface LocalRotor {
   createSecret(name: string, value: string): Promise<string>;
   /** Invokes one step of the bundled rotation handler, in a fresh process. */
   runStep(step: RotationStep, secretArn: string, versionId: string, extra?: object): Promise<BundleInvocation>;
+  /** Invokes the bundled verifier once with `{"token": ...}`, in a fresh process. */
+  verify(token: unknown): Promise<BundleInvocation>;
+  /** Invokes the bundled verifier with every event at once, in one process. */
+  verifyConcurrently(
+    events: readonly unknown[],
+  ): Promise<{ results: readonly { ok: boolean; result?: unknown }[]; logs: readonly string[] }>;
+  /** Invokes the bundled retire function once. */
+  retire(event: unknown): Promise<BundleInvocation>;
+  /** Every item of the ledger table, as stored. */
+  scanLedger(): Promise<Record<string, unknown>[]>;
   /** Version id to staging labels, labelled versions only (moto also lists unlabelled ones). */
   labels(secretId: string): Promise<Record<string, string[]>>;
   /** The value at a label, or undefined when that version has none. */
@@ -37,16 +55,19 @@ export interface LocalRotor {
   stop(): Promise<void>;
 }
 
-export async function startLocalRotor(): Promise<LocalRotor> {
+export async function startLocalRotor(options: LocalRotorOptions = {}): Promise<LocalRotor> {
   const moto = await startMotoServer();
   const proxy = await startAwsProxy(moto.endpoint);
   try {
-    const provisioned = await provisionLocal({ endpoint: moto.endpoint, region: 'us-east-1' }, TEST_STAGE);
+    const provisioned = await provisionLocal(
+      { endpoint: moto.endpoint, region: 'us-east-1' },
+      { ...TEST_STAGE, ...options },
+    );
     const local: LocalEnvironment = {
       ...provisioned,
       env: { ...provisioned.env, AWS_ENDPOINT_URL: proxy.endpoint },
     };
-    const { secretsManager } = localClients(provisioned.endpoint);
+    const { secretsManager, dynamodb } = localClients(provisioned.endpoint);
 
     return {
       moto,
@@ -70,6 +91,27 @@ export async function startLocalRotor(): Promise<LocalRotor> {
           { Step: step, SecretId: secretArn, ClientRequestToken: versionId, ...extra },
           { env: local.env },
         );
+      },
+      verify(token) {
+        return invokeBundle(LambdaBundle.verifier, { token }, { env: local.env });
+      },
+      verifyConcurrently(events) {
+        return invokeBundleConcurrently(LambdaBundle.verifier, events, { env: local.env });
+      },
+      retire(event) {
+        return invokeBundle(LambdaBundle.retire, event, { env: local.env });
+      },
+      async scanLedger() {
+        const items: Record<string, unknown>[] = [];
+        let start: Record<string, never> | undefined;
+        do {
+          const page = await dynamodb.send(
+            new ScanCommand({ TableName: local.ledgerTableName, ConsistentRead: true, ExclusiveStartKey: start }),
+          );
+          items.push(...(page.Items ?? []).map((item) => unmarshall(item)));
+          start = page.LastEvaluatedKey as Record<string, never> | undefined;
+        } while (start !== undefined);
+        return items;
       },
       async labels(secretId) {
         const described = await secretsManager.send(new DescribeSecretCommand({ SecretId: secretId }));

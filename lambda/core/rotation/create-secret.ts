@@ -32,6 +32,10 @@ export async function createSecret(context: RotationStepContext): Promise<StepRe
     serializeSecretDocument(pending),
     event.rotationToken,
   );
+  if (stored === 'created') {
+    const parsed = { provider: current.provider, document: pending, policy: current.policy };
+    for (const observer of deps.observers ?? []) await observer.pendingStored?.({ secret, versionId, pending: parsed });
+  }
   return { outcome: stored === 'created' ? 'created' : 'already-created', provider: current.provider.name };
 }
 

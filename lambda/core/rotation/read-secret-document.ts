@@ -9,7 +9,7 @@ import type { RotationStepContext } from './rotation-step-context';
  * @throws MalformedSecretError / UnsupportedProviderError when the value is not a Rotor document.
  */
 export async function readSecretDocument(
-  context: RotationStepContext,
+  context: Pick<RotationStepContext, 'secret' | 'deps'>,
   versionId: string,
   stage: string,
 ): Promise<ParsedSecretDocument> {

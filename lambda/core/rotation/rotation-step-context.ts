@@ -2,6 +2,7 @@ import type { ProviderContext } from '../providers/credential-provider';
 import type { ProviderRegistry } from '../providers/provider-registry';
 import type { SideEffectJournal } from '../providers/side-effect-journal';
 import type { RotationEvent } from './rotation-event';
+import type { RotationObserver } from './rotation-observer';
 import type { SecretDescription, SecretStore } from './secret-store';
 
 /** What the rotation engine is built from; the handler wires the real ones, tests fakes. */
@@ -13,6 +14,8 @@ export interface RotationDependencies {
   readonly now: () => Date;
   /** Secrets whose name does not start with this are refused. */
   readonly secretNamePrefix?: string;
+  /** Told about stored pending versions and promotions (the ledger). @default none */
+  readonly observers?: readonly RotationObserver[];
 }
 
 /** One step of one rotation, after the guards passed. */

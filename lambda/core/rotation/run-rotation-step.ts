@@ -1,6 +1,9 @@
 import { createSecret } from './create-secret';
-import { finishSecret } from './finish-secret';
+import { finishSecret, notifyPromoted } from './finish-secret';
+import { readSecretDocument } from './read-secret-document';
+import { findVersionWithStage } from './rotation-guards';
 import { checkRotationGuards } from './rotation-guards';
+import { AWSCURRENT, AWSPREVIOUS } from './secret-store';
 import type { RotationEvent, RotationStep } from './rotation-event';
 import type { RotationDependencies, RotationStepContext, StepReport } from './rotation-step-context';
 import type { SecretDescription } from './secret-store';
@@ -36,7 +39,12 @@ export async function runRotationStep(
   const verdict = checkRotationGuards(secret, event.clientRequestToken, {
     ...(deps.secretNamePrefix === undefined ? {} : { secretNamePrefix: deps.secretNamePrefix }),
   });
-  if (verdict.kind === 'already-current') return { ...identity, outcome: 'already-current' };
+  if (verdict.kind === 'already-current') {
+    if (event.step === 'finishSecret' && (deps.observers?.length ?? 0) > 0) {
+      await notifyAlreadyPromoted({ secret, event, deps });
+    }
+    return { ...identity, outcome: 'already-current' };
+  }
 
   const report = await STEPS[event.step]({
     event,
@@ -46,4 +54,11 @@ export async function runRotationStep(
     provider: { secretArn: secret.arn, secretName: secret.name, versionId: event.clientRequestToken, now: deps.now },
   });
   return { ...identity, ...report };
+}
+
+// A late finishSecret retry: AWSCURRENT already moved, perhaps in an attempt that failed
+// before the observers heard of it. Telling them again is harmless (they are idempotent).
+async function notifyAlreadyPromoted(context: Pick<RotationStepContext, 'secret' | 'event' | 'deps'>): Promise<void> {
+  const current = await readSecretDocument(context, context.event.clientRequestToken, AWSCURRENT);
+  await notifyPromoted(context, current, findVersionWithStage(context.secret, AWSPREVIOUS));
 }

@@ -7,6 +7,8 @@ import {
   SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { InvalidRotationEventError, MalformedSecretError, RotationNotAllowedError } from '../../../lambda/core/errors';
@@ -20,6 +22,8 @@ import { CURRENT_TOKEN, loadEvent, managedTokenDocument, ROTATION_TOKEN } from '
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:rotor/dev/ci-token-AbC123';
 const NAME = 'rotor/dev/ci-token';
 const PENDING_TOKEN = 'rtr_85paEWcHsaLCYRbPIpw4jhcJNV56UuFl5TIPa3K9PAw26u7MF';
+const PEPPER_ARN =
+  'arn:aws:secretsmanager:eu-west-1:123456789012:secret:rotor-internal/development/fingerprint-pepper-XyZ789';
 
 interface LogLine {
   readonly level: string;
@@ -40,6 +44,10 @@ interface EmfRecord {
 
 describe('Function: handler (rotation)', () => {
   const secretsManager = mockClient(SecretsManagerClient);
+  // The ledger and the retirement schedules answer like empty, healthy services; their own
+  // behaviour is tested against moto (test/integration).
+  const dynamodb = mockClient(DynamoDBDocumentClient);
+  const scheduler = mockClient(SchedulerClient);
   let handler: typeof rotationHandler;
   let written: string;
 
@@ -47,6 +55,11 @@ describe('Function: handler (rotation)', () => {
     process.env.AWS_REGION = 'eu-west-1';
     process.env.ROTOR_STAGE = 'development';
     process.env.ROTOR_SECRET_NAME_PREFIX = 'rotor/dev/';
+    process.env.ROTOR_LEDGER_TABLE = 'rotor-development-ledger';
+    process.env.ROTOR_PEPPER_SECRET_ARN = PEPPER_ARN;
+    process.env.ROTOR_SCHEDULE_GROUP = 'rotor-development';
+    process.env.ROTOR_RETIRE_FUNCTION_ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:rotor-development-retire';
+    process.env.ROTOR_SCHEDULER_ROLE_ARN = 'arn:aws:iam::123456789012:role/rotor-development-scheduler';
     delete process.env.POWERTOOLS_DEV;
     // The module builds its client and version cache once, as a Lambda container does: every
     // test below uses fresh version ids, so nothing one test cached can answer another.
@@ -55,6 +68,10 @@ describe('Function: handler (rotation)', () => {
 
   beforeEach(() => {
     secretsManager.reset();
+    dynamodb.reset();
+    dynamodb.onAnyCommand().resolves({});
+    scheduler.reset();
+    scheduler.onAnyCommand().resolves({});
     written = '';
     // Powertools writes JSON lines to stdout (info) and stderr (error) through its own Console.
     const capture = (chunk: unknown): boolean => {
@@ -71,6 +88,8 @@ describe('Function: handler (rotation)', () => {
 
   afterAll(() => {
     secretsManager.restore();
+    dynamodb.restore();
+    scheduler.restore();
   });
 
   function records(): Record<string, unknown>[] {
@@ -94,6 +113,7 @@ describe('Function: handler (rotation)', () => {
       .addVersion(current, currentValue, ['AWSCURRENT'])
       .addVersion(pending, undefined, ['AWSPENDING'])
       .install(secretsManager);
+    secretsManager.on(GetSecretValueCommand, { SecretId: PEPPER_ARN }).resolves({ SecretString: 'p'.repeat(64) });
     return { simulation, current, pending };
   }
 
@@ -113,10 +133,13 @@ describe('Function: handler (rotation)', () => {
     expect(secretsManager).toHaveReceivedCommandWith(DescribeSecretCommand, { SecretId: ARN });
     // createSecret finds the pending version empty and reads AWSCURRENT; the later steps reuse the
     // value createSecret wrote, from the cache.
-    expect(secretsManager.commandCalls(GetSecretValueCommand).map((call) => call.args[0].input)).toEqual([
+    // (The fingerprint pepper is read at most once per container, for the ledger.)
+    const reads = secretsManager.commandCalls(GetSecretValueCommand).map((call) => call.args[0].input);
+    expect(reads.filter((input) => input.SecretId === ARN)).toEqual([
       { SecretId: ARN, VersionId: pending, VersionStage: 'AWSPENDING' },
       { SecretId: ARN, VersionId: current, VersionStage: 'AWSCURRENT' },
     ]);
+    expect(reads.filter((input) => input.SecretId === PEPPER_ARN).length).toBeLessThanOrEqual(1);
     const puts = secretsManager.commandCalls(PutSecretValueCommand);
     expect(puts).toHaveLength(1);
     const putInput = puts[0]!.args[0].input;
@@ -300,6 +323,7 @@ describe('Function: handler (rotation)', () => {
       .addVersion(randomUUID(), JSON.stringify(managedTokenDocument()), ['AWSCURRENT'])
       .addVersion(pending, undefined, ['AWSPENDING'])
       .install(secretsManager);
+    secretsManager.on(GetSecretValueCommand, { SecretId: PEPPER_ARN }).resolves({ SecretString: 'p'.repeat(64) });
     const event = {
       ...eventFor('createSecret', pending),
       SecretId: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:rotor/prod/ci-token-XyZ789',

@@ -1,0 +1,68 @@
+import { createHash } from 'node:crypto';
+import { CreateScheduleCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
+import type { Retirement, RetirementScheduler } from '../core/ledger/retirement-scheduler';
+
+export interface SchedulerRetirementsOptions {
+  readonly groupName: string;
+  readonly retireFunctionArn: string;
+  /** Role EventBridge Scheduler assumes to invoke the retire function. */
+  readonly roleArn: string;
+}
+
+/** What a retirement schedule sends to the retire function. */
+export interface RetirementRequest {
+  readonly secretArn: string;
+  readonly versionId: string;
+  readonly fingerprint: string;
+}
+
+/**
+ * One-time EventBridge Scheduler schedules (`at(...)`, deleted after they run) that invoke the
+ * retire function at a credential's grace end. The schedule name derives from the secret and
+ * version, so scheduling twice finds the first schedule (ConflictException) and adds none.
+ */
+export class SchedulerRetirements implements RetirementScheduler {
+  constructor(
+    private readonly client: SchedulerClient,
+    private readonly options: SchedulerRetirementsOptions,
+  ) {}
+
+  async schedule(retirement: Retirement): Promise<void> {
+    const request: RetirementRequest = {
+      secretArn: retirement.secretArn,
+      versionId: retirement.versionId,
+      fingerprint: retirement.fingerprint,
+    };
+    try {
+      await this.client.send(
+        new CreateScheduleCommand({
+          Name: retirementScheduleName(retirement.secretArn, retirement.versionId),
+          GroupName: this.options.groupName,
+          ScheduleExpression: `at(${atExpression(retirement.at)})`,
+          ScheduleExpressionTimezone: 'UTC',
+          FlexibleTimeWindow: { Mode: 'OFF' },
+          ActionAfterCompletion: 'DELETE',
+          Target: {
+            Arn: this.options.retireFunctionArn,
+            RoleArn: this.options.roleArn,
+            Input: JSON.stringify(request),
+            RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 3600 },
+          },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ConflictException') return;
+      throw error;
+    }
+  }
+}
+
+/** `retire-<40 hex>`: Scheduler names allow 64 characters; the hash keeps ARNs out of them. */
+export function retirementScheduleName(secretArn: string, versionId: string): string {
+  return `retire-${createHash('sha256').update(`${secretArn}\n${versionId}`).digest('hex').slice(0, 40)}`;
+}
+
+// Scheduler's one-time format, UTC, whole seconds rounded up so it never fires early.
+function atExpression(epochMs: number): string {
+  return new Date(Math.ceil(epochMs / 1000) * 1000).toISOString().slice(0, 19);
+}

@@ -1,0 +1,108 @@
+import type { ParsedSecretDocument } from '../secret-document';
+import type { Promoted, PendingStored, RotationObserver } from '../rotation/rotation-observer';
+import { fingerprintPrefix, type Fingerprinter } from './fingerprint';
+import { PENDING_LIFETIME_SECONDS, type CredentialVersionRef, type Ledger, type LedgerDurations } from './ledger';
+import type { RetirementScheduler } from './retirement-scheduler';
+
+export interface LedgerRecorderDependencies {
+  readonly ledger: Ledger;
+  readonly fingerprinter: () => Promise<Fingerprinter>;
+  readonly retirements: RetirementScheduler;
+  readonly durations: LedgerDurations;
+  readonly now: () => number;
+  /** Told when the retirement could not be scheduled; the retire function's sweep will catch it. */
+  readonly onRetirementScheduleFailed?: (secretName: string, error: unknown) => void;
+}
+
+/**
+ * Keeps the ledger in step with the rotation: the pending credential when createSecret stores
+ * it, then current and previous (with its grace end) when finishSecret promotes, and a
+ * one-time schedule that retires the previous credential at the end of its grace.
+ */
+export class LedgerRecorder implements RotationObserver {
+  constructor(private readonly deps: LedgerRecorderDependencies) {}
+
+  async pendingStored({ secret, versionId, pending }: PendingStored): Promise<void> {
+    const credential = pending.provider.credentialOf(pending.document);
+    if (credential === undefined) return;
+    const now = this.deps.now();
+    await this.deps.ledger.recordPending({
+      secretArn: secret.arn,
+      secretName: secret.name,
+      provider: pending.provider.name,
+      versionId,
+      fingerprint: (await this.deps.fingerprinter()).of(credential),
+      now,
+      expiresAt: Math.floor(now / 1000) + PENDING_LIFETIME_SECONDS,
+    });
+  }
+
+  async promoted(event: Promoted): Promise<void> {
+    const { ledger } = this.deps;
+    const state = await ledger.getSecretState(event.secret.arn);
+    if (state?.currentVersionId === event.versionId) return;
+
+    const credential = event.current.provider.credentialOf(event.current.document);
+    if (credential === undefined) return;
+    const fingerprinter = await this.deps.fingerprinter();
+    const previous = await this.previousVersion(
+      event,
+      state?.currentVersionId,
+      state?.currentFingerprint,
+      fingerprinter,
+    );
+    const now = this.deps.now();
+    const graceSeconds = event.current.policy.graceSeconds ?? this.deps.durations.defaultGraceSeconds;
+    const graceEndsAt = now + graceSeconds * 1000;
+    const outcome = await ledger.recordPromotion({
+      secretArn: event.secret.arn,
+      secretName: event.secret.name,
+      provider: event.current.provider.name,
+      current: { versionId: event.versionId, fingerprint: fingerprinter.of(credential) },
+      ...(previous === undefined ? {} : { previous }),
+      now,
+      graceEndsAt,
+      previousExpiresAt: Math.floor(graceEndsAt / 1000) + this.deps.durations.reuseMemorySeconds,
+      onReuse: event.current.policy.onReuse ?? 'revoke-and-rotate',
+    });
+    if (outcome === 'recorded' && previous !== undefined) {
+      await this.scheduleRetirement(event, previous, graceEndsAt);
+    }
+  }
+
+  // The ledger usually knows the replaced credential's fingerprint; read the version only when not.
+  private async previousVersion(
+    event: Promoted,
+    knownVersionId: string | undefined,
+    knownFingerprint: string | undefined,
+    fingerprinter: Fingerprinter,
+  ): Promise<CredentialVersionRef | undefined> {
+    if (event.previousVersionId === undefined) return undefined;
+    if (knownVersionId === event.previousVersionId && knownFingerprint !== undefined) {
+      return { versionId: knownVersionId, fingerprint: knownFingerprint };
+    }
+    const document: ParsedSecretDocument | undefined = await event.readPrevious();
+    const credential = document?.provider.credentialOf(document.document);
+    return credential === undefined
+      ? undefined
+      : { versionId: event.previousVersionId, fingerprint: fingerprinter.of(credential) };
+  }
+
+  // A retirement that cannot be scheduled must not fail the rotation: the sweep catches it.
+  private async scheduleRetirement(event: Promoted, previous: CredentialVersionRef, at: number): Promise<void> {
+    try {
+      await this.deps.retirements.schedule({ secretArn: event.secret.arn, ...previous, at });
+    } catch (error) {
+      this.deps.onRetirementScheduleFailed?.(event.secret.name, error);
+      await this.deps.ledger.appendAudit({
+        secretArn: event.secret.arn,
+        secretName: event.secret.name,
+        type: 'retirement-schedule-failed',
+        at: this.deps.now(),
+        versionId: previous.versionId,
+        fingerprintPrefix: fingerprintPrefix(previous.fingerprint),
+        detail: { error: error instanceof Error ? error.name : 'Error' },
+      });
+    }
+  }
+}

@@ -1,0 +1,87 @@
+import { fingerprintPrefix } from '../ledger/fingerprint';
+import type { Ledger } from '../ledger/ledger';
+import type { CredentialRecord } from '../ledger/ledger-records';
+
+/** What is published when a dead credential is presented (EventBridge `Token Reuse Detected`). */
+export interface ReuseIncident {
+  readonly secretArn: string;
+  readonly secretName: string;
+  readonly versionId: string;
+  readonly fingerprintPrefix: string;
+  /** State of the presented credential: previous after its grace, retired, or revoked. */
+  readonly credentialState: string;
+  readonly detectedAt: string;
+  /** What Rotor did about it. */
+  readonly response: 'revoke-and-rotate' | 'alert-only' | 'already-revoked';
+}
+
+/** Sends incidents where people and pipelines see them. */
+export interface IncidentPublisher {
+  reuseDetected(incident: ReuseIncident): Promise<void>;
+}
+
+/** Starts a rotation of a secret now, as RotateSecret does. */
+export interface RotationStarter {
+  startRotation(secretArn: string): Promise<string>;
+}
+
+export interface ReuseResponseDependencies {
+  readonly ledger: Ledger;
+  readonly incidents: IncidentPublisher;
+  readonly rotations: RotationStarter;
+  readonly now: () => number;
+  readonly reuseMemorySeconds: number;
+}
+
+/**
+ * Answers a dead credential being presented. Of a burst of presentations of the same
+ * credential, only the first opens an incident (a conditional write in the ledger): one
+ * audit event, one EventBridge event, and the secret's response, once. `revoke-and-rotate`
+ * revokes every live version of the secret and starts a rotation; a presented credential that
+ * was already revoked by an earlier incident is reported but starts nothing new.
+ *
+ * @returns whether this call opened the incident.
+ */
+export async function respondToReuse(record: CredentialRecord, deps: ReuseResponseDependencies): Promise<boolean> {
+  const { ledger } = deps;
+  const now = deps.now();
+  if (!(await ledger.claimReuseReport(record.secretArn, record.fingerprint, now))) return false;
+
+  const state = await ledger.getSecretState(record.secretArn);
+  const response = record.state === 'revoked' ? 'already-revoked' : (state?.onReuse ?? ('revoke-and-rotate' as const));
+  const base = { secretArn: record.secretArn, secretName: record.secretName };
+  await ledger.appendAudit({
+    ...base,
+    type: 'reuse-detected',
+    at: now,
+    versionId: record.versionId,
+    fingerprintPrefix: fingerprintPrefix(record.fingerprint),
+    detail: { credentialState: record.state, response },
+  });
+  await deps.incidents.reuseDetected({
+    ...base,
+    versionId: record.versionId,
+    fingerprintPrefix: fingerprintPrefix(record.fingerprint),
+    credentialState: record.state,
+    detectedAt: new Date(now).toISOString(),
+    response,
+  });
+  if (response !== 'revoke-and-rotate') return true;
+
+  const revoked = await ledger.revokeFamily(record.secretArn, now, Math.floor(now / 1000) + deps.reuseMemorySeconds);
+  await ledger.appendAudit({
+    ...base,
+    type: 'revoked',
+    at: deps.now(),
+    detail: { reason: 'reuse-detected', versions: revoked.length },
+  });
+  const versionId = await deps.rotations.startRotation(record.secretArn);
+  await ledger.appendAudit({
+    ...base,
+    type: 'rotation-started',
+    at: deps.now(),
+    versionId,
+    detail: { reason: 'reuse-detected' },
+  });
+  return true;
+}

@@ -1,0 +1,18 @@
+/**
+ * Why a token was allowed or denied (DESIGN section 5). `malformed` is a token that fails the
+ * format or checksum: refused before the ledger is asked.
+ */
+export type VerdictReason = 'current' | 'grace' | 'unknown' | 'pending' | 'reuse' | 'revoked' | 'malformed';
+
+/** The verifier's answer. Never carries the token. */
+export interface Verdict {
+  readonly allowed: boolean;
+  readonly reason: VerdictReason;
+  /** Set when the ledger knows the token. */
+  readonly secretName?: string;
+  readonly versionId?: string;
+  /** For `grace`: epoch milliseconds when the token stops being accepted. */
+  readonly graceEndsAt?: number;
+  /** For `reuse` and `revoked`: whether this presentation opened the incident (the first of a burst). */
+  readonly incidentOpened?: boolean;
+}

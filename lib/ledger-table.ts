@@ -1,0 +1,99 @@
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { LedgerSchema, RotorResourceName } from '../lambda/shared/rotor-constants';
+
+/** Properties of a {@link LedgerTable}. */
+export interface LedgerTableProps {
+  /** Deployment stage; names the table `rotor-<stage>-ledger`. */
+  readonly stage: string;
+  /** Customer-managed key that encrypts the table; grants may use it only through DynamoDB. */
+  readonly encryptionKey: kms.IKey;
+}
+
+// Every state change in the ledger is a conditional write of one item, alone or in a transaction.
+// IAM has no TransactWriteItems action: a transaction is authorized item by item, as PutItem,
+// UpdateItem or ConditionCheckItem. ConditionCheckItem shows no more than GetItem already does.
+// DeleteItem (items expire by TTL), Scan and the batch operations (which cannot be conditional)
+// are never granted.
+const ITEM_ACTIONS = ['dynamodb:GetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+
+// What DynamoDB asks of the caller's key permissions to read and write items of a table encrypted
+// with a customer-managed key (CDK's read-write set, without its wildcards).
+const KEY_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'];
+
+/**
+ * The ledger (DESIGN.md section 4): one DynamoDB table for every credential version, each secret's
+ * rotation state and its audit trail. On demand, point-in-time recovery, TTL on
+ * `LedgerSchema.ttlAttribute`, encrypted with the stage's key, retained and protected from
+ * deletion, with the sparse index of previous credentials by grace end for the retirement sweep.
+ */
+export class LedgerTable extends Construct {
+  /** The table. */
+  readonly table: dynamodb.ITable;
+  /** The key that encrypts it. */
+  readonly encryptionKey: kms.IKey;
+  /** ARN of the grace index, the only index. */
+  readonly graceIndexArn: string;
+
+  constructor(scope: Construct, id: string, props: LedgerTableProps) {
+    super(scope, id);
+    this.encryptionKey = props.encryptionKey;
+    const table = new dynamodb.Table(this, 'Table', {
+      tableName: RotorResourceName.ledgerTable(props.stage),
+      partitionKey: { name: LedgerSchema.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: LedgerSchema.sortKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: LedgerSchema.ttlAttribute,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: props.encryptionKey,
+      // The ledger is what recognises a stolen credential: neither a stack deletion nor a
+      // replacement may take it, and nobody deletes it by accident.
+      removalPolicy: RemovalPolicy.RETAIN,
+      deletionProtection: true,
+    });
+    table.addGlobalSecondaryIndex({
+      indexName: LedgerSchema.graceIndex.name,
+      partitionKey: { name: LedgerSchema.graceIndex.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: LedgerSchema.graceIndex.sortKey, type: dynamodb.AttributeType.NUMBER },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+    this.table = table;
+    this.graceIndexArn = `${table.tableArn}/index/${LedgerSchema.graceIndex.name}`;
+  }
+
+  /**
+   * Lets `grantee` read and conditionally write single items, alone or in transactions:
+   * GetItem, ConditionCheckItem, PutItem and UpdateItem on the table, and the key through DynamoDB.
+   * What the rotation, verifier and retire functions all do.
+   */
+  grantRecordKeeping(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: ITEM_ACTIONS, resourceArns: [this.table.tableArn] }).combine(
+      this.grantKey(grantee),
+    );
+  }
+
+  /**
+   * Lets `grantee` query the grace index for overdue previous credentials (the retirement sweep):
+   * Query on that index only, and the key through DynamoDB.
+   */
+  grantQueryOverdue(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:Query'],
+      resourceArns: [this.graceIndexArn],
+    }).combine(this.grantKey(grantee));
+  }
+
+  private grantKey(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: KEY_ACTIONS,
+      resourceArns: [this.encryptionKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` } },
+    });
+  }
+}

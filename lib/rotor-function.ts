@@ -1,0 +1,256 @@
+import { CfnResource, type Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { rotorLambdaEnvironment, type LambdaBundle, type RotorLambdaSettings } from '../lambda/shared/rotor-constants';
+import type { FingerprintPepper } from './fingerprint-pepper';
+import { LAMBDA_BUNDLE_HANDLER, lambdaBundleCode, lambdaBundleDirectory } from './lambda-bundle';
+import type { LedgerTable } from './ledger-table';
+
+/** Log levels the Powertools logger in the Lambdas understands. */
+export type RotorLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
+/** Durations every Rotor Lambda of a stage is told, in seconds so that tests can run them in real time. */
+export interface RotorDurations {
+  /**
+   * How long a rotated-out credential stays valid, unless its secret document sets `graceSeconds`.
+   *
+   * @default DEFAULT_DURATIONS.graceSeconds (15 minutes)
+   */
+  readonly defaultGraceSeconds?: number;
+  /**
+   * How long after its grace ended a dead credential is still recognised as reuse.
+   *
+   * @default DEFAULT_DURATIONS.reuseMemorySeconds (30 days)
+   */
+  readonly reuseMemorySeconds?: number;
+  /**
+   * How long audit events are kept.
+   *
+   * @default DEFAULT_DURATIONS.auditRetentionSeconds (400 days)
+   */
+  readonly auditRetentionSeconds?: number;
+}
+
+/** What the Lambdas of one stage share: its names, its key, the ledger, the pepper, the event bus and the durations. */
+export interface RotorStageResources {
+  /** Deployment stage, e.g. `development`; every log line carries it (`ROTOR_STAGE`). */
+  readonly stage: string;
+  /**
+   * The functions refuse any secret whose name does not start with this, whatever IAM allows
+   * (`ROTOR_SECRET_NAME_PREFIX`). Ends with `/`.
+   */
+  readonly secretNamePrefix: string;
+  /** The stage's key: it encrypts the secrets, the pepper and the ledger. */
+  readonly encryptionKey: kms.IKey;
+  /** The ledger of every credential version. */
+  readonly ledger: LedgerTable;
+  /** The secret that keys the ledger's fingerprints. */
+  readonly pepper: FingerprintPepper;
+  /** Where Rotor's events (`source: rotor`) go. */
+  readonly eventBus: events.IEventBus;
+  /**
+   * Grace, reuse memory and audit retention.
+   *
+   * @default - DEFAULT_DURATIONS for each
+   */
+  readonly durations?: RotorDurations;
+}
+
+/** Where previous credentials are sent at the end of their grace: the retire function and its schedules. */
+export interface RetirementTarget {
+  /** ARN of the retire function (`ROTOR_RETIRE_FUNCTION_ARN`). */
+  readonly retireFunctionArn: string;
+  /** Role EventBridge Scheduler assumes to invoke it (`ROTOR_SCHEDULER_ROLE_ARN`). */
+  readonly schedulerRole: iam.IRole;
+  /** Schedule group of the retirement schedules (`ROTOR_SCHEDULE_GROUP`). */
+  readonly scheduleGroupName: string;
+}
+
+/** Settings every Rotor function construct takes; each has its own defaults for timeout and memory. */
+export interface RotorFunctionOptions {
+  /**
+   * How long CloudWatch Logs keeps the function's logs.
+   *
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Level of the Powertools logger (`POWERTOOLS_LOG_LEVEL`); `DEBUG` adds detail for an incident
+   * but never secret values, which Rotor does not log at any level.
+   *
+   * @default 'INFO'
+   */
+  readonly logLevel?: RotorLogLevel;
+
+  /**
+   * Longest a single invocation may run.
+   *
+   * @default - set by each function construct
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * Memory of the function in MiB; CPU grows with it, which shortens the SDK's cold start.
+   *
+   * @default - set by each function construct
+   */
+  readonly memorySize?: number;
+
+  /**
+   * Directory holding the built `index.js`.
+   *
+   * @default - `dist/lambda/<bundle>` in this repository, written by `npm run build`
+   */
+  readonly bundleDirectory?: string;
+}
+
+/** The settings of every Rotor Lambda of a stage; `rotorLambdaEnvironment` turns them into its environment. */
+export function rotorLambdaSettings(
+  resources: RotorStageResources,
+  retirement: RetirementTarget,
+  logLevel: RotorLogLevel = 'INFO',
+): RotorLambdaSettings {
+  const durations = resources.durations ?? {};
+  return {
+    stage: resources.stage,
+    secretNamePrefix: resources.secretNamePrefix,
+    ledgerTableName: resources.ledger.table.tableName,
+    pepperSecretArn: resources.pepper.secret.secretArn,
+    retireFunctionArn: retirement.retireFunctionArn,
+    schedulerRoleArn: retirement.schedulerRole.roleArn,
+    scheduleGroupName: retirement.scheduleGroupName,
+    eventBusName: resources.eventBus.eventBusName,
+    ...(durations.defaultGraceSeconds === undefined ? {} : { defaultGraceSeconds: durations.defaultGraceSeconds }),
+    ...(durations.reuseMemorySeconds === undefined ? {} : { reuseMemorySeconds: durations.reuseMemorySeconds }),
+    ...(durations.auditRetentionSeconds === undefined
+      ? {}
+      : { auditRetentionSeconds: durations.auditRetentionSeconds }),
+    logLevel,
+  };
+}
+
+/** What {@link addRotorFunction} builds. */
+export interface RotorFunctionParts {
+  readonly function: lambda.Function;
+  /** The function's own role: no managed policies; its statements are in its default policy. */
+  readonly role: iam.Role;
+  /** The function's log group, retained when the stack is deleted. */
+  readonly logGroup: logs.LogGroup;
+}
+
+/** What differs between Rotor's functions; everything else is the same for all of them. */
+export interface RotorFunctionDefinition {
+  readonly bundle: LambdaBundle;
+  /** `Rotor <stage>: <what>` on the function; the role says `Rotor <stage>: <bundle> function`. */
+  readonly description: string;
+  /** Its whole environment is `rotorLambdaEnvironment(settings)`. */
+  readonly settings: RotorLambdaSettings;
+  readonly options: RotorFunctionOptions;
+  readonly defaultTimeout: Duration;
+  readonly defaultMemorySize: number;
+  /** @default - generated by CloudFormation */
+  readonly functionName?: string;
+}
+
+/**
+ * Adds a Rotor Lambda function to `scope` (children `LogGroup`, `Role`, `TracingPolicy`,
+ * `Function`) with the defaults all of them share: the built bundle on Node.js 24 and ARM64, an
+ * explicit retained log group, X-Ray tracing, its own role that may write only its own logs, and
+ * exactly the environment `rotorLambdaEnvironment` gives the settings. The caller grants the rest
+ * to `role`.
+ *
+ * @throws Error when the settings' secret name prefix does not end with `/`, or the bundle is missing.
+ */
+export function addRotorFunction(scope: Construct, definition: RotorFunctionDefinition): RotorFunctionParts {
+  const { settings, options } = definition;
+  if (!settings.secretNamePrefix.endsWith('/')) {
+    throw new Error(`${scope.constructor.name} secretNamePrefix must end with "/", got "${settings.secretNamePrefix}"`);
+  }
+
+  const logGroup = new logs.LogGroup(scope, 'LogGroup', {
+    retention: options.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    // The log lines are the record of every rotation, verification and retirement; they outlive the stack.
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+
+  const role = new iam.Role(scope, 'Role', {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    description: `Rotor ${settings.stage}: ${definition.bundle} function`,
+  });
+
+  // The function's own permissions go to the role's default policy, which carries no cdk-nag
+  // acknowledgement, so a wildcard added to it later is reported.
+  const logsPolicy = role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [logGroup.logGroupArn],
+    }),
+  );
+
+  // X-Ray accepts no resource but `*`, so its statement sits in a policy of its own and the
+  // acknowledgement below covers only that policy.
+  const tracingPolicy = new iam.Policy(scope, 'TracingPolicy', {
+    roles: [role],
+    statements: [
+      new iam.PolicyStatement({ actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }),
+    ],
+  });
+  Validations.of(tracingPolicy).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions, so the resource must be *.',
+  });
+
+  const fn = new lambda.Function(scope, 'Function', {
+    description: definition.description,
+    ...(definition.functionName === undefined ? {} : { functionName: definition.functionName }),
+    code: lambdaBundleCode(options.bundleDirectory ?? lambdaBundleDirectory(definition.bundle)),
+    handler: LAMBDA_BUNDLE_HANDLER,
+    runtime: lambda.Runtime.NODEJS_24_X,
+    architecture: lambda.Architecture.ARM_64,
+    memorySize: options.memorySize ?? definition.defaultMemorySize,
+    timeout: options.timeout ?? definition.defaultTimeout,
+    role,
+    logGroup,
+    // The same variables `rotor local up` prints for local runs.
+    environment: rotorLambdaEnvironment(settings),
+  });
+  // Tracing is set on the L1: the L2 `tracing` prop would add the X-Ray statement to the
+  // role's default policy instead of the separate policy above.
+  (fn.node.defaultChild as lambda.CfnFunction).tracingConfig = { mode: lambda.Tracing.ACTIVE };
+  // The first invocation may come during the deployment: it must find its permissions in place.
+  fn.node.addDependency(logsPolicy.policyDependable ?? role, tracingPolicy);
+  dropDependsOnRole(fn, role);
+  return { function: fn, role, logGroup };
+}
+
+/**
+ * The Lambda L2 makes the function depend on its role, which its `Role: GetAtt` already orders:
+ * cfn-lint reports the extra DependsOn as W3005 (aws/aws-cdk#24578). Render DependsOn without
+ * the role, keeping every other dependency, present or added later.
+ */
+function dropDependsOnRole(fn: lambda.Function, role: iam.Role): void {
+  const cfnFunction = fn.node.defaultChild as lambda.CfnFunction;
+  const cfnRole = role.node.defaultChild as iam.CfnRole;
+  const stack = Stack.of(fn);
+  cfnFunction.addOverride(
+    'DependsOn',
+    Lazy.list({
+      produce: () =>
+        cfnFunction
+          .obtainDependencies()
+          .filter(
+            (dependency): dependency is CfnResource =>
+              CfnResource.isCfnResource(dependency) && dependency !== cfnRole && Stack.of(dependency) === stack,
+          )
+          // As CDK renders DependsOn: sorted by construct path.
+          .sort((a, b) => a.node.path.localeCompare(b.node.path))
+          .map((dependency) => dependency.logicalId),
+    }),
+  );
+}

@@ -1,0 +1,35 @@
+import { rotateLocally } from '../../cli/local/local-rotation';
+import { startLocalRotor, type LocalRotor } from '../support/local-rotor';
+
+// Storage grows with live credentials, not with time: a dead credential is remembered for the
+// stage's reuse memory (1 second here), then expires.
+
+let rotor: LocalRotor;
+
+beforeAll(async () => {
+  rotor = await startLocalRotor({ graceSeconds: 0, reuseMemorySeconds: 1 });
+});
+
+afterAll(async () => {
+  await rotor?.stop();
+});
+
+describe('Ledger storage', () => {
+  it('holds a small constant number of live token items after 50 rotations of one secret', async () => {
+    // Prepare
+    const arn = await rotor.createSecret('rotor/development/busy', '{"provider":"managed-token"}');
+
+    // Act
+    for (let rotation = 0; rotation < 50; rotation += 1) await rotateLocally(rotor.local, arn);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+
+    // Assess
+    const now = Date.now() / 1000;
+    const tokens = (await rotor.scanLedger()).filter((item) => item.sk === 'TOKEN' && item.secretArn === arn);
+    const live = tokens.filter((item) => item.expiresAt === undefined || Number(item.expiresAt) > now);
+    // moto, like DynamoDB, deletes expired items lazily: they may still be there, but expired.
+    expect(tokens.length).toBeGreaterThan(live.length);
+    expect(live.length).toBeLessThanOrEqual(2);
+    expect(live.map((item) => item.state)).toContain('current');
+  }, 180_000);
+});
