@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rotor's main job on a local AWS emulator, no AWS account needed: start the emulator,
 # provision the development stage, then rotate its managed-token secret twice, showing the
-# versions and staging labels before and after.
+# versions and staging labels before and after, and the audit trail the ledger kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,3 +29,4 @@ rotor rotate "${SECRET}" --local --endpoint "${ENDPOINT}"
 rotor versions "${SECRET}" --local --endpoint "${ENDPOINT}" --fingerprints
 rotor rotate "${SECRET}" --local --endpoint "${ENDPOINT}"
 rotor versions "${SECRET}" --local --endpoint "${ENDPOINT}" --fingerprints
+rotor audit "${SECRET}" --local --endpoint "${ENDPOINT}"

@@ -97,6 +97,20 @@ describe('rotor CLI', () => {
     expect(first.stdout + second.stdout + versions.stdout).not.toContain(token);
   });
 
+  it('audit --local prints the ledger events of the two rotations, oldest first, without a token', async () => {
+    // Act
+    const audited = await rotor(['audit', SECRET, ...local()]);
+
+    // Assess
+    expect(audited.code).toBe(0);
+    const events = audited.stdout
+      .split('\n')
+      .filter((line) => /^\s+\d{4}-\d\d-\d\dT/.test(line))
+      .map((line) => line.trim().split(/\s+/)[1]);
+    expect(events).toEqual(['created', 'promoted', 'created', 'promoted']);
+    expect(audited.stdout).not.toMatch(/rtr_[0-9A-Za-z]{49}/);
+  });
+
   it('rotate without --local calls RotateSecret, as the console button does', async () => {
     // Prepare: a secret never rotated (moto refuses RotateSecret after a finished rotation; AWS does not)
     const clients = localClients({ endpoint: moto.endpoint, region: 'us-east-1' });
