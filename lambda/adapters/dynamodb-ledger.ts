@@ -324,6 +324,17 @@ export class DynamoDbLedger implements Ledger {
     return result.written || result.old?.reuseReportedBy === id;
   }
 
+  async releaseReuseReport(secretArn: string, fingerprint: string): Promise<void> {
+    assertFingerprint(fingerprint);
+    const x = new Expressions();
+    await this.conditionalUpdate(
+      credentialKey(fingerprint),
+      `REMOVE ${x.name('reuseReportedAt')}, ${x.name('reuseReportedBy')}`,
+      `${x.name('secretArn')} = ${x.value(secretArn)}`,
+      x,
+    );
+  }
+
   /**
    * Marks the secret compromised (first, so that an interrupted call still leaves the truth),
    * then revokes each of its pending, current and previous credentials that is live and not

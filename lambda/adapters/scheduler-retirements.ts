@@ -62,7 +62,9 @@ export function retirementScheduleName(secretArn: string, versionId: string): st
   return `retire-${createHash('sha256').update(`${secretArn}\n${versionId}`).digest('hex').slice(0, 40)}`;
 }
 
-// Scheduler's one-time format, UTC, whole seconds rounded up so it never fires early.
+// Scheduler's one-time format, UTC. Scheduler fires anywhere within the minute an expression
+// names (60-second precision), seconds included: rounded up to a whole minute, it never fires
+// before the grace end (a retirement that fires early finds it not due, and the schedule is gone).
 function atExpression(epochMs: number): string {
-  return new Date(Math.ceil(epochMs / 1000) * 1000).toISOString().slice(0, 19);
+  return new Date(Math.ceil(epochMs / 60_000) * 60_000).toISOString().slice(0, 19);
 }

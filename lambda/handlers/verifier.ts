@@ -29,6 +29,8 @@ function buildDependencies(): VerifierDependencies {
     rotations: new SecretsManagerRotationStarter(secretsManager),
     now: Date.now,
     reuseMemorySeconds: durations.reuseMemorySeconds,
+    onResponseFailed: (error) =>
+      logger.error('reuse response failed; the next presentation will answer the incident again', error as Error),
   };
 }
 

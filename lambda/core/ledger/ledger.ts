@@ -69,6 +69,11 @@ export interface Ledger extends SideEffectJournal {
    */
   claimReuseReport(secretArn: string, fingerprint: string, now: number): Promise<boolean>;
   /**
+   * Gives up a reuse report claimed by {@link claimReuseReport} whose response failed, so the
+   * next presentation of the credential answers the incident again.
+   */
+  releaseReuseReport(secretArn: string, fingerprint: string): Promise<void>;
+  /**
    * Revokes every version of the secret that a consumer may hold (current and previous) and
    * marks the secret compromised. A pending credential is left alone: no consumer has it, and
    * the rotation that made it is the way out of the incident.

@@ -37,16 +37,30 @@ export interface ReuseResponseDependencies {
  * Answers a dead credential being presented. Of a burst of presentations of the same
  * credential, only the first opens an incident (a conditional write in the ledger): one
  * audit event, one EventBridge event, and the secret's response, once. `revoke-and-rotate`
- * revokes every live version of the secret and starts a rotation; a presented credential that
- * was already revoked by an earlier incident is reported but starts nothing new.
+ * revokes the credentials consumers may hold and starts a rotation. A revoked credential
+ * presented while its secret is still compromised starts the rotation again (idempotent: a
+ * rotation already under way is left to finish), so an incident whose rotation failed heals.
+ *
+ * If any part of the response fails, the claim is released before the error propagates, so
+ * the next presentation answers the incident again rather than finding it taken.
  *
  * @returns whether this call opened the incident.
  */
 export async function respondToReuse(record: CredentialRecord, deps: ReuseResponseDependencies): Promise<boolean> {
   const { ledger } = deps;
-  const now = deps.now();
-  if (!(await ledger.claimReuseReport(record.secretArn, record.fingerprint, now))) return false;
+  if (!(await ledger.claimReuseReport(record.secretArn, record.fingerprint, deps.now()))) return false;
+  try {
+    await respond(record, deps);
+    return true;
+  } catch (error) {
+    await ledger.releaseReuseReport(record.secretArn, record.fingerprint).catch(() => undefined);
+    throw error;
+  }
+}
 
+async function respond(record: CredentialRecord, deps: ReuseResponseDependencies): Promise<void> {
+  const { ledger } = deps;
+  const now = deps.now();
   const state = await ledger.getSecretState(record.secretArn);
   const response = record.state === 'revoked' ? 'already-revoked' : (state?.onReuse ?? ('revoke-and-rotate' as const));
   const base = { secretArn: record.secretArn, secretName: record.secretName };
@@ -66,15 +80,18 @@ export async function respondToReuse(record: CredentialRecord, deps: ReuseRespon
     detectedAt: new Date(now).toISOString(),
     response,
   });
-  if (response !== 'revoke-and-rotate') return true;
-
-  const revoked = await ledger.revokeFamily(record.secretArn, now, Math.floor(now / 1000) + deps.reuseMemorySeconds);
-  await ledger.appendAudit({
-    ...base,
-    type: 'revoked',
-    at: deps.now(),
-    detail: { reason: 'reuse-detected', versions: revoked.length },
-  });
+  if (response === 'alert-only') return;
+  if (response === 'revoke-and-rotate') {
+    const revoked = await ledger.revokeFamily(record.secretArn, now, Math.floor(now / 1000) + deps.reuseMemorySeconds);
+    await ledger.appendAudit({
+      ...base,
+      type: 'revoked',
+      at: deps.now(),
+      detail: { reason: 'reuse-detected', versions: revoked.length },
+    });
+  } else if (state?.status !== 'compromised') {
+    return;
+  }
   const versionId = await deps.rotations.startRotation(record.secretArn);
   await ledger.appendAudit({
     ...base,
@@ -83,5 +100,4 @@ export async function respondToReuse(record: CredentialRecord, deps: ReuseRespon
     versionId,
     detail: { reason: 'reuse-detected' },
   });
-  return true;
 }

@@ -15,4 +15,6 @@ export interface Verdict {
   readonly graceEndsAt?: number;
   /** For `reuse` and `revoked`: whether this presentation opened the incident (the first of a burst). */
   readonly incidentOpened?: boolean;
+  /** The incident response failed (and was released for the next presentation to retry); the token is denied all the same. */
+  readonly responseFailed?: boolean;
 }

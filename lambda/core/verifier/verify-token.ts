@@ -8,6 +8,8 @@ import type { Verdict } from './verdict';
 export interface VerifierDependencies extends ReuseResponseDependencies {
   readonly ledger: Ledger;
   readonly fingerprinter: () => Promise<Fingerprinter>;
+  /** Told when the incident response failed; the verdict is still a denial. */
+  readonly onResponseFailed?: (error: unknown) => void;
 }
 
 /**
@@ -41,11 +43,27 @@ export async function verifyToken(candidate: unknown, deps: VerifierDependencies
         await recordFirstGraceUse(record, deps, now);
         return { allowed: true, reason: 'grace', ...known, graceEndsAt: record.graceEndsAt };
       }
-      return { allowed: false, reason: 'reuse', ...known, incidentOpened: await respondToReuse(record, deps) };
+      return deny('reuse', record, deps);
     case 'retired':
-      return { allowed: false, reason: 'reuse', ...known, incidentOpened: await respondToReuse(record, deps) };
+      return deny('reuse', record, deps);
     case 'revoked':
-      return { allowed: false, reason: 'revoked', ...known, incidentOpened: await respondToReuse(record, deps) };
+      return deny('revoked', record, deps);
+  }
+}
+
+// A dead credential is denied whatever happens to the incident response: a failed response
+// must never turn into an allowed token or an error that a caller might treat as one.
+async function deny(
+  reason: 'reuse' | 'revoked',
+  record: CredentialRecord,
+  deps: VerifierDependencies,
+): Promise<Verdict> {
+  const known = { secretName: record.secretName, versionId: record.versionId };
+  try {
+    return { allowed: false, reason, ...known, incidentOpened: await respondToReuse(record, deps) };
+  } catch (error) {
+    deps.onResponseFailed?.(error);
+    return { allowed: false, reason, ...known, incidentOpened: false, responseFailed: true };
   }
 }
 

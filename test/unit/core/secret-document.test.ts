@@ -217,6 +217,71 @@ describe('Function: parseSecretDocument', () => {
   });
 });
 
+describe('Function: parseSecretDocument, policy fields', () => {
+  const parse = (fields: Record<string, unknown>) =>
+    parseSecretDocument(JSON.stringify(managedTokenDocument(fields)), providers, WHERE);
+
+  it('reads no policy from a document that sets none', () => {
+    // Act
+    const parsed = parse({});
+
+    // Assess
+    expect(parsed.policy).toEqual({});
+  });
+
+  it.each([0, 1, 900, 86_400])('reads graceSeconds %i', (graceSeconds) => {
+    // Act
+    const parsed = parse({ graceSeconds });
+
+    // Assess
+    expect(parsed.policy).toEqual({ graceSeconds });
+  });
+
+  it.each(['revoke-and-rotate', 'alert-only'])('reads onReuse %s', (onReuse) => {
+    // Act
+    const parsed = parse({ onReuse });
+
+    // Assess
+    expect(parsed.policy).toEqual({ onReuse });
+  });
+
+  it('keeps the policy fields in the document, so the next version carries them', () => {
+    // Act
+    const parsed = parse({ graceSeconds: 30, onReuse: 'alert-only' });
+
+    // Assess
+    expect(parsed.document).toMatchObject({ graceSeconds: 30, onReuse: 'alert-only' });
+  });
+
+  it.each([
+    ['negative', -1],
+    ['above one day', 86_401],
+    ['fractional', 1.5],
+    ['a string', '60'],
+    ['null', null],
+  ])('fails on a graceSeconds that is %s, naming the field and the rule', (_label, graceSeconds) => {
+    // Act
+    const error = parseError(JSON.stringify(managedTokenDocument({ graceSeconds })));
+
+    // Assess
+    expect(error).toBeInstanceOf(MalformedSecretError);
+    expect(error.message).toBe(
+      `${WHERE} is not a Rotor document: field 'graceSeconds': must be a whole number of seconds from 0 to 86400`,
+    );
+  });
+
+  it.each([['ignore'], [''], [true], [['alert-only']]])('fails on onReuse %j, naming the choices', (onReuse) => {
+    // Act
+    const error = parseError(JSON.stringify(managedTokenDocument({ onReuse })));
+
+    // Assess
+    expect(error).toBeInstanceOf(MalformedSecretError);
+    expect(error.message).toBe(
+      `${WHERE} is not a Rotor document: field 'onReuse': must be revoke-and-rotate or alert-only`,
+    );
+  });
+});
+
 describe('Function: serializeSecretDocument', () => {
   it('always writes the current schema version and keeps every other field', () => {
     // Prepare

@@ -62,6 +62,48 @@ describe('Module: telemetry', () => {
     });
   });
 
+  describe('Method: publishUnattributed', () => {
+    it('writes one EMF record in the Rotor namespace without any dimension', () => {
+      // Prepare
+      const metrics = new SecretMetrics('rotor-test');
+
+      // Act
+      metrics.publishUnattributed({ UnknownToken: 1 });
+
+      // Assess
+      expect(records()).toEqual([
+        {
+          _aws: {
+            Timestamp: expect.any(Number) as unknown,
+            CloudWatchMetrics: [
+              { Namespace: 'Rotor', Dimensions: [], Metrics: [{ Name: 'UnknownToken', Unit: 'Count' }] },
+            ],
+          },
+          UnknownToken: 1,
+        },
+      ]);
+    });
+
+    it('does not take the dimension of a record published before it, nor give one to the next', () => {
+      // Prepare
+      const metrics = new SecretMetrics('rotor-test');
+
+      // Act
+      metrics.publish('rotor/dev/a', { GraceUse: 1 });
+      metrics.publishUnattributed({ UnknownToken: 1 });
+      metrics.publish('rotor/dev/b', { ReuseDetected: 1 });
+
+      // Assess
+      const [first, unattributed, last] = records();
+      expect(first).toMatchObject({ SecretName: 'rotor/dev/a', GraceUse: 1 });
+      expect(unattributed).not.toHaveProperty('SecretName');
+      expect(unattributed).not.toHaveProperty('GraceUse');
+      expect(unattributed).toMatchObject({ _aws: { CloudWatchMetrics: [{ Dimensions: [] }] } });
+      expect(last).toMatchObject({ SecretName: 'rotor/dev/b', ReuseDetected: 1 });
+      expect(last).not.toHaveProperty('UnknownToken');
+    });
+  });
+
   describe('Function: createLogger', () => {
     it('adds the deployment stage from ROTOR_STAGE to every line', () => {
       // Prepare

@@ -1,0 +1,270 @@
+import { fingerprintPrefix } from '../../../lambda/core/ledger/fingerprint';
+import type { Ledger, PendingCredential, Promotion } from '../../../lambda/core/ledger/ledger';
+import type {
+  AuditEvent,
+  CredentialRecord,
+  SecretLedgerState,
+  StoredAuditEvent,
+} from '../../../lambda/core/ledger/ledger-records';
+import type { SideEffectJournalEntry } from '../../../lambda/core/providers/side-effect-journal';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+interface CredentialItem extends Mutable<CredentialRecord> {
+  reuseReportedAt?: number;
+  graceUsedAt?: number;
+}
+
+/**
+ * A {@link Ledger} in memory, following the port's documented semantics (the DynamoDB adapter
+ * itself is tested against moto in test/integration):
+ * - a credential whose `expiresAt` (epoch seconds) is at or before `now` reads as absent and may
+ *   be recorded anew, as TTL deletion is lazy;
+ * - every claim (reuse report, grace use, retirement, journal entry) is decided in one step after
+ *   the yield: of racing callers the first wins;
+ * - recordPromotion records a version once (`already-recorded` after), keeps a retired or revoked
+ *   credential dead, and turns only a `current` credential into `previous`;
+ * - revokeFamily revokes the current and previous credentials, never the pending one, and marks
+ *   the secret compromised.
+ *
+ * Every method yields before it acts, so concurrent callers interleave as Lambda invocations would.
+ */
+export class InMemoryLedger implements Ledger {
+  private readonly credentials = new Map<string, CredentialItem>();
+  private readonly states = new Map<string, Mutable<SecretLedgerState>>();
+  private readonly events: StoredAuditEvent[] = [];
+  private readonly journal = new Set<string>();
+
+  /**
+   * @param now the clock of reads that take none (getCredential), as in the DynamoDB adapter.
+   * @param calls receives each method name in call order (share it to see the order across fakes).
+   */
+  constructor(
+    private readonly now: () => number,
+    readonly calls: string[] = [],
+  ) {}
+
+  async recordPending(credential: PendingCredential): Promise<void> {
+    await this.enter('recordPending');
+    const state = this.states.get(credential.secretArn);
+    if (this.live(credential.fingerprint, credential.now) !== undefined) return;
+    if (state?.currentVersionId === credential.versionId) return;
+    this.credentials.set(credential.fingerprint, {
+      fingerprint: credential.fingerprint,
+      secretArn: credential.secretArn,
+      secretName: credential.secretName,
+      versionId: credential.versionId,
+      provider: credential.provider,
+      state: 'pending',
+      createdAt: credential.now,
+      expiresAt: credential.expiresAt,
+    });
+    this.states.set(credential.secretArn, {
+      ...(state ?? newState(credential.secretArn, credential.secretName)),
+      pendingVersionId: credential.versionId,
+      pendingFingerprint: credential.fingerprint,
+    });
+    this.append({
+      secretArn: credential.secretArn,
+      secretName: credential.secretName,
+      type: 'created',
+      at: credential.now,
+      versionId: credential.versionId,
+      fingerprintPrefix: fingerprintPrefix(credential.fingerprint),
+      detail: { provider: credential.provider },
+    });
+  }
+
+  async recordPromotion(promotion: Promotion): Promise<'recorded' | 'already-recorded'> {
+    await this.enter('recordPromotion');
+    const { secretArn, secretName, now } = promotion;
+    const state = this.states.get(secretArn);
+    if (state?.currentVersionId === promotion.current.versionId) return 'already-recorded';
+
+    const current = this.live(promotion.current.fingerprint, now);
+    if (current === undefined) {
+      this.credentials.set(promotion.current.fingerprint, {
+        fingerprint: promotion.current.fingerprint,
+        versionId: promotion.current.versionId,
+        secretArn,
+        secretName,
+        provider: promotion.provider,
+        state: 'current',
+        createdAt: now,
+        promotedAt: now,
+      });
+    } else if (current.state !== 'retired' && current.state !== 'revoked') {
+      Object.assign(current, { state: 'current', promotedAt: now, versionId: promotion.current.versionId });
+      delete current.expiresAt;
+      delete current.graceEndsAt;
+      delete current.supersededAt;
+    }
+    const previous = promotion.previous && this.live(promotion.previous.fingerprint, now);
+    if (previous?.state === 'current' && previous.secretArn === secretArn) {
+      Object.assign(previous, {
+        state: 'previous',
+        supersededAt: now,
+        graceEndsAt: promotion.graceEndsAt,
+        expiresAt: promotion.previousExpiresAt,
+      });
+    }
+    const pendingPromoted = state?.pendingVersionId === promotion.current.versionId;
+    this.states.set(secretArn, {
+      ...(state ?? newState(secretArn, secretName)),
+      generation: (state?.generation ?? 0) + 1,
+      status: current?.state === 'revoked' ? 'compromised' : 'active',
+      onReuse: promotion.onReuse,
+      currentVersionId: promotion.current.versionId,
+      currentFingerprint: promotion.current.fingerprint,
+      previousVersionId: promotion.previous?.versionId,
+      previousFingerprint: promotion.previous?.fingerprint,
+      previousGraceEndsAt: promotion.previous === undefined ? undefined : promotion.graceEndsAt,
+      ...(pendingPromoted ? { pendingVersionId: undefined, pendingFingerprint: undefined } : {}),
+    });
+    this.append({
+      secretArn,
+      secretName,
+      type: 'promoted',
+      at: now,
+      versionId: promotion.current.versionId,
+      fingerprintPrefix: fingerprintPrefix(promotion.current.fingerprint),
+    });
+    return 'recorded';
+  }
+
+  async getCredential(fingerprint: string): Promise<CredentialRecord | undefined> {
+    await this.enter('getCredential');
+    const item = this.live(fingerprint, this.now());
+    if (item === undefined) return undefined;
+    const record: Partial<CredentialItem> = { ...item };
+    delete record.reuseReportedAt;
+    delete record.graceUsedAt;
+    return record as CredentialRecord;
+  }
+
+  async getSecretState(secretArn: string): Promise<SecretLedgerState | undefined> {
+    await this.enter('getSecretState');
+    const state = this.states.get(secretArn);
+    return state === undefined ? undefined : { ...state };
+  }
+
+  async retire(fingerprint: string, now: number): Promise<'retired' | 'not-due' | 'not-previous'> {
+    await this.enter('retire');
+    const item = this.live(fingerprint, now);
+    if (item?.state !== 'previous') return 'not-previous';
+    if (item.graceEndsAt === undefined || item.graceEndsAt > now) return 'not-due';
+    Object.assign(item, { state: 'retired', retiredAt: now });
+    return 'retired';
+  }
+
+  async listOverdue(now: number, limit: number): Promise<CredentialRecord[]> {
+    await this.enter('listOverdue');
+    return [...this.credentials.values()]
+      .filter((item) => item.state === 'previous' && item.graceEndsAt !== undefined && item.graceEndsAt <= now)
+      .filter((item) => this.live(item.fingerprint, now) !== undefined)
+      .sort((a, b) => a.graceEndsAt! - b.graceEndsAt!)
+      .slice(0, limit)
+      .map((item) => ({ ...item }));
+  }
+
+  async claimReuseReport(secretArn: string, fingerprint: string, now: number): Promise<boolean> {
+    await this.enter('claimReuseReport');
+    const item = this.live(fingerprint, now);
+    if (item === undefined || item.secretArn !== secretArn || item.reuseReportedAt !== undefined) return false;
+    item.reuseReportedAt = now;
+    return true;
+  }
+
+  async releaseReuseReport(secretArn: string, fingerprint: string): Promise<void> {
+    await this.enter('releaseReuseReport');
+    const item = this.credentials.get(fingerprint);
+    if (item !== undefined && item.secretArn === secretArn) delete item.reuseReportedAt;
+  }
+
+  async revokeFamily(secretArn: string, now: number, expiresAt: number): Promise<string[]> {
+    await this.enter('revokeFamily');
+    const state = this.states.get(secretArn);
+    if (state === undefined) return [];
+    state.status = 'compromised';
+    const family = [...new Set([state.currentFingerprint, state.previousFingerprint])];
+    return family.filter((fingerprint): fingerprint is string => {
+      const item = fingerprint === undefined ? undefined : this.live(fingerprint, now);
+      if (item === undefined || item.secretArn !== secretArn || item.state === 'revoked') return false;
+      Object.assign(item, { state: 'revoked', revokedAt: now, expiresAt: Math.max(item.expiresAt ?? 0, expiresAt) });
+      return true;
+    });
+  }
+
+  async markGraceUse(fingerprint: string, now: number): Promise<boolean> {
+    await this.enter('markGraceUse');
+    const item = this.live(fingerprint, now);
+    if (item === undefined || item.graceUsedAt !== undefined) return false;
+    item.graceUsedAt = now;
+    return true;
+  }
+
+  async appendAudit(event: AuditEvent): Promise<void> {
+    await this.enter('appendAudit');
+    this.append(event);
+  }
+
+  async readAudit(secretArn: string, limit = 1000): Promise<StoredAuditEvent[]> {
+    await this.enter('readAudit');
+    return this.auditOf(secretArn).slice(0, limit);
+  }
+
+  async claim(entry: SideEffectJournalEntry): Promise<'claimed' | 'already-claimed'> {
+    await this.enter('claim');
+    const key = `${entry.secretArn}\u0000${entry.versionId}`;
+    if (this.journal.has(key)) return 'already-claimed';
+    this.journal.add(key);
+    return 'claimed';
+  }
+
+  // --- Assess helpers: synchronous, and not counted in `calls`.
+
+  /** The audit trail of a secret, oldest first (stable within the same millisecond). */
+  auditOf(secretArn: string): StoredAuditEvent[] {
+    return this.events.filter((event) => event.secretArn === secretArn).sort((a, b) => a.at - b.at);
+  }
+
+  /** The stored item of a credential, expired or not, with its claim markers. */
+  itemOf(fingerprint: string): Readonly<CredentialItem> | undefined {
+    return this.credentials.get(fingerprint);
+  }
+
+  /** Everything the ledger holds, as text: for "never holds a token" checks. */
+  dump(): string {
+    return JSON.stringify([[...this.credentials], [...this.states], this.events, [...this.journal]]);
+  }
+
+  private live(fingerprint: string, now: number): CredentialItem | undefined {
+    const item = this.credentials.get(fingerprint);
+    return item === undefined || (item.expiresAt !== undefined && item.expiresAt <= Math.floor(now / 1000))
+      ? undefined
+      : item;
+  }
+
+  private append(event: AuditEvent): void {
+    const { secretArn, secretName, type, at, versionId, fingerprintPrefix, detail } = event;
+    this.events.push({
+      id: String(this.events.length + 1).padStart(6, '0'),
+      secretArn,
+      secretName,
+      type,
+      at,
+      ...(versionId === undefined ? {} : { versionId }),
+      ...(fingerprintPrefix === undefined ? {} : { fingerprintPrefix }),
+      ...(detail === undefined ? {} : { detail }),
+    });
+  }
+
+  private async enter(method: string): Promise<void> {
+    this.calls.push(method);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+function newState(secretArn: string, secretName: string): Mutable<SecretLedgerState> {
+  return { secretArn, secretName, generation: 0, status: 'active', onReuse: 'revoke-and-rotate' };
+}
