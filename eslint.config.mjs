@@ -58,6 +58,23 @@ export default tseslint.config(
     },
   },
   {
+    // The consumer helper runs in CI jobs: only the Secrets Manager client, nothing of the stack or the Lambdas.
+    files: ['consumer/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', '**/lib/*', '**/lambda/*', '**/cli/*'],
+              message: 'the consumer helper depends on the Secrets Manager client only',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/unbound-method': 'off',

@@ -1,4 +1,5 @@
-import { type Duration, RemovalPolicy, SecretValue, Tags } from 'aws-cdk-lib';
+import { type Duration, RemovalPolicy, SecretValue, Stack, Tags } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -43,6 +44,12 @@ export interface RotatedSecretProps {
 }
 
 /**
+ * The staging labels a reader may ask for: the credential in use and, during the grace after a
+ * rotation, the one it replaced. Never `AWSPENDING`: a credential still being tested is no one's.
+ */
+export const READABLE_VERSION_STAGES = ['AWSCURRENT', 'AWSPREVIOUS'] as const;
+
+/**
  * A Secrets Manager secret that Rotor rotates on a schedule: KMS-encrypted with the stage's key,
  * retained when the stack is deleted, tagged with the stage, and rotated by the stage's
  * {@link RotationFunction}.
@@ -52,6 +59,8 @@ export class RotatedSecret extends Construct {
   readonly secret: secretsmanager.ISecret;
   /** The secret's rotation schedule. */
   readonly rotationSchedule: secretsmanager.CfnRotationSchedule;
+  /** The key that encrypts every version of the secret. */
+  readonly encryptionKey: kms.IKey;
 
   constructor(scope: Construct, id: string, props: RotatedSecretProps) {
     super(scope, id);
@@ -73,6 +82,7 @@ export class RotatedSecret extends Construct {
     });
     Tags.of(secret).add(MANAGED_BY_TAG, rotationFunction.stage);
     this.secret = secret;
+    this.encryptionKey = props.encryptionKey;
 
     // The L1 rather than secret.addRotationSchedule(): the L2 cannot express a cron() or rate()
     // schedule with a window Duration (only automaticallyAfter), and it would add
@@ -88,6 +98,29 @@ export class RotatedSecret extends Construct {
     // and the function's access to this secret must be in place first.
     this.rotationSchedule.node.addDependency(rotationFunction.invokePermission);
     rotationFunction.grantRotation(secret).applyBefore(this.rotationSchedule);
+  }
+
+  /**
+   * Lets `grantee`, a principal in the stack's account, read the secret's current and previous
+   * credential: `secretsmanager:GetSecretValue` on exactly this secret, only with a `VersionStage`
+   * of `AWSCURRENT` or `AWSPREVIOUS` (so never the pending version, nor a version by id), and
+   * `kms:Decrypt` on its key only through Secrets Manager. Grants for several secrets merge into
+   * one statement of each kind.
+   */
+  grantRead(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['secretsmanager:GetSecretValue'],
+      resourceArns: [this.secret.secretArn],
+      conditions: { StringEquals: { 'secretsmanager:VersionStage': [...READABLE_VERSION_STAGES] } },
+    }).combine(
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['kms:Decrypt'],
+        resourceArns: [this.encryptionKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
+      }),
+    );
   }
 }
 

@@ -3,6 +3,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { RotorStackOutput } from '../lambda/shared/rotor-constants';
+import { CiConsumers, CONSUMER_ROLE_ARNS_OUTPUT } from './ci-consumers';
 import { fullSecretName, type RotorStageConfig } from './config/rotor-config';
 import { FingerprintPepper } from './fingerprint-pepper';
 import { LedgerTable } from './ledger-table';
@@ -20,8 +21,8 @@ export interface RotorStackProps extends StackProps {
 
 /**
  * One Rotor stage: a customer-managed key, the ledger and its fingerprint pepper, the rotation,
- * verifier and retire functions (with the retirement schedules), and one rotated secret per
- * configured secret.
+ * verifier and retire functions (with the retirement schedules), one rotated secret per
+ * configured secret, and the CI consumers' OIDC providers and roles.
  */
 export class RotorStack extends Stack {
   /** Encrypts the stage's secrets, its pepper and its ledger; rotated yearly by KMS. */
@@ -38,6 +39,8 @@ export class RotorStack extends Stack {
   readonly verifierFunction: VerifierFunction;
   /** The stage's secrets, in config order. */
   readonly secrets: readonly RotatedSecret[];
+  /** The CI consumers' OIDC providers and roles; none when the stage has no consumers. */
+  readonly consumers: CiConsumers;
 
   constructor(scope: Construct, id: string, { stage, ...stackProps }: RotorStackProps) {
     super(scope, id, { description: `Rotor ${stage.name}: short-lived, rotating CI/CD credentials`, ...stackProps });
@@ -103,6 +106,13 @@ export class RotorStack extends Stack {
     });
     for (const secret of this.secrets) this.verifierFunction.grantStartRotation(secret.secret);
 
+    this.consumers = new CiConsumers(this, 'Consumers', {
+      stage: stage.name,
+      consumers: stage.consumers,
+      oidcProviders: stage.oidcProviders,
+      secrets: new Map(stage.secrets.map((secret, index) => [secret.name, this.secrets[index]!])),
+    });
+
     new CfnOutput(this, RotorStackOutput.rotationFunctionName, {
       description: "Lambda function that Secrets Manager invokes to rotate this stage's secrets",
       value: this.rotationFunction.function.functionName,
@@ -131,5 +141,11 @@ export class RotorStack extends Stack {
       description: "Secret holding the pepper of the ledger's fingerprints; never rotate it",
       value: this.pepper.secret.secretArn,
     });
+    if (this.consumers.roles.size > 0) {
+      new CfnOutput(this, CONSUMER_ROLE_ARNS_OUTPUT, {
+        description: 'Comma-separated <consumer>=<role ARN> of the roles CI jobs assume with their OIDC token',
+        value: [...this.consumers.roles].map(([name, consumer]) => `${name}=${consumer.role.roleArn}`).join(','),
+      });
+    }
   }
 }

@@ -10,6 +10,19 @@ import {
 } from '../../lambda/shared/rotor-constants';
 import { parseRotationSchedule, parseWindowHours, rotationWindowProblem } from '../rotation-schedule';
 import { DEFAULT_SWEEP_SCHEDULE, sweepScheduleProblem } from '../sweep-schedule';
+import {
+  checkStageConsumers,
+  checkStagesApart,
+  ConsumerSchema,
+  OidcProvidersSchema,
+  stageOidcProviders,
+  toConsumerConfig,
+  type RotorConsumerConfig,
+  type RotorOidcProviderConfig,
+} from './consumer-config';
+import { show } from './show-value';
+
+export type { RotorConsumerConfig, RotorOidcProviderConfig } from './consumer-config';
 
 /** One secret that Rotor creates and rotates. */
 export interface RotorSecretConfig {
@@ -55,6 +68,10 @@ export interface RotorStageConfig {
   readonly eventBusName: string;
   /** The secrets this stage rotates; at least one. */
   readonly secrets: readonly RotorSecretConfig[];
+  /** CI jobs that read the stage's secrets, each through a role of its own; the file's default is none. */
+  readonly consumers: readonly RotorConsumerConfig[];
+  /** The OIDC provider of each platform the consumers use, created by the stack or imported. */
+  readonly oidcProviders: readonly RotorOidcProviderConfig[];
 }
 
 /** The validated contents of `rotor.config.json`. */
@@ -79,12 +96,6 @@ export class RotorConfigError extends Error {
 /** The full Secrets Manager name of `secret` in `stage`. */
 export function fullSecretName(stage: Pick<RotorStageConfig, 'secretNamePrefix'>, secret: { name: string }): string {
   return `${stage.secretNamePrefix}${secret.name}`;
-}
-
-// Config values are names and schedules, never secrets, so messages may quote them.
-function show(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
 // RetentionDays.INFINITE (9999) is CDK's way of leaving retention unset, not a value CloudWatch
@@ -195,8 +206,11 @@ const StageSchema = z
       })
       .optional(),
     secrets: z.array(SecretSchema).min(1, { error: 'must list at least one secret, got []' }),
+    consumers: z.array(ConsumerSchema).optional(),
+    oidcProviders: OidcProvidersSchema.optional(),
   })
   .superRefine((stage, ctx) => {
+    checkStageConsumers(stage, ctx);
     const seen = new Map<string, number>();
     stage.secrets.forEach((secret, index) => {
       const first = seen.get(secret.name);
@@ -225,6 +239,7 @@ const ConfigSchema = z
     stages: z.array(StageSchema).min(1, { error: 'must list at least one stage, got []' }),
   })
   .superRefine((config, ctx) => {
+    checkStagesApart(config.stages, ctx);
     config.stages.forEach((stage, index) => {
       config.stages.slice(0, index).forEach((earlier, earlierIndex) => {
         if (earlier.name === stage.name) {
@@ -302,6 +317,8 @@ function toRotorConfig(file: ConfigFile): RotorConfig {
         window: Duration.hours(parseWindowHours(secret.window)!),
         ...(secret.description === undefined ? {} : { description: secret.description }),
       })),
+      consumers: (stage.consumers ?? []).map(toConsumerConfig),
+      oidcProviders: stageOidcProviders(stage),
     })),
   };
 }

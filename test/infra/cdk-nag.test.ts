@@ -145,6 +145,26 @@ describe('cdk-nag AwsSolutions checks', () => {
       ]);
     });
 
+    it('reports a wildcard added to a consumer role, whose policy carries no acknowledgement', () => {
+      // GIVEN what Secret.grantRead would add for a secret referenced by a partial ARN
+      const app = newTestApp();
+      const [development] = addRotorStages(app, loadRotorConfig(COMMITTED_CONFIG_PATH));
+      development!.consumers.roles.get('app-deploy')!.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [`arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:rotor/development/*`],
+        }),
+      );
+      // THEN
+      expect(findings(app)).toEqual([
+        {
+          rule: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:rotor/development/*]',
+          severity: 'error',
+          paths: ['Rotor-development/Consumers/Consumer-app-deploy/Role/DefaultPolicy/Resource'],
+        },
+      ]);
+    });
+
     it("reports a wildcard added to the rotation function's own policy: the acknowledgement does not reach it", () => {
       // GIVEN what the L2 addRotationSchedule would add
       const app = newTestApp();

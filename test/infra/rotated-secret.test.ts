@@ -1,5 +1,6 @@
 import { CfnResource, Duration, type Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { IConstruct } from 'constructs';
 import { managedTokenProvider } from '../../lambda/core/providers/managed-token/managed-token-provider';
@@ -126,6 +127,48 @@ describe('RotatedSecret', () => {
           }),
         ]),
       },
+    });
+  });
+
+  it('grantRead: GetSecretValue on exactly these secrets at AWSCURRENT or AWSPREVIOUS, Decrypt only through Secrets Manager', () => {
+    // GIVEN a principal of the account
+    const other = newFixture();
+    const first = new RotatedSecret(other.stack, 'First', props(other, { secretName: 'rotor/test/first' }));
+    const second = new RotatedSecret(other.stack, 'Second', props(other, { secretName: 'rotor/test/second' }));
+    const reader = new iam.Role(other.stack, 'Reader', { assumedBy: new iam.AccountRootPrincipal() });
+    const otherId = (construct: IConstruct): string =>
+      other.stack.getLogicalId(
+        (CfnResource.isCfnResource(construct) ? construct : construct.node.defaultChild) as CfnResource,
+      );
+    // WHEN
+    first.grantRead(reader);
+    second.grantRead(reader);
+    // THEN one statement of each kind
+    const [policy] = Object.values(
+      Template.fromStack(other.stack).findResources('AWS::IAM::Policy', {
+        Properties: { Roles: [{ Ref: otherId(reader) }] },
+      }),
+    );
+    expect((policy!.Properties as { PolicyDocument: unknown }).PolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: 'secretsmanager:GetSecretValue',
+          Resource: [{ Ref: otherId(first.secret) }, { Ref: otherId(second.secret) }],
+          Condition: { StringEquals: { 'secretsmanager:VersionStage': ['AWSCURRENT', 'AWSPREVIOUS'] } },
+        },
+        {
+          Effect: 'Allow',
+          Action: 'kms:Decrypt',
+          Resource: { 'Fn::GetAtt': [otherId(other.key), 'Arn'] },
+          Condition: {
+            StringEquals: {
+              'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+            },
+          },
+        },
+      ],
     });
   });
 
