@@ -3,7 +3,9 @@ import { audit } from './commands/audit';
 import { UsageError } from './commands/cli-options';
 import { localEmulator } from './commands/local-emulator';
 import { localUp } from './commands/local-up';
+import { resume } from './commands/resume';
 import { rotate } from './commands/rotate';
+import { status } from './commands/status';
 import { versions } from './commands/versions';
 
 const USAGE = `rotor: short-lived, rotating CI/CD credentials on AWS
@@ -13,6 +15,9 @@ Usage:
   rotor rotate SECRET --local --endpoint URL   play Secrets Manager's part against a local emulator
   rotor versions SECRET [--fingerprints]       versions and staging labels (with --local --endpoint URL locally)
   rotor audit SECRET [--table NAME]            the secret's lifecycle events from the ledger (or --local --endpoint URL)
+  rotor status [--table NAME]                  one row per managed secret: provider, status, age, next rotation,
+                                               grace, alarms (or --local --endpoint URL)
+  rotor resume SECRET [--table NAME]           lift a rotation pause after looking (or --local --endpoint URL)
   rotor local emulator [--port 4566]           run the local AWS emulator (moto) until Ctrl-C
   rotor local up --endpoint URL                provision a stage in the emulator; prints the Lambdas' environment
 
@@ -24,7 +29,8 @@ Options:
   --region REGION       AWS region (default: the SDK's; us-east-1 locally)
   --max-attempts N      local rotation: runs of the four steps before giving up (default: 3)
   --fingerprints        versions: show a short SHA-256 of each labelled version's credential
-  --table NAME          audit: the ledger table (stack output LedgerTableName; default: ROTOR_LEDGER_TABLE)
+  --table NAME          audit, status, resume: the ledger table (stack output LedgerTableName; default:
+                        ROTOR_LEDGER_TABLE); status and resume read the stage from --config and --stage
 `;
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -57,6 +63,10 @@ async function main(argv: readonly string[]): Promise<void> {
       return versions(rest[0], { ...common, local: values.local, fingerprints: values.fingerprints });
     case 'audit':
       return audit(rest[0], { ...common, local: values.local, table: values.table });
+    case 'status':
+      return status({ ...common, local: values.local, table: values.table });
+    case 'resume':
+      return resume(rest[0], { ...common, local: values.local, table: values.table });
     case 'local':
       if (rest[0] === 'up') return localUp(common);
       if (rest[0] === 'emulator') return localEmulator({ port: values.port });

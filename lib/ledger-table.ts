@@ -23,6 +23,8 @@ const ITEM_ACTIONS = ['dynamodb:GetItem', 'dynamodb:ConditionCheckItem', 'dynamo
 // What DynamoDB asks of the caller's key permissions to read and write items of a table encrypted
 // with a customer-managed key (CDK's read-write set, without its wildcards).
 const KEY_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'];
+// ... and to only read them (CDK's read set).
+const KEY_READ_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey'];
 
 /**
  * The ledger (DESIGN.md section 4): one DynamoDB table for every credential version, each secret's
@@ -88,10 +90,22 @@ export class LedgerTable extends Construct {
     }).combine(this.grantKey(grantee));
   }
 
-  private grantKey(grantee: iam.IGrantable): iam.Grant {
+  /**
+   * Lets `grantee` read single items: GetItem on the table, and the key through DynamoDB only to
+   * decrypt. What the health check does: it reads each secret's state and writes nothing.
+   */
+  grantReadItems(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({
       grantee,
-      actions: KEY_ACTIONS,
+      actions: ['dynamodb:GetItem'],
+      resourceArns: [this.table.tableArn],
+    }).combine(this.grantKey(grantee, KEY_READ_ACTIONS));
+  }
+
+  private grantKey(grantee: iam.IGrantable, actions: string[] = KEY_ACTIONS): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions,
       resourceArns: [this.encryptionKey.keyArn],
       conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` } },
     });

@@ -1,9 +1,17 @@
 import { type Duration, RemovalPolicy, SecretValue, Stack, Tags } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { MANAGED_BY_TAG, SECRET_DOCUMENT_SCHEMA_VERSION, type RotorProvider } from '../lambda/shared/rotor-constants';
+import {
+  MANAGED_BY_TAG,
+  MetricName,
+  METRICS_NAMESPACE,
+  SECRET_DOCUMENT_SCHEMA_VERSION,
+  SECRET_NAME_DIMENSION,
+  type RotorProvider,
+} from '../lambda/shared/rotor-constants';
 import type { RotationFunction } from './rotation-function';
 import { parseRotationSchedule, rotationWindowProblem } from './rotation-schedule';
 
@@ -61,6 +69,10 @@ export class RotatedSecret extends Construct {
   readonly rotationSchedule: secretsmanager.CfnRotationSchedule;
   /** The key that encrypts every version of the secret. */
   readonly encryptionKey: kms.IKey;
+  /** Full Secrets Manager name: the `SecretName` dimension of the secret's metrics. */
+  readonly secretName: string;
+  /** Deployment stage of the function that rotates the secret. */
+  readonly stage: string;
 
   constructor(scope: Construct, id: string, props: RotatedSecretProps) {
     super(scope, id);
@@ -83,6 +95,8 @@ export class RotatedSecret extends Construct {
     Tags.of(secret).add(MANAGED_BY_TAG, rotationFunction.stage);
     this.secret = secret;
     this.encryptionKey = props.encryptionKey;
+    this.secretName = props.secretName;
+    this.stage = rotationFunction.stage;
 
     // The L1 rather than secret.addRotationSchedule(): the L2 cannot express a cron() or rate()
     // schedule with a window Duration (only automaticallyAfter), and it would add
@@ -121,6 +135,60 @@ export class RotatedSecret extends Construct {
         conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
       }),
     );
+  }
+
+  /**
+   * The Rotor metric `metricName` of this secret: namespace `Rotor`, dimension `SecretName` = the
+   * secret's full name, as the Lambdas emit it through EMF.
+   *
+   * @default - Sum over 5 minutes
+   */
+  metric(metricName: MetricName, options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName,
+      dimensionsMap: { [SECRET_NAME_DIMENSION]: this.secretName },
+      statistic: cloudwatch.Stats.SUM,
+      ...options,
+    });
+  }
+
+  /** Rotations of this secret that finished (finishSecret promoted the new version). @default - Sum over 5 minutes */
+  metricRotationSucceeded(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.RotationSucceeded, options);
+  }
+
+  /**
+   * Rotation steps of this secret that failed, and Secrets Manager's own RotationFailed and
+   * RotationAbandoned events for it. @default - Sum over 5 minutes
+   */
+  metricRotationFailed(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.RotationFailed, options);
+  }
+
+  /** Health checks in which this secret's AWSCURRENT credential worked. @default - Sum over 5 minutes */
+  metricHealthCheckSucceeded(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.HealthCheckSucceeded, options);
+  }
+
+  /** Health checks in which this secret's AWSCURRENT credential failed its provider's test. @default - Sum over 5 minutes */
+  metricHealthCheckFailed(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.HealthCheckFailed, options);
+  }
+
+  /** Presentations of a rotated-out credential of this secret after its grace. @default - Sum over 5 minutes */
+  metricReuseDetected(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.ReuseDetected, options);
+  }
+
+  /** Times AWSCURRENT was moved back to this secret's previous credential after an alarm. @default - Sum over 5 minutes */
+  metricRollbackPerformed(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.RollbackPerformed, options);
+  }
+
+  /** Presentations of this secret's previous credential within its grace. @default - Sum over 5 minutes */
+  metricGraceUse(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.GraceUse, options);
   }
 }
 

@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { rotorLambdaEnvironment, type LambdaBundle, type RotorLambdaSettings } from '../lambda/shared/rotor-constants';
 import type { FingerprintPepper } from './fingerprint-pepper';
@@ -35,6 +36,37 @@ export interface RotorDurations {
   readonly auditRetentionSeconds?: number;
 }
 
+/** How the health check and the rollback function behave; each setting reaches every function of the stage. */
+export interface HealthAndRollbackSettings {
+  /**
+   * Rollback attempts per incident before rotation of the secret is paused
+   * (`ROTOR_MAX_ROLLBACK_ATTEMPTS`).
+   *
+   * @default - not set: the functions use HEALTH_AND_ROLLBACK_DEFAULTS.maxRollbackAttempts (3)
+   */
+  readonly maxRollbackAttempts?: number;
+  /**
+   * Seconds without a rollback attempt after which the next alarm of a secret opens a new incident
+   * (`ROTOR_ROLLBACK_INCIDENT_WINDOW_SECONDS`).
+   *
+   * @default - not set: the functions use HEALTH_AND_ROLLBACK_DEFAULTS.rollbackIncidentWindowSeconds (1 day)
+   */
+  readonly rollbackIncidentWindowSeconds?: number;
+  /**
+   * How many secrets the health check tests at once (`ROTOR_HEALTH_CHECK_CONCURRENCY`).
+   *
+   * @default - not set: the functions use HEALTH_AND_ROLLBACK_DEFAULTS.healthCheckConcurrency (8)
+   */
+  readonly healthCheckConcurrency?: number;
+  /**
+   * The health check's time budget per run, in seconds (`ROTOR_HEALTH_CHECK_BUDGET_SECONDS`); the
+   * health check function's timeout must be longer.
+   *
+   * @default - not set: the functions use HEALTH_AND_ROLLBACK_DEFAULTS.healthCheckBudgetSeconds (40)
+   */
+  readonly healthCheckBudgetSeconds?: number;
+}
+
 /** What the Lambdas of one stage share: its names, its key, the ledger, the pepper, the event bus and the durations. */
 export interface RotorStageResources {
   /** Deployment stage, e.g. `development`; every log line carries it (`ROTOR_STAGE`). */
@@ -58,6 +90,19 @@ export interface RotorStageResources {
    * @default - DEFAULT_DURATIONS for each
    */
   readonly durations?: RotorDurations;
+  /**
+   * The stage's alert topic (`ROTOR_ALERT_TOPIC_ARN`): the rollback function tells it when it
+   * pauses rotation of a secret.
+   *
+   * @default - none: the functions are not told of a topic
+   */
+  readonly alertTopic?: sns.ITopic;
+  /**
+   * Rollback attempts, and the health check's concurrency and time budget.
+   *
+   * @default - none set: the functions use HEALTH_AND_ROLLBACK_DEFAULTS
+   */
+  readonly healthAndRollback?: HealthAndRollbackSettings;
 }
 
 /** Where previous credentials are sent at the end of their grace: the retire function and its schedules. */
@@ -131,7 +176,14 @@ export function rotorLambdaSettings(
       ? {}
       : { auditRetentionSeconds: durations.auditRetentionSeconds }),
     logLevel,
+    ...(resources.alertTopic === undefined ? {} : { alertTopicArn: resources.alertTopic.topicArn }),
+    ...definedOnly(resources.healthAndRollback ?? {}),
   };
+}
+
+/** `settings` without its undefined members, so that only what is set reaches the environment. */
+function definedOnly(settings: HealthAndRollbackSettings): HealthAndRollbackSettings {
+  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
 }
 
 /** What {@link addRotorFunction} builds. */

@@ -1,16 +1,23 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
-import { RotorStackOutput } from '../lambda/shared/rotor-constants';
+import { HEALTH_AND_ROLLBACK_DEFAULTS, RotorStackOutput } from '../lambda/shared/rotor-constants';
+import { AlertTopic } from './alert-topic';
 import { CiConsumers, CONSUMER_ROLE_ARNS_OUTPUT } from './ci-consumers';
 import { fullSecretName, type RotorStageConfig } from './config/rotor-config';
 import { FingerprintPepper } from './fingerprint-pepper';
+import { HealthCheckFunction } from './health-check-function';
 import { LedgerTable } from './ledger-table';
 import { RetireFunction } from './retire-function';
+import { RollbackFunction } from './rollback-function';
 import { RotatedSecret } from './rotated-secret';
+import { RotationEventsFunction } from './rotation-events-function';
 import { RotationFunction } from './rotation-function';
 import type { RotorStageResources } from './rotor-function';
+import { RotorDashboard } from './rotor-dashboard';
+import { SecretAlarms } from './secret-alarms';
 import { VerifierFunction } from './verifier-function';
 
 /** Properties of a {@link RotorStack}. */
@@ -22,7 +29,10 @@ export interface RotorStackProps extends StackProps {
 /**
  * One Rotor stage: a customer-managed key, the ledger and its fingerprint pepper, the rotation,
  * verifier and retire functions (with the retirement schedules), one rotated secret per
- * configured secret, and the CI consumers' OIDC providers and roles.
+ * configured secret, and the CI consumers' OIDC providers and roles; and to watch them (issue 5):
+ * the health check and its schedule, three alarms per secret, the rollback function and the rule
+ * that sends it the alarms, the function that counts Secrets Manager's own rotation failures, the
+ * alert topic and the dashboard.
  */
 export class RotorStack extends Stack {
   /** Encrypts the stage's secrets, its pepper and its ledger; rotated yearly by KMS. */
@@ -41,6 +51,18 @@ export class RotorStack extends Stack {
   readonly secrets: readonly RotatedSecret[];
   /** The CI consumers' OIDC providers and roles; none when the stage has no consumers. */
   readonly consumers: CiConsumers;
+  /** The stage's alert topic: alarms entering ALARM and paused rotations notify it. */
+  readonly alertTopic: AlertTopic;
+  /** Tests every secret's current credential on a schedule. */
+  readonly healthCheckFunction: HealthCheckFunction;
+  /** Moves AWSCURRENT back when a rotation or health-check alarm fires, or pauses rotation. */
+  readonly rollbackFunction: RollbackFunction;
+  /** Counts Secrets Manager's own RotationFailed and RotationAbandoned events. */
+  readonly rotationEventsFunction: RotationEventsFunction;
+  /** The alarms of each secret, in the order of {@link secrets}. */
+  readonly secretAlarms: readonly SecretAlarms[];
+  /** The stage's dashboard, `rotor-<stage>`. */
+  readonly dashboard: RotorDashboard;
 
   constructor(scope: Construct, id: string, { stage, ...stackProps }: RotorStackProps) {
     super(scope, id, { description: `Rotor ${stage.name}: short-lived, rotating CI/CD credentials`, ...stackProps });
@@ -59,6 +81,12 @@ export class RotorStack extends Stack {
       secretNamePrefix: stage.secretNamePrefix,
       encryptionKey: this.encryptionKey,
     });
+    this.alertTopic = new AlertTopic(this, 'Alerts', {
+      stage: stage.name,
+      encryptionKey: this.encryptionKey,
+      emails: stage.alertEmails,
+      httpsEndpoints: stage.alertHttpsEndpoints,
+    });
     const resources: RotorStageResources = {
       stage: stage.name,
       secretNamePrefix: stage.secretNamePrefix,
@@ -70,6 +98,14 @@ export class RotorStack extends Stack {
         defaultGraceSeconds: stage.graceSeconds,
         reuseMemorySeconds: stage.reuseMemorySeconds,
         auditRetentionSeconds: stage.auditRetentionSeconds,
+      },
+      alertTopic: this.alertTopic.topic,
+      // Every function is told all of them, so that the environment shows what the stage runs with.
+      healthAndRollback: {
+        maxRollbackAttempts: stage.maxRollbackAttempts,
+        rollbackIncidentWindowSeconds: HEALTH_AND_ROLLBACK_DEFAULTS.rollbackIncidentWindowSeconds,
+        healthCheckConcurrency: HEALTH_AND_ROLLBACK_DEFAULTS.healthCheckConcurrency,
+        healthCheckBudgetSeconds: HEALTH_AND_ROLLBACK_DEFAULTS.healthCheckBudgetSeconds,
       },
     };
     const logRetention = stage.logRetentionDays;
@@ -113,6 +149,50 @@ export class RotorStack extends Stack {
       secrets: new Map(stage.secrets.map((secret, index) => [secret.name, this.secrets[index]!])),
     });
 
+    this.healthCheckFunction = new HealthCheckFunction(this, 'HealthCheck', {
+      resources,
+      retirement: this.retireFunction,
+      schedule: stage.healthCheckSchedule,
+      logRetention,
+    });
+    this.rollbackFunction = new RollbackFunction(this, 'Rollback', {
+      resources,
+      retirement: this.retireFunction,
+      alertTopic: this.alertTopic,
+      logRetention,
+    });
+    this.rotationEventsFunction = new RotationEventsFunction(this, 'RotationEvents', {
+      resources,
+      retirement: this.retireFunction,
+      logRetention,
+    });
+    for (const secret of this.secrets) {
+      this.healthCheckFunction.grantHealthCheck(secret.secret);
+      this.rollbackFunction.grantRollback(secret.secret);
+    }
+
+    const notify = new cloudwatchActions.SnsAction(this.alertTopic.topic);
+    this.secretAlarms = stage.secrets.map(
+      (secret, index) =>
+        new SecretAlarms(this, `Alarms-${secret.name}`, {
+          secret: this.secrets[index]!,
+          thresholds: secret.alarms,
+          alarmAction: notify,
+        }),
+    );
+    this.dashboard = new RotorDashboard(this, 'Dashboard', {
+      stage: stage.name,
+      secrets: this.secrets.map((secret, index) => ({ secret, alarms: this.secretAlarms[index]! })),
+      functions: {
+        rotation: this.rotationFunction.function,
+        verifier: this.verifierFunction.function,
+        retire: this.retireFunction.function,
+        'health-check': this.healthCheckFunction.function,
+        rollback: this.rollbackFunction.function,
+        'rotation-events': this.rotationEventsFunction.function,
+      },
+    });
+
     new CfnOutput(this, RotorStackOutput.rotationFunctionName, {
       description: "Lambda function that Secrets Manager invokes to rotate this stage's secrets",
       value: this.rotationFunction.function.functionName,
@@ -140,6 +220,14 @@ export class RotorStack extends Stack {
     new CfnOutput(this, RotorStackOutput.pepperSecretArn, {
       description: "Secret holding the pepper of the ledger's fingerprints; never rotate it",
       value: this.pepper.secret.secretArn,
+    });
+    new CfnOutput(this, RotorStackOutput.alertTopicArn, {
+      description: 'SNS topic that Rotor alarms and paused rotations notify; subscribe to it',
+      value: this.alertTopic.topic.topicArn,
+    });
+    new CfnOutput(this, RotorStackOutput.dashboardName, {
+      description: "CloudWatch dashboard of this stage's rotations, health checks, reuse, rollbacks and alarms",
+      value: this.dashboard.dashboard.dashboardName,
     });
     if (this.consumers.roles.size > 0) {
       new CfnOutput(this, CONSUMER_ROLE_ARNS_OUTPUT, {

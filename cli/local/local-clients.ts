@@ -5,6 +5,8 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 
 /** Where the local emulator is, and the placeholder credentials it accepts. */
 export interface LocalEndpoint {
@@ -28,6 +30,8 @@ export function localClients({ endpoint, region }: LocalEndpoint) {
     scheduler: new SchedulerClient(config),
     dynamodb: new DynamoDBClient(config),
     eventBridge: new EventBridgeClient(config),
+    sns: new SNSClient(config),
+    cloudWatch: new CloudWatchClient(config),
   };
 }
 export type LocalClients = ReturnType<typeof localClients>;

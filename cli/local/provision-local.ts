@@ -3,6 +3,7 @@ import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, NotFoundExcep
 import { CreateFunctionCommand, GetFunctionCommand, ResourceNotFoundException } from '@aws-sdk/client-lambda';
 import { CreateScheduleGroupCommand, ConflictException } from '@aws-sdk/client-scheduler';
 import { CreateSecretCommand, DescribeSecretCommand, ResourceExistsException } from '@aws-sdk/client-secrets-manager';
+import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import { randomBytes } from 'node:crypto';
 import {
   MANAGED_BY_TAG,
@@ -22,6 +23,10 @@ export interface LocalStage {
   readonly graceSeconds?: number;
   readonly reuseMemorySeconds?: number;
   readonly auditRetentionSeconds?: number;
+  /** Rollback and health-check settings; unset, the functions use their defaults. */
+  readonly maxRollbackAttempts?: number;
+  readonly healthCheckConcurrency?: number;
+  readonly healthCheckBudgetSeconds?: number;
 }
 
 /** What `rotor local up` provisioned, and the environment the bundles need to use it. */
@@ -35,6 +40,8 @@ export interface LocalEnvironment {
   readonly retireFunctionArn: string;
   readonly ledgerTableName: string;
   readonly pepperSecretArn: string;
+  /** The SNS topic the rollback function tells when it pauses rotation. */
+  readonly alertTopicArn: string;
   readonly secretNames: readonly string[];
   /** Every variable the bundles read: the stack's, plus the emulator endpoint and its placeholder credentials. */
   readonly env: Readonly<Record<string, string>>;
@@ -45,8 +52,8 @@ const EMPTY_ZIP = Buffer.concat([Buffer.from([0x50, 0x4b, 0x05, 0x06]), Buffer.a
 
 /**
  * Provisions a stage's supporting resources in the emulator, as the stack does in an account:
- * Rotor's KMS key, the rotation function (a stand-in), and the configured secrets with their
- * first document. Safe to run again: what exists is kept.
+ * Rotor's KMS key, the rotation function (a stand-in), the alert topic, and the configured
+ * secrets with their first document. Safe to run again: what exists is kept.
  */
 export async function provisionLocal(endpoint: LocalEndpoint, stage: LocalStage): Promise<LocalEnvironment> {
   const clients = localClients(endpoint);
@@ -59,6 +66,10 @@ export async function provisionLocal(endpoint: LocalEndpoint, stage: LocalStage)
   const pepperSecretArn = await ensurePepper(clients, RotorResourceName.fingerprintPepper(stage.name), kmsKeyArn);
   const ledgerTableName = RotorResourceName.ledgerTable(stage.name);
   await ensureLedgerTable(clients.dynamodb, ledgerTableName);
+  // CreateTopic returns the existing topic of that name: safe to run again.
+  const alertTopic = await clients.sns.send(new CreateTopicCommand({ Name: `rotor-${stage.name}-alerts` }));
+  if (alertTopic.TopicArn === undefined) throw new Error('the emulator created a topic without an ARN');
+  const alertTopicArn = alertTopic.TopicArn;
   const secretNames: string[] = [];
   for (const secret of stage.secrets) {
     const name = `${stage.secretNamePrefix}${secret.name}`;
@@ -74,6 +85,12 @@ export async function provisionLocal(endpoint: LocalEndpoint, stage: LocalStage)
     schedulerRoleArn,
     scheduleGroupName,
     eventBusName: 'default',
+    alertTopicArn,
+    ...(stage.maxRollbackAttempts === undefined ? {} : { maxRollbackAttempts: stage.maxRollbackAttempts }),
+    ...(stage.healthCheckConcurrency === undefined ? {} : { healthCheckConcurrency: stage.healthCheckConcurrency }),
+    ...(stage.healthCheckBudgetSeconds === undefined
+      ? {}
+      : { healthCheckBudgetSeconds: stage.healthCheckBudgetSeconds }),
     ...(stage.graceSeconds === undefined ? {} : { defaultGraceSeconds: stage.graceSeconds }),
     ...(stage.reuseMemorySeconds === undefined ? {} : { reuseMemorySeconds: stage.reuseMemorySeconds }),
     ...(stage.auditRetentionSeconds === undefined ? {} : { auditRetentionSeconds: stage.auditRetentionSeconds }),
@@ -86,6 +103,7 @@ export async function provisionLocal(endpoint: LocalEndpoint, stage: LocalStage)
     retireFunctionArn,
     ledgerTableName,
     pepperSecretArn,
+    alertTopicArn,
     secretNames,
     env: {
       ...rotorLambdaEnvironment(settings),

@@ -6,6 +6,8 @@ import type {
   CredentialRecord,
   CredentialState,
   ReuseResponse,
+  RollbackClaim,
+  RollbackPlan,
   SecretLedgerState,
   SecretStatus,
   StoredAuditEvent,
@@ -250,6 +252,79 @@ export function toSecretLedgerState(item: LedgerItem): SecretLedgerState {
       'pendingFingerprint',
     ]),
     ...optionalNumbers(item, ['previousGraceEndsAt']),
+    ...(typeof item.pausedAt === 'number'
+      ? {
+          pause: {
+            pausedAt: item.pausedAt,
+            reason: typeof item.pauseReason === 'string' ? item.pauseReason : '',
+            pausedBy: typeof item.pausedBy === 'string' ? item.pausedBy : '',
+          },
+        }
+      : {}),
+    ...(typeof item.rollbackAttempts === 'number'
+      ? {
+          rollback: {
+            attempts: item.rollbackAttempts,
+            startedAt: numberOr(item.rollbackIncidentStartedAt, 0),
+            lastAttemptAt: numberOr(item.rollbackLastAttemptAt, 0),
+          },
+        }
+      : {}),
+    ...(isPlainRecord(item.rollbackClaim) ? { rollbackClaim: toRollbackClaim(item.rollbackClaim) } : {}),
+    ...(Array.isArray(item.handledAlarms)
+      ? { handledAlarms: item.handledAlarms.filter((key): key is string => typeof key === 'string') }
+      : {}),
+  };
+}
+
+/**
+ * The `rollbackClaim` map of a secret state, flat: `claimId`, `alarmKey`, `alarmName`, `action`,
+ * `attempt`, `incidentStartedAt`, `claimedAt`, `leaseUntil`, and the plan's `fromVersionId`,
+ * `fromFingerprint`, `toVersionId`, `toFingerprint` (rollback) or `reason` (pause).
+ */
+export function rollbackClaimAttribute(claim: RollbackClaim): LedgerItem {
+  const { plan } = claim;
+  return {
+    claimId: claim.claimId,
+    alarmKey: claim.alarmKey,
+    alarmName: claim.alarmName,
+    action: plan.action,
+    attempt: claim.attempt,
+    incidentStartedAt: claim.incidentStartedAt,
+    claimedAt: claim.claimedAt,
+    leaseUntil: claim.leaseUntil,
+    ...(plan.action === 'rollback'
+      ? {
+          fromVersionId: plan.from.versionId,
+          fromFingerprint: plan.from.fingerprint,
+          toVersionId: plan.to.versionId,
+          toFingerprint: plan.to.fingerprint,
+        }
+      : { reason: plan.reason }),
+  };
+}
+
+function toRollbackClaim(item: LedgerItem): RollbackClaim {
+  const plan: RollbackPlan =
+    item.action === 'rollback'
+      ? {
+          action: 'rollback',
+          from: {
+            versionId: requiredString(item, 'fromVersionId'),
+            fingerprint: requiredString(item, 'fromFingerprint'),
+          },
+          to: { versionId: requiredString(item, 'toVersionId'), fingerprint: requiredString(item, 'toFingerprint') },
+        }
+      : { action: 'pause', reason: typeof item.reason === 'string' ? item.reason : '' };
+  return {
+    claimId: requiredString(item, 'claimId'),
+    alarmKey: requiredString(item, 'alarmKey'),
+    alarmName: typeof item.alarmName === 'string' ? item.alarmName : '',
+    plan,
+    attempt: requiredNumber(item, 'attempt'),
+    incidentStartedAt: requiredNumber(item, 'incidentStartedAt'),
+    claimedAt: requiredNumber(item, 'claimedAt'),
+    leaseUntil: requiredNumber(item, 'leaseUntil'),
   };
 }
 

@@ -1,5 +1,6 @@
 import { fingerprintPrefix } from '../core/ledger/fingerprint';
 import type { Promotion } from '../core/ledger/ledger';
+import type { SecretStatus } from '../core/ledger/ledger-records';
 import { LedgerSchema } from '../shared/rotor-constants';
 import {
   auditEventPut,
@@ -43,7 +44,7 @@ export function promotionTransaction(
   const deadState = current?.state === 'revoked' || current?.state === 'retired' ? current.state : undefined;
   const generation = numberOr(reads.state?.generation, 0) + 1;
   const items: TransactItem[] = [
-    stateUpdate(table, promotion, id, reads.state, deadState === 'revoked' ? 'compromised' : 'active'),
+    stateUpdate(table, promotion, id, reads.state, promotedStatus(reads.state, deadState)),
     deadState !== undefined
       ? stateCheck(table, promotion.current.fingerprint, deadState)
       : current === undefined
@@ -95,12 +96,22 @@ export function promotionOutcome(
   return typeof state.promotionId === 'string' && ourIds.includes(state.promotionId) ? 'recorded' : 'already-recorded';
 }
 
+/**
+ * A promoted revoked credential makes the secret compromised (its rotation is the way out, so this
+ * wins over a pause); otherwise a paused secret stays paused: a rotation that was past createSecret
+ * when rollback paused it may finish, but that lifts no pause. Anything else becomes active.
+ */
+function promotedStatus(state: LedgerItem | undefined, deadState: 'revoked' | 'retired' | undefined): SecretStatus {
+  if (deadState === 'revoked') return 'compromised';
+  return state?.status === 'paused' ? 'paused' : 'active';
+}
+
 function stateUpdate(
   table: LedgerTable,
   promotion: Promotion,
   id: string,
   state: LedgerItem | undefined,
-  status: 'active' | 'compromised',
+  status: SecretStatus,
 ): TransactItem {
   const x = new Expressions();
   const set = [
@@ -127,7 +138,9 @@ function stateUpdate(
   if (state?.pendingVersionId === promotion.current.versionId) {
     remove.push(x.name('pendingVersionId'), x.name('pendingFingerprint'));
   }
-  if (status === 'active') remove.push(x.name('compromisedAt'));
+  if (status === 'active') {
+    remove.push(x.name('compromisedAt'), x.name('pausedAt'), x.name('pauseReason'), x.name('pausedBy'));
+  }
   const condition =
     state === undefined
       ? `attribute_not_exists(${x.name(LedgerSchema.partitionKey)})`

@@ -9,7 +9,15 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { fingerprintPrefix } from '../core/ledger/fingerprint';
-import type { Ledger, PendingCredential, Promotion } from '../core/ledger/ledger';
+import type {
+  Ledger,
+  PauseRequest,
+  PendingCredential,
+  Promotion,
+  ResumeRequest,
+  RollbackClaimRequest,
+  RollbackRecord,
+} from '../core/ledger/ledger';
 import type { AuditEvent, CredentialRecord, SecretLedgerState, StoredAuditEvent } from '../core/ledger/ledger-records';
 import type { SideEffectJournalEntry } from '../core/providers/side-effect-journal';
 import { LedgerSchema } from '../shared/rotor-constants';
@@ -36,6 +44,13 @@ import {
   type TransactItem,
 } from './dynamodb-ledger-items';
 import { promotionOutcome, promotionTransaction } from './dynamodb-ledger-promotion';
+import {
+  claimUpdate,
+  pauseTransaction,
+  releaseUpdate,
+  resumeTransaction,
+  rollbackTransaction,
+} from './dynamodb-ledger-rollback';
 
 /** Construction of a {@link DynamoDbLedger}. */
 export interface DynamoDbLedgerProps {
@@ -443,6 +458,98 @@ export class DynamoDbLedger implements Ledger {
     }
   }
 
+  /**
+   * One conditional UpdateItem on the secret state (see `claimUpdate` for the condition). Twin
+   * deliveries of an alarm race on this single item, so exactly one claims; a claimer whose write
+   * committed but whose response was lost finds its own claim id in the old item.
+   */
+  async claimRollback(request: RollbackClaimRequest): Promise<'claimed' | 'changed'> {
+    const { update, condition, expressions } = claimUpdate(request);
+    const result = await this.conditionalUpdate(secretStateKey(request.secretArn), update, condition, expressions);
+    if (result.written) return 'claimed';
+    const claim = result.old?.rollbackClaim as { claimId?: unknown } | undefined;
+    return claim?.claimId === request.claimId ? 'claimed' : 'changed';
+  }
+
+  /**
+   * Reads the state and both credentials, then writes them and a `rolled-back` event in one
+   * transaction (`rollbackTransaction`), rebuilt from fresh reads a bounded number of times when
+   * something it rested on changed.
+   */
+  async recordRollback(rollback: RollbackRecord): Promise<'recorded' | 'already-recorded' | 'claim-lost'> {
+    assertFingerprint(rollback.from.fingerprint, 'from fingerprint');
+    assertFingerprint(rollback.to.fingerprint, 'to fingerprint');
+    let reasons: readonly CancellationReason[] = [];
+    for (let attempt = 1; attempt <= this.maxTransactionAttempts; attempt += 1) {
+      if (attempt > 1) await backoff(attempt - 1);
+      const [state, from, to] = await Promise.all([
+        this.read(secretStateKey(rollback.secretArn)),
+        this.readLive(credentialKey(rollback.from.fingerprint), rollback.now),
+        this.readLive(credentialKey(rollback.to.fingerprint), rollback.now),
+      ]);
+      const outcome = rollbackOutcome(state, rollback);
+      if (outcome !== undefined) return outcome;
+      if (to?.state !== 'previous' || to.secretArn !== rollback.secretArn) {
+        throw new Error(
+          `cannot record the rollback of ${rollback.secretName} to version ${rollback.to.versionId}: its credential is ` +
+            `${typeof to?.state === 'string' ? to.state : 'unknown'} in the ledger, no longer previous`,
+        );
+      }
+      // A fresh token per attempt: DynamoDB refuses a token reused with other items (the rebuilt
+      // transaction); the audit event's id is the claim's, so it is written once whatever happens.
+      const cancelled = await this.transact(
+        rollbackTransaction(this.table, rollback, { state, from, to }),
+        this.newId(),
+      );
+      if (cancelled === undefined) return 'recorded';
+      reasons = cancelled;
+    }
+    const outcome = rollbackOutcome(await this.read(secretStateKey(rollback.secretArn)), rollback);
+    if (outcome !== undefined) return outcome;
+    throw this.contention('recordRollback', this.maxTransactionAttempts, reasons);
+  }
+
+  async pause(request: PauseRequest): Promise<'paused' | 'already-paused' | 'claim-lost'> {
+    let reasons: readonly CancellationReason[] = [];
+    for (let attempt = 1; attempt <= this.maxTransactionAttempts; attempt += 1) {
+      if (attempt > 1) await backoff(attempt - 1);
+      const outcome = pauseOutcome(await this.read(secretStateKey(request.secretArn)), request);
+      if (outcome !== undefined) return outcome;
+      const id = this.newId();
+      const cancelled = await this.transact(pauseTransaction(this.table, request, id), id);
+      if (cancelled === undefined) return 'paused';
+      reasons = cancelled;
+    }
+    throw this.contention('pause', this.maxTransactionAttempts, reasons);
+  }
+
+  async releaseRollbackClaim(secretArn: string, claimId: string, alarmKey: string): Promise<void> {
+    for (let attempt = 1; attempt <= this.maxTransactionAttempts; attempt += 1) {
+      const state = await this.read(secretStateKey(secretArn));
+      const claim = state?.rollbackClaim as { claimId?: unknown } | undefined;
+      if (state === undefined || claim?.claimId !== claimId) return;
+      const { update, condition, expressions } = releaseUpdate(state, claimId, alarmKey);
+      if ((await this.conditionalUpdate(secretStateKey(secretArn), update, condition, expressions)).written) return;
+    }
+    throw new LedgerContentionError(
+      `releaseRollbackClaim of ${secretArn} lost ${this.maxTransactionAttempts} races in a row`,
+    );
+  }
+
+  async resume(request: ResumeRequest): Promise<'resumed' | 'not-paused'> {
+    let reasons: readonly CancellationReason[] = [];
+    for (let attempt = 1; attempt <= this.maxTransactionAttempts; attempt += 1) {
+      if (attempt > 1) await backoff(attempt - 1);
+      const state = await this.read(secretStateKey(request.secretArn));
+      if (state?.status !== 'paused') return 'not-paused';
+      const id = this.newId();
+      const cancelled = await this.transact(resumeTransaction(this.table, request, state, id), id);
+      if (cancelled === undefined) return 'resumed';
+      reasons = cancelled;
+    }
+    throw this.contention('resume', this.maxTransactionAttempts, reasons);
+  }
+
   private async revokeOne(
     secretArn: string,
     fingerprint: string,
@@ -539,6 +646,24 @@ export class DynamoDbLedger implements Ledger {
     const codes = reasons.map((reason) => reason.Code ?? 'None').join(', ');
     return new LedgerContentionError(`${operation} was cancelled ${attempts} times; last reasons: [${codes}]`);
   }
+}
+
+/** How a rollback stands in the state as read; undefined while it can still be recorded. */
+function rollbackOutcome(
+  state: LedgerItem | undefined,
+  rollback: RollbackRecord,
+): 'already-recorded' | 'claim-lost' | undefined {
+  const claim = state?.rollbackClaim as { claimId?: unknown } | undefined;
+  if (claim?.claimId === rollback.claimId && state?.currentVersionId === rollback.from.versionId) return undefined;
+  const handled = Array.isArray(state?.handledAlarms) && state.handledAlarms.includes(rollback.alarmKey);
+  return handled && state?.currentVersionId === rollback.to.versionId ? 'already-recorded' : 'claim-lost';
+}
+
+/** How a pause stands in the state as read; undefined while this claim can still pause. */
+function pauseOutcome(state: LedgerItem | undefined, pause: PauseRequest): 'already-paused' | 'claim-lost' | undefined {
+  if (state?.status === 'paused' && state.pausedBy === pause.alarmKey) return 'already-paused';
+  const claim = state?.rollbackClaim as { claimId?: unknown } | undefined;
+  return claim?.claimId === pause.claimId && state?.status !== 'paused' ? undefined : 'claim-lost';
 }
 
 // Whether the state's condition failed is not enough to classify (it also guards the revision):

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { CreateScheduleCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
-import type { Retirement, RetirementScheduler } from '../core/ledger/retirement-scheduler';
+import { CreateScheduleCommand, DeleteScheduleCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
+import type { Retirement, RetirementCanceller, RetirementScheduler } from '../core/ledger/retirement-scheduler';
+import { RETIREMENT_SCHEDULE_NAME_PREFIX } from '../shared/rotor-constants';
 
 export interface SchedulerRetirementsOptions {
   readonly groupName: string;
@@ -19,9 +20,10 @@ export interface RetirementRequest {
 /**
  * One-time EventBridge Scheduler schedules (`at(...)`, deleted after they run) that invoke the
  * retire function at a credential's grace end. The schedule name derives from the secret and
- * version, so scheduling twice finds the first schedule (ConflictException) and adds none.
+ * version, so scheduling twice finds the first schedule (ConflictException) and adds none, and a
+ * rollback that makes the version current again finds the schedule to delete.
  */
-export class SchedulerRetirements implements RetirementScheduler {
+export class SchedulerRetirements implements RetirementScheduler, RetirementCanceller {
   constructor(
     private readonly client: SchedulerClient,
     private readonly options: SchedulerRetirementsOptions,
@@ -55,11 +57,27 @@ export class SchedulerRetirements implements RetirementScheduler {
       throw error;
     }
   }
+
+  /** DeleteSchedule of the version's schedule in the group; a schedule that is gone is fine. */
+  async cancel(secretArn: string, versionId: string): Promise<'cancelled' | 'not-found'> {
+    try {
+      await this.client.send(
+        new DeleteScheduleCommand({
+          Name: retirementScheduleName(secretArn, versionId),
+          GroupName: this.options.groupName,
+        }),
+      );
+      return 'cancelled';
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ResourceNotFoundException') return 'not-found';
+      throw error;
+    }
+  }
 }
 
-/** `retire-<40 hex>`: Scheduler names allow 64 characters; the hash keeps ARNs out of them. */
+/** `retire-<40 hex>`: Scheduler names allow 64 characters; the hash keeps ARNs out of them. The rollback's role may delete only schedules with this prefix. */
 export function retirementScheduleName(secretArn: string, versionId: string): string {
-  return `retire-${createHash('sha256').update(`${secretArn}\n${versionId}`).digest('hex').slice(0, 40)}`;
+  return `${RETIREMENT_SCHEDULE_NAME_PREFIX}${createHash('sha256').update(`${secretArn}\n${versionId}`).digest('hex').slice(0, 40)}`;
 }
 
 // Scheduler's one-time format, UTC. Scheduler fires anywhere within the minute an expression

@@ -34,6 +34,16 @@ export class SecretsManagerStore implements SecretStore {
     };
   }
 
+  /** {@link describe}, or undefined when there is no such secret (the rollback's look-up by alarm dimension). */
+  async find(secretId: string): Promise<SecretDescription | undefined> {
+    try {
+      return await this.describe(secretId);
+    } catch (error) {
+      if (isAwsError(error, 'ResourceNotFoundException')) return undefined;
+      throw error;
+    }
+  }
+
   async readVersion(secretArn: string, versionId: string, stage: string): Promise<string | undefined> {
     const cached = this.cache.get(secretArn, versionId);
     if (cached !== undefined) return cached;

@@ -40,3 +40,9 @@ export class MissingJournalError extends RotorError {}
 
 /** The function's own settings are missing or wrong (its environment). */
 export class RotorConfigurationError extends RotorError {}
+
+/**
+ * Rotation of the secret is paused (automatic rollback gave up): no new rotation starts until an
+ * operator has looked and run `rotor resume`. A rotation already past createSecret may finish.
+ */
+export class RotationPausedError extends RotorError {}

@@ -9,6 +9,7 @@ import { LedgerRecorder } from '../core/ledger/ledger-recorder';
 import { managedTokenProvider } from '../core/providers/managed-token/managed-token-provider';
 import { ProviderRegistry } from '../core/providers/provider-registry';
 import { parseRotationEvent, type RotationEvent } from '../core/rotation/rotation-event';
+import { ledgerRotationGate } from '../core/rotation/rotation-gate';
 import type { RotationDependencies } from '../core/rotation/rotation-step-context';
 import { runRotationStep } from '../core/rotation/run-rotation-step';
 import { MetricName, RotorEnv } from '../shared/rotor-constants';
@@ -54,6 +55,8 @@ function buildDependencies(): RotationDependencies {
     providers: new ProviderRegistry([managedTokenProvider]),
     journal: ledger,
     observers: [recorder],
+    // createSecret refuses to start a rotation the rollback paused.
+    gate: ledgerRotationGate(ledger),
     now: () => new Date(),
     secretNamePrefix,
   };

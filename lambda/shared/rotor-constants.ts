@@ -25,6 +25,12 @@ export const MetricName = {
   CredentialRetired: 'CredentialRetired',
   /** finishSecret could not schedule the previous credential's retirement; the sweep will. */
   RetirementScheduleFailed: 'RetirementScheduleFailed',
+  /** The health check tested the secret's AWSCURRENT credential and it failed. */
+  HealthCheckFailed: 'HealthCheckFailed',
+  /** The health check tested the secret's AWSCURRENT credential and it works. */
+  HealthCheckSucceeded: 'HealthCheckSucceeded',
+  /** AWSCURRENT was moved back to the previous credential after an alarm. */
+  RollbackPerformed: 'RollbackPerformed',
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 
@@ -82,6 +88,16 @@ export interface RotorLambdaSettings {
   readonly auditRetentionSeconds?: number;
   /** Powertools logger level. @default 'INFO' */
   readonly logLevel?: string;
+  /** SNS topic told when rotation of a secret is paused (`ROTOR_ALERT_TOPIC_ARN`). @default - not set */
+  readonly alertTopicArn?: string;
+  /** Rollback attempts per incident before rotation is paused. @default - not set: HEALTH_AND_ROLLBACK_DEFAULTS */
+  readonly maxRollbackAttempts?: number;
+  /** Seconds without a rollback attempt after which the next alarm opens a new incident. @default - not set: HEALTH_AND_ROLLBACK_DEFAULTS */
+  readonly rollbackIncidentWindowSeconds?: number;
+  /** How many secrets the health check tests at once. @default - not set: HEALTH_AND_ROLLBACK_DEFAULTS */
+  readonly healthCheckConcurrency?: number;
+  /** The health check's time budget per run, in seconds. @default - not set: HEALTH_AND_ROLLBACK_DEFAULTS */
+  readonly healthCheckBudgetSeconds?: number;
 }
 
 /**
@@ -102,7 +118,18 @@ export function rotorLambdaEnvironment(settings: RotorLambdaSettings): Record<st
     [RotorEnv.reuseMemorySeconds]: String(settings.reuseMemorySeconds ?? DEFAULT_DURATIONS.reuseMemorySeconds),
     [RotorEnv.auditRetentionSeconds]: String(settings.auditRetentionSeconds ?? DEFAULT_DURATIONS.auditRetentionSeconds),
     POWERTOOLS_LOG_LEVEL: settings.logLevel ?? 'INFO',
+    // Issue 5's settings are written only when given, so that the environment of a caller that
+    // does not know them stays as it was; the functions fall back to HEALTH_AND_ROLLBACK_DEFAULTS.
+    ...optionalSetting(HealthAndRollbackEnv.alertTopicArn, settings.alertTopicArn),
+    ...optionalSetting(HealthAndRollbackEnv.maxRollbackAttempts, settings.maxRollbackAttempts),
+    ...optionalSetting(HealthAndRollbackEnv.rollbackIncidentWindowSeconds, settings.rollbackIncidentWindowSeconds),
+    ...optionalSetting(HealthAndRollbackEnv.healthCheckConcurrency, settings.healthCheckConcurrency),
+    ...optionalSetting(HealthAndRollbackEnv.healthCheckBudgetSeconds, settings.healthCheckBudgetSeconds),
   };
+}
+
+function optionalSetting(name: string, value: string | number | undefined): Record<string, string> {
+  return value === undefined ? {} : { [name]: String(value) };
 }
 
 /** The Lambda bundles that `npm run build` writes to `dist/lambda/<name>/index.js`. */
@@ -112,6 +139,12 @@ export const LambdaBundle = {
   verifier: 'verifier',
   /** Retires previous credentials at grace end (one-time schedules) and sweeps overdue ones. */
   retire: 'retire',
+  /** Tests every managed secret's AWSCURRENT credential on a schedule. */
+  healthCheck: 'health-check',
+  /** Moves AWSCURRENT back to the previous credential when a Rotor alarm enters ALARM; pauses rotation when it cannot. */
+  rollback: 'rollback',
+  /** Counts Secrets Manager's own RotationFailed / RotationAbandoned events (CloudTrail) as rotation failures. */
+  rotationEvents: 'rotation-events',
 } as const;
 export type LambdaBundle = (typeof LambdaBundle)[keyof typeof LambdaBundle];
 
@@ -129,6 +162,57 @@ export const LedgerSchema = {
 export const RotorEvents = {
   source: 'rotor',
   reuseDetected: 'Token Reuse Detected',
+  /** Rollback gave up (attempts exhausted, or no usable previous credential): CI pipelines may hold deploys. */
+  rotationPaused: 'Rotation Paused',
+  /** An operator lifted a pause (`rotor resume`). */
+  rotationResumed: 'Rotation Resumed',
+} as const;
+
+/**
+ * Rotor's CloudWatch alarms per secret are named `rotor-<stage>-<kind>-<secret name with / as ->`;
+ * the rollback function acts only on alarms whose name starts with `rotor-<stage>-` and whose
+ * kind rolls back, and finds the secret from the alarm's SecretName dimension.
+ */
+export const RotorAlarmKind = {
+  rotationFailures: 'rotation-failures',
+  healthCheckFailures: 'health-check-failures',
+  reuseDetected: 'reuse-detected',
+} as const;
+export type RotorAlarmKind = (typeof RotorAlarmKind)[keyof typeof RotorAlarmKind];
+
+/** The alarm kinds whose ALARM state triggers a rollback (reuse is answered by the verifier). */
+export const ROLLBACK_ALARM_KINDS: readonly RotorAlarmKind[] = [
+  RotorAlarmKind.rotationFailures,
+  RotorAlarmKind.healthCheckFailures,
+];
+
+/** The name of a Rotor alarm: shared by the construct that creates it and the function that reads it. */
+export function rotorAlarmName(stage: string, kind: RotorAlarmKind, secretName: string): string {
+  return `rotor-${stage}-${kind}-${secretName.replace(/\//g, '-')}`;
+}
+
+/** Settings of issue 5's functions, read from the environment (all optional, with these defaults). */
+export const HealthAndRollbackEnv = {
+  /** SNS topic told when rotation of a secret is paused. */
+  alertTopicArn: 'ROTOR_ALERT_TOPIC_ARN',
+  /** Rollback attempts per incident before rotation is paused. */
+  maxRollbackAttempts: 'ROTOR_MAX_ROLLBACK_ATTEMPTS',
+  /**
+   * An incident is the run of a secret's rollback attempts with less than this many seconds from
+   * one to the next; after this long without one, the next alarm opens a new incident.
+   */
+  rollbackIncidentWindowSeconds: 'ROTOR_ROLLBACK_INCIDENT_WINDOW_SECONDS',
+  /** How many secrets the health check tests at once. */
+  healthCheckConcurrency: 'ROTOR_HEALTH_CHECK_CONCURRENCY',
+  /** The health check's time budget per run, in seconds. */
+  healthCheckBudgetSeconds: 'ROTOR_HEALTH_CHECK_BUDGET_SECONDS',
+} as const;
+
+export const HEALTH_AND_ROLLBACK_DEFAULTS = {
+  maxRollbackAttempts: 3,
+  rollbackIncidentWindowSeconds: 24 * 3600,
+  healthCheckConcurrency: 8,
+  healthCheckBudgetSeconds: 40,
 } as const;
 
 /** Tag that marks a secret as managed by Rotor, with the stage as its value. */
@@ -164,6 +248,10 @@ export const RotorStackOutput = {
   verifierFunctionArn: 'VerifierFunctionArn',
   /** ARN of the secret holding the fingerprint pepper (never rotated). */
   pepperSecretArn: 'PepperSecretArn',
+  /** ARN of the stage's alert topic: alarms and paused rotations notify it; subscribe to it. */
+  alertTopicArn: 'AlertTopicArn',
+  /** Name of the stage's CloudWatch dashboard, `rotor-<stage>`. */
+  dashboardName: 'DashboardName',
 } as const;
 
 /**
@@ -190,3 +278,9 @@ export const ROTOR_INTERNAL_SECRET_PREFIX = 'rotor-internal/';
 
 /** The input of the recurring sweep schedule: the retire function retires every overdue previous credential. */
 export const RETIRE_SWEEP_REQUEST = { sweep: true } as const;
+
+/**
+ * Every one-time retirement schedule is named `<this prefix><hash>`: the rollback function may
+ * delete only schedules so named in the stage's group (never the sweep or the health check).
+ */
+export const RETIREMENT_SCHEDULE_NAME_PREFIX = 'retire-';

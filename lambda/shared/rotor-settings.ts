@@ -1,4 +1,4 @@
-import { DEFAULT_DURATIONS, RotorEnv } from './rotor-constants';
+import { DEFAULT_DURATIONS, HEALTH_AND_ROLLBACK_DEFAULTS, HealthAndRollbackEnv, RotorEnv } from './rotor-constants';
 
 /** A Lambda's settings from its environment are missing or malformed. */
 export class RotorSettingsError extends Error {
@@ -34,5 +34,43 @@ export function durationSettings(env: Environment = process.env) {
     defaultGraceSeconds: secondsSetting(RotorEnv.defaultGraceSeconds, DEFAULT_DURATIONS.graceSeconds, env),
     reuseMemorySeconds: secondsSetting(RotorEnv.reuseMemorySeconds, DEFAULT_DURATIONS.reuseMemorySeconds, env),
     auditRetentionSeconds: secondsSetting(RotorEnv.auditRetentionSeconds, DEFAULT_DURATIONS.auditRetentionSeconds, env),
+  };
+}
+
+/** A whole number of at least 1, or its default when unset. */
+export function positiveIntegerSetting(name: string, fallback: number, env: Environment = process.env): number {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) {
+    throw new RotorSettingsError(`${name} must be a whole number of at least 1, got "${value}"`);
+  }
+  return number;
+}
+
+/** The health check's and the rollback's settings (issue 5), each with its default. */
+export function healthAndRollbackSettings(env: Environment = process.env) {
+  const defaults = HEALTH_AND_ROLLBACK_DEFAULTS;
+  return {
+    maxRollbackAttempts: positiveIntegerSetting(
+      HealthAndRollbackEnv.maxRollbackAttempts,
+      defaults.maxRollbackAttempts,
+      env,
+    ),
+    rollbackIncidentWindowSeconds: positiveIntegerSetting(
+      HealthAndRollbackEnv.rollbackIncidentWindowSeconds,
+      defaults.rollbackIncidentWindowSeconds,
+      env,
+    ),
+    healthCheckConcurrency: positiveIntegerSetting(
+      HealthAndRollbackEnv.healthCheckConcurrency,
+      defaults.healthCheckConcurrency,
+      env,
+    ),
+    healthCheckBudgetSeconds: positiveIntegerSetting(
+      HealthAndRollbackEnv.healthCheckBudgetSeconds,
+      defaults.healthCheckBudgetSeconds,
+      env,
+    ),
   };
 }

@@ -4,12 +4,16 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as z from 'zod';
 import {
   DEFAULT_DURATIONS,
+  HEALTH_AND_ROLLBACK_DEFAULTS,
   ROTOR_INTERNAL_SECRET_PREFIX,
   ROTOR_PROVIDERS,
   type RotorProvider,
 } from '../../lambda/shared/rotor-constants';
+import type { AlarmThresholds } from '../alarm-thresholds';
+import { DEFAULT_HEALTH_CHECK_SCHEDULE } from '../health-check-schedule';
 import { parseRotationSchedule, parseWindowHours, rotationWindowProblem } from '../rotation-schedule';
 import { DEFAULT_SWEEP_SCHEDULE, sweepScheduleProblem } from '../sweep-schedule';
+import { AlarmsSchema, checkStageAlerts, resolveAlarmThresholds, StageAlertFields } from './alert-config';
 import {
   checkStageConsumers,
   checkStagesApart,
@@ -36,6 +40,11 @@ export interface RotorSecretConfig {
   readonly window: Duration;
   /** Shown in the Secrets Manager console. */
   readonly description?: string;
+  /**
+   * Threshold, period and evaluation periods of each of the secret's alarms: the defaults,
+   * overridden by the stage's `alarms`, then by the secret's own.
+   */
+  readonly alarms: AlarmThresholds;
 }
 
 /** One deployment stage: one `Rotor-<name>` stack. */
@@ -72,6 +81,16 @@ export interface RotorStageConfig {
   readonly consumers: readonly RotorConsumerConfig[];
   /** The OIDC provider of each platform the consumers use, created by the stack or imported. */
   readonly oidcProviders: readonly RotorOidcProviderConfig[];
+  /** EventBridge Scheduler expression (UTC) of the health check; the file's default is `rate(1 minute)`. */
+  readonly healthCheckSchedule: string;
+  /** Rollback attempts per incident before rotation of a secret is paused, 1 to 10; the file's default is 3. */
+  readonly maxRollbackAttempts: number;
+  /** Email addresses subscribed to the stage's alert topic; the file's default is none. */
+  readonly alertEmails: readonly string[];
+  /** `https://` endpoints subscribed to the stage's alert topic; the file's default is none. */
+  readonly alertHttpsEndpoints: readonly string[];
+  /** The stage's alarm thresholds before any secret's overrides (each secret has its own in `alarms`). */
+  readonly alarms: AlarmThresholds;
 }
 
 /** The validated contents of `rotor.config.json`. */
@@ -149,6 +168,7 @@ const SecretSchema = z
         error: (iss) => `must be at most ${MAX_DESCRIPTION_LENGTH} characters, got ${(iss.input as string).length}`,
       })
       .optional(),
+    alarms: AlarmsSchema.optional(),
   })
   .superRefine((secret, ctx) => {
     const parsed = parseRotationSchedule(secret.schedule);
@@ -208,9 +228,11 @@ const StageSchema = z
     secrets: z.array(SecretSchema).min(1, { error: 'must list at least one secret, got []' }),
     consumers: z.array(ConsumerSchema).optional(),
     oidcProviders: OidcProvidersSchema.optional(),
+    ...StageAlertFields,
   })
   .superRefine((stage, ctx) => {
     checkStageConsumers(stage, ctx);
+    checkStageAlerts(stage, ctx);
     const seen = new Map<string, number>();
     stage.secrets.forEach((secret, index) => {
       const first = seen.get(secret.name);
@@ -316,9 +338,15 @@ function toRotorConfig(file: ConfigFile): RotorConfig {
         schedule: secret.schedule,
         window: Duration.hours(parseWindowHours(secret.window)!),
         ...(secret.description === undefined ? {} : { description: secret.description }),
+        alarms: resolveAlarmThresholds(stage.alarms, secret.alarms),
       })),
       consumers: (stage.consumers ?? []).map(toConsumerConfig),
       oidcProviders: stageOidcProviders(stage),
+      healthCheckSchedule: stage.healthCheckSchedule ?? DEFAULT_HEALTH_CHECK_SCHEDULE,
+      maxRollbackAttempts: stage.maxRollbackAttempts ?? HEALTH_AND_ROLLBACK_DEFAULTS.maxRollbackAttempts,
+      alertEmails: stage.alertEmails ?? [],
+      alertHttpsEndpoints: stage.alertHttpsEndpoints ?? [],
+      alarms: resolveAlarmThresholds(stage.alarms),
     })),
   };
 }

@@ -2,6 +2,7 @@ import { type App, Aws, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { loadRotorConfig } from '../../lib/config/rotor-config';
@@ -51,7 +52,7 @@ describe('cdk-nag AwsSolutions checks', () => {
       expect(findings(app)).toEqual([]);
     });
 
-    it('acknowledges only the X-Ray wildcards, the retirement schedules and the unrotated pepper, each where it is, with a reason', () => {
+    it('acknowledges only the X-Ray wildcards, the retirement schedules, secret listing and the unrotated pepper, each where it is, with a reason', () => {
       const xray = (stack: string, fn: string): unknown => ({
         path: `${stack}/${fn}/TracingPolicy`,
         id: 'AwsSolutions-IAM5[Resource::*]',
@@ -78,6 +79,21 @@ describe('cdk-nag AwsSolutions checks', () => {
               "One-time retirement schedules are named at run time, one per rotated-out version, so CreateSchedule is allowed on any schedule in the stage's own group and nowhere else.",
           },
           xray(stack!, 'Verifier'),
+          xray(stack!, 'HealthCheck'),
+          {
+            path: `${stack}/HealthCheck/SecretListingPolicy`,
+            id: 'AwsSolutions-IAM5[Resource::*]',
+            reason:
+              'secretsmanager:ListSecrets supports no resource-level permissions, so the resource must be *; it lists names and metadata, never values.',
+          },
+          xray(stack!, 'Rollback'),
+          {
+            path: `${stack}/Rollback/RetirementCancellingPolicy`,
+            id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/rotor-${stage}/retire-*]`,
+            reason:
+              "A rollback cancels the restored credential's one-time retirement schedule, named at run time, so DeleteSchedule is allowed on the retirement schedules of the stage's own group and nowhere else.",
+          },
+          xray(stack!, 'RotationEvents'),
         ]),
       );
     });
@@ -125,6 +141,55 @@ describe('cdk-nag AwsSolutions checks', () => {
           severity: 'error',
           paths: ['Rotor-test/Rotation/RetirementSchedulingPolicy/Resource'],
         },
+      ]);
+    });
+
+    it('reports a DeleteSchedule wildcard beyond the retirement schedules, even in the acknowledged policy', () => {
+      // GIVEN DeleteSchedule on every schedule of the group (the sweep and the health check included)
+      const app = newTestApp();
+      const stack = new RotorStack(app, 'Rotor-test', { stage: testStage() });
+      const policy = stack.rollbackFunction.node.findChild('RetirementCancellingPolicy') as iam.Policy;
+      policy.addStatements(
+        new iam.PolicyStatement({
+          actions: ['scheduler:DeleteSchedule'],
+          resources: [`arn:${Aws.PARTITION}:scheduler:${Aws.REGION}:${Aws.ACCOUNT_ID}:schedule/rotor-test/*`],
+        }),
+      );
+      // THEN
+      expect(findings(app)).toEqual([
+        {
+          rule: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/rotor-test/*]',
+          severity: 'error',
+          paths: ['Rotor-test/Rollback/RetirementCancellingPolicy/Resource'],
+        },
+      ]);
+    });
+
+    it("reports a wildcard added to the health check's own policy: the listing acknowledgement does not reach it", () => {
+      // GIVEN what Secret.grantRead would add for secrets referenced by a partial ARN
+      const app = newTestApp();
+      const stack = new RotorStack(app, 'Rotor-test', { stage: testStage() });
+      stack.healthCheckFunction.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: ['*'] }),
+      );
+      // THEN
+      expect(findings(app)).toEqual([
+        {
+          rule: 'AwsSolutions-IAM5[Resource::*]',
+          severity: 'error',
+          paths: ['Rotor-test/HealthCheck/Role/DefaultPolicy/Resource'],
+        },
+      ]);
+    });
+
+    it('reports a topic that neither is encrypted nor requires TLS, where the alert topic is both', () => {
+      // GIVEN a plain topic next to the stage's
+      const app = newTestApp();
+      const stack = new RotorStack(app, 'Rotor-test', { stage: testStage() });
+      new sns.Topic(stack, 'Plain');
+      // THEN
+      expect(findings(app)).toEqual([
+        { rule: 'AwsSolutions-SNS3', severity: 'error', paths: ['Rotor-test/Plain/Resource'] },
       ]);
     });
 

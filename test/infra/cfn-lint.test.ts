@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadRotorConfig } from '../../lib/config/rotor-config';
+import { loadRotorConfig, parseRotorConfig } from '../../lib/config/rotor-config';
 import { addRotorStages } from '../../lib/rotor-stages';
 import { COMMITTED_CONFIG_PATH, newTestApp } from './infra-test-app';
 
@@ -84,6 +84,46 @@ describe('cfn-lint', () => {
     for (const [region, templates] of byRegion) {
       expect(cfnLint(templates, region)).toEqual({ status: 0, findings: [] });
     }
+  });
+
+  it('finds nothing in the template of a stage with every optional field set', () => {
+    // GIVEN a stage with subscriptions, tuned alarms, schedules and a custom bus
+    const config = parseRotorConfig({
+      stages: [
+        {
+          name: 'tuned',
+          secretNamePrefix: 'rotor/tuned/',
+          logRetentionDays: 7,
+          account: '111111111111',
+          region: 'eu-west-1',
+          graceSeconds: 60,
+          reuseMemoryDays: 7,
+          auditRetentionDays: 90,
+          sweepSchedule: 'rate(1 hour)',
+          eventBusName: 'ci-events',
+          healthCheckSchedule: 'cron(0/5 * * * ? *)',
+          maxRollbackAttempts: 5,
+          alertEmails: ['oncall@example.com'],
+          alertHttpsEndpoints: ['https://hooks.example.com/rotor'],
+          alarms: { rotationFailures: { threshold: 3, periodSeconds: 3600, evaluationPeriods: 24 } },
+          secrets: [
+            {
+              name: 'token',
+              provider: 'managed-token',
+              schedule: 'rate(1 day)',
+              window: '1h',
+              alarms: { reuseDetected: { periodSeconds: 300 } },
+            },
+          ],
+        },
+      ],
+    });
+    const app = newTestApp({ outdir: mkdtempSync(join(tmpdir(), 'rotor-cfn-lint-tuned-')) });
+    const [stack] = addRotorStages(app, config);
+    // WHEN
+    const template = app.synth().getStackByName(stack!.stackName).templateFullPath;
+    // THEN
+    expect(cfnLint([template], 'eu-west-1')).toEqual({ status: 0, findings: [] });
   });
 
   it('fails on a template with errors (proves the check can fail)', () => {

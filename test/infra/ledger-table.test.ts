@@ -8,13 +8,14 @@ import { LedgerTable } from '../../lib/ledger-table';
 import { newTestApp } from './infra-test-app';
 
 describe('LedgerTable', () => {
-  // GIVEN the ledger of stage `test`, one role granted record keeping and another the overdue query
+  // GIVEN the ledger of stage `test`, one role granted record keeping, one the overdue query, one reading items
   let stack: Stack;
   let template: Template;
   let key: kms.Key;
   let ledger: LedgerTable;
   let keeper: iam.Role;
   let sweeper: iam.Role;
+  let reader: iam.Role;
   const id = (construct: IConstruct): string =>
     stack.getLogicalId((CfnResource.isCfnResource(construct) ? construct : construct.node.defaultChild) as CfnResource);
   const policyOf = (role: iam.Role): unknown =>
@@ -36,9 +37,11 @@ describe('LedgerTable', () => {
     ledger = new LedgerTable(stack, 'Ledger', { stage: 'test', encryptionKey: key });
     keeper = new iam.Role(stack, 'Keeper', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     sweeper = new iam.Role(stack, 'Sweeper', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    reader = new iam.Role(stack, 'Reader', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     // WHEN
     ledger.grantRecordKeeping(keeper);
     ledger.grantQueryOverdue(sweeper);
+    ledger.grantReadItems(reader);
     template = Template.fromStack(stack);
   });
 
@@ -108,6 +111,27 @@ describe('LedgerTable', () => {
             },
           },
           keyStatement(),
+        ],
+      },
+    ]);
+  });
+
+  it('grants reading items: GetItem on the table, the key only through DynamoDB and only to decrypt', () => {
+    expect(policyOf(reader)).toEqual([
+      {
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: { 'Fn::GetAtt': [id(ledger.table), 'Arn'] } },
+          {
+            Effect: 'Allow',
+            Action: ['kms:Decrypt', 'kms:DescribeKey'],
+            Resource: { 'Fn::GetAtt': [id(key), 'Arn'] },
+            Condition: {
+              StringEquals: {
+                'kms:ViaService': { 'Fn::Join': ['', ['dynamodb.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+              },
+            },
+          },
         ],
       },
     ]);

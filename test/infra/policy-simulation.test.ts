@@ -158,7 +158,14 @@ describe('policy simulation (iam-simulate) of two stages in one account', () => 
   });
 
   describe("Rotor's function roles", () => {
-    const roles = ['RotationRole', 'VerifierRole', 'RetireRole'] as const;
+    const roles = [
+      'RotationRole',
+      'VerifierRole',
+      'RetireRole',
+      'HealthCheckRole',
+      'RollbackRole',
+      'RotationEventsRole',
+    ] as const;
     const principal = (resolver: TemplateResolver, prefix: string): Principal => ({
       arn: `arn:aws:sts::${account}:assumed-role/${prefix}/function`,
       policies: resolver.rolePolicies(resolver.roleId({ logicalIdPrefix: prefix })),
@@ -176,6 +183,51 @@ describe('policy simulation (iam-simulate) of two stages in one account', () => 
       const secret = dev.secretArn('rotor/development/deploy-token');
       expect(await decide(rotation, 'secretsmanager:PutSecretValue', secret)).toBe('Allowed');
       expect(await decide(rotation, 'secretsmanager:UpdateSecretVersionStage', secret)).toBe('Allowed');
+    });
+
+    it('the health-check role may read only the current credential of its stage’s secrets, and change nothing', async () => {
+      const healthCheck = principal(dev, 'HealthCheckRole');
+      const secret = dev.secretArn('rotor/development/deploy-token');
+      expect(await decide(healthCheck, 'secretsmanager:GetSecretValue', secret, stage('AWSCURRENT'))).toBe('Allowed');
+      expect(await decide(healthCheck, 'secretsmanager:DescribeSecret', secret)).toBe('Allowed');
+      for (const versionStage of ['AWSPREVIOUS', 'AWSPENDING']) {
+        expect(await decide(healthCheck, 'secretsmanager:GetSecretValue', secret, stage(versionStage))).toBe(
+          'ImplicitlyDenied',
+        );
+      }
+      // By version id only, the request names no stage.
+      expect(await decide(healthCheck, 'secretsmanager:GetSecretValue', secret)).toBe('ImplicitlyDenied');
+      for (const action of ['secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage']) {
+        expect([action, await decide(healthCheck, action, secret)]).toEqual([action, 'ImplicitlyDenied']);
+      }
+    });
+
+    it('the rollback role may move the stages of its stage’s secrets, and delete only retirement schedules of its group', async () => {
+      const rollback = principal(dev, 'RollbackRole');
+      const secret = dev.secretArn('rotor/development/deploy-token');
+      expect(await decide(rollback, 'secretsmanager:UpdateSecretVersionStage', secret)).toBe('Allowed');
+      expect(await decide(rollback, 'secretsmanager:PutSecretValue', secret)).toBe('ImplicitlyDenied');
+      const schedule = (group: string, name: string): string =>
+        `arn:aws:scheduler:${region}:${account}:schedule/${group}/${name}`;
+      const retirement = 'retire-0123456789abcdef0123456789abcdef01234567';
+      expect(await decide(rollback, 'scheduler:DeleteSchedule', schedule('rotor-development', retirement))).toBe(
+        'Allowed',
+      );
+      for (const other of [
+        schedule('rotor-development', 'sweep-overdue-retirements'),
+        schedule('rotor-development', 'health-check'),
+        schedule('rotor-production', retirement),
+      ]) {
+        expect([other, await decide(rollback, 'scheduler:DeleteSchedule', other)]).toEqual([other, 'ImplicitlyDenied']);
+      }
+    });
+
+    it('the rollback role may publish to its stage’s alert topic only', async () => {
+      const rollback = principal(dev, 'RollbackRole');
+      const [devTopic] = dev.arnsOf('AWS::SNS::Topic');
+      const [prodTopic] = prod.arnsOf('AWS::SNS::Topic');
+      expect(await decide(rollback, 'sns:Publish', devTopic!)).toBe('Allowed');
+      expect(await decide(rollback, 'sns:Publish', prodTopic!)).toBe('ImplicitlyDenied');
     });
 
     it.each(roles)(

@@ -32,8 +32,8 @@ describe('RotorStack', () => {
     });
   });
 
-  it('deploys the rotation, retire and verifier functions, each with exactly the Rotor environment of the stage', () => {
-    template.resourceCountIs('AWS::Lambda::Function', 3);
+  it('deploys the rotation, retire, verifier, health-check, rollback and rotation-events functions, each with exactly the Rotor environment of the stage', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 6);
     const expected = stack.resolve(
       rotorLambdaEnvironment({
         stage: 'test',
@@ -48,6 +48,11 @@ describe('RotorStack', () => {
         reuseMemorySeconds: 30 * 24 * 3600,
         auditRetentionSeconds: 400 * 24 * 3600,
         logLevel: 'INFO',
+        alertTopicArn: stack.alertTopic.topic.topicArn,
+        maxRollbackAttempts: 3,
+        rollbackIncidentWindowSeconds: 24 * 3600,
+        healthCheckConcurrency: 8,
+        healthCheckBudgetSeconds: 40,
       }),
     ) as Record<string, unknown>;
     expect(expected).toMatchObject({
@@ -57,8 +62,20 @@ describe('RotorStack', () => {
       ROTOR_SCHEDULE_GROUP: 'rotor-test',
       ROTOR_EVENT_BUS_NAME: 'default',
       ROTOR_DEFAULT_GRACE_SECONDS: '900',
+      ROTOR_ALERT_TOPIC_ARN: { Ref: id(stack.alertTopic.topic) },
+      ROTOR_MAX_ROLLBACK_ATTEMPTS: '3',
+      ROTOR_ROLLBACK_INCIDENT_WINDOW_SECONDS: '86400',
+      ROTOR_HEALTH_CHECK_CONCURRENCY: '8',
+      ROTOR_HEALTH_CHECK_BUDGET_SECONDS: '40',
     });
-    for (const fn of [stack.rotationFunction, stack.retireFunction, stack.verifierFunction]) {
+    for (const fn of [
+      stack.rotationFunction,
+      stack.retireFunction,
+      stack.verifierFunction,
+      stack.healthCheckFunction,
+      stack.rollbackFunction,
+      stack.rotationEventsFunction,
+    ]) {
       expect(template.findResources('AWS::Lambda::Function')[id(fn.function)]!.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
@@ -66,10 +83,10 @@ describe('RotorStack', () => {
       });
       expect(stack.resolve(rotorLambdaEnvironment(fn.settings))).toEqual(expected);
     }
-    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 14 }, 3);
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 14 }, 6);
   });
 
-  it('passes the configured durations, sweep schedule and event bus to the functions', () => {
+  it('passes the configured durations, schedules, event bus, rollback attempts, alarms and subscriptions on', () => {
     // GIVEN a stage with every optional field set
     const tuned = new RotorStack(newTestApp(), 'Rotor-tuned', {
       stage: parseRotorConfig({
@@ -83,7 +100,19 @@ describe('RotorStack', () => {
             auditRetentionDays: 90,
             sweepSchedule: 'rate(1 hour)',
             eventBusName: 'ci-events',
-            secrets: [{ name: 'token', provider: 'managed-token', schedule: 'rate(1 day)', window: '1h' }],
+            healthCheckSchedule: 'rate(5 minutes)',
+            maxRollbackAttempts: 5,
+            alertEmails: ['oncall@example.com'],
+            alarms: { healthCheckFailures: { threshold: 4, periodSeconds: 300 } },
+            secrets: [
+              {
+                name: 'token',
+                provider: 'managed-token',
+                schedule: 'rate(1 day)',
+                window: '1h',
+                alarms: { healthCheckFailures: { evaluationPeriods: 3 } },
+              },
+            ],
           },
         ],
       }).stages[0]!,
@@ -100,12 +129,64 @@ describe('RotorStack', () => {
             ROTOR_AUDIT_RETENTION_SECONDS: String(90 * 24 * 3600),
             ROTOR_EVENT_BUS_NAME: 'ci-events',
             ROTOR_SCHEDULE_GROUP: 'rotor-tuned',
+            ROTOR_MAX_ROLLBACK_ATTEMPTS: '5',
           }),
         },
       },
-      3,
+      6,
     );
-    tunedTemplate.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(1 hour)' });
+    tunedTemplate.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'sweep-overdue-retirements',
+      ScheduleExpression: 'rate(1 hour)',
+    });
+    tunedTemplate.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'health-check',
+      ScheduleExpression: 'rate(5 minutes)',
+    });
+    tunedTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'rotor-tuned-health-check-failures-rotor-tuned-token',
+      Threshold: 4,
+      Period: 300,
+      EvaluationPeriods: 3,
+    });
+    tunedTemplate.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'oncall@example.com',
+    });
+  });
+
+  it('watches each secret with three alarms that notify the alert topic', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+      (alarm) => alarm.Properties as { AlarmName: string; AlarmActions: unknown },
+    );
+    expect(alarms.map((alarm) => alarm.AlarmName)).toEqual([
+      'rotor-test-rotation-failures-rotor-test-deploy-token',
+      'rotor-test-health-check-failures-rotor-test-deploy-token',
+      'rotor-test-reuse-detected-rotor-test-deploy-token',
+      'rotor-test-rotation-failures-rotor-test-release-token',
+      'rotor-test-health-check-failures-rotor-test-release-token',
+      'rotor-test-reuse-detected-rotor-test-release-token',
+    ]);
+    for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: id(stack.alertTopic.topic) }]);
+  });
+
+  it('checks health every minute, and rolls back on the rollback alarms and counts Secrets Manager failures from the default bus', () => {
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'health-check',
+      GroupName: { Ref: id(stack.retireFunction.scheduleGroup) },
+      ScheduleExpression: 'rate(1 minute)',
+      Target: Match.objectLike({ Arn: { 'Fn::GetAtt': [id(stack.healthCheckFunction.function), 'Arn'] } }),
+    });
+    template.resourceCountIs('AWS::Events::Rule', 2);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({ source: ['aws.cloudwatch'] }),
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [id(stack.rollbackFunction.function), 'Arn'] } })],
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({ source: ['aws.secretsmanager'] }),
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [id(stack.rotationEventsFunction.function), 'Arn'] } })],
+    });
   });
 
   it('creates each configured secret, retained and encrypted with the stage key', () => {
@@ -220,6 +301,44 @@ describe('RotorStack', () => {
       Resource: { Ref: id(stack.pepper.secret) },
     };
     const tracing = [{ Effect: 'Allow', Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], Resource: '*' }];
+    const keyThroughSecretsManager = (actions: string | string[]): unknown => ({
+      Effect: 'Allow',
+      Action: actions,
+      Resource: keyArn,
+      Condition: { StringEquals: { 'kms:ViaService': region('secretsmanager') } },
+    });
+    const putEventsOnDefaultBus = {
+      Effect: 'Allow',
+      Action: 'events:PutEvents',
+      Resource: {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':events:',
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            ':event-bus/default',
+          ],
+        ],
+      },
+    };
+    const inStageGroup = (schedules: string): unknown => ({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':scheduler:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          `:schedule/rotor-test/${schedules}`,
+        ],
+      ],
+    });
 
     // Every policy in the template, by the role it is attached to.
     const policies: Record<string, Record<string, unknown>> = {};
@@ -236,12 +355,7 @@ describe('RotorStack', () => {
       [id(stack.rotationFunction.role)]: {
         RotationRoleDefaultPolicy: [
           logs(stack.rotationFunction),
-          {
-            Effect: 'Allow',
-            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-            Resource: keyArn,
-            Condition: { StringEquals: { 'kms:ViaService': region('secretsmanager') } },
-          },
+          keyThroughSecretsManager(['kms:Decrypt', 'kms:GenerateDataKey']),
           recordKeeping,
           keyThroughDynamoDb,
           pepper,
@@ -264,24 +378,7 @@ describe('RotorStack', () => {
         ],
         RotationTracingPolicy: tracing,
         RotationRetirementSchedulingPolicy: [
-          {
-            Effect: 'Allow',
-            Action: 'scheduler:CreateSchedule',
-            Resource: {
-              'Fn::Join': [
-                '',
-                [
-                  'arn:',
-                  { Ref: 'AWS::Partition' },
-                  ':scheduler:',
-                  { Ref: 'AWS::Region' },
-                  ':',
-                  { Ref: 'AWS::AccountId' },
-                  ':schedule/rotor-test/*',
-                ],
-              ],
-            },
-          },
+          { Effect: 'Allow', Action: 'scheduler:CreateSchedule', Resource: inStageGroup('*') },
         ],
       },
       [id(stack.retireFunction.role)]: {
@@ -312,30 +409,8 @@ describe('RotorStack', () => {
           recordKeeping,
           keyThroughDynamoDb,
           pepper,
-          {
-            Effect: 'Allow',
-            Action: 'kms:Decrypt',
-            Resource: keyArn,
-            Condition: { StringEquals: { 'kms:ViaService': region('secretsmanager') } },
-          },
-          {
-            Effect: 'Allow',
-            Action: 'events:PutEvents',
-            Resource: {
-              'Fn::Join': [
-                '',
-                [
-                  'arn:',
-                  { Ref: 'AWS::Partition' },
-                  ':events:',
-                  { Ref: 'AWS::Region' },
-                  ':',
-                  { Ref: 'AWS::AccountId' },
-                  ':event-bus/default',
-                ],
-              ],
-            },
-          },
+          keyThroughSecretsManager('kms:Decrypt'),
+          putEventsOnDefaultBus,
           {
             Effect: 'Allow',
             Action: 'lambda:InvokeFunction',
@@ -349,11 +424,77 @@ describe('RotorStack', () => {
         ],
         VerifierTracingPolicy: tracing,
       },
+      [id(stack.healthCheckFunction.role)]: {
+        HealthCheckRoleDefaultPolicy: [
+          logs(stack.healthCheckFunction),
+          keyThroughSecretsManager('kms:Decrypt'),
+          { Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: tableArn },
+          {
+            Effect: 'Allow',
+            Action: ['kms:Decrypt', 'kms:DescribeKey'],
+            Resource: keyArn,
+            Condition: { StringEquals: { 'kms:ViaService': region('dynamodb') } },
+          },
+          pepper,
+          { Effect: 'Allow', Action: 'secretsmanager:DescribeSecret', Resource: secretArns },
+          {
+            Effect: 'Allow',
+            Action: 'secretsmanager:GetSecretValue',
+            Resource: secretArns,
+            Condition: { StringEquals: { 'secretsmanager:VersionStage': 'AWSCURRENT' } },
+          },
+        ],
+        HealthCheckTracingPolicy: tracing,
+        HealthCheckSecretListingPolicy: [{ Effect: 'Allow', Action: 'secretsmanager:ListSecrets', Resource: '*' }],
+      },
+      [id(stack.healthCheckFunction.schedulerRole)]: {
+        HealthCheckSchedulerRoleDefaultPolicy: [
+          {
+            Effect: 'Allow',
+            Action: 'lambda:InvokeFunction',
+            Resource: { 'Fn::GetAtt': [id(stack.healthCheckFunction.function), 'Arn'] },
+          },
+        ],
+      },
+      [id(stack.rollbackFunction.role)]: {
+        RollbackRoleDefaultPolicy: [
+          logs(stack.rollbackFunction),
+          keyThroughSecretsManager('kms:Decrypt'),
+          recordKeeping,
+          keyThroughDynamoDb,
+          pepper,
+          { Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: id(stack.alertTopic.topic) } },
+          {
+            Effect: 'Allow',
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+            Resource: keyArn,
+            Condition: { StringEquals: { 'kms:ViaService': region('sns') } },
+          },
+          putEventsOnDefaultBus,
+          {
+            Effect: 'Allow',
+            Action: [
+              'secretsmanager:DescribeSecret',
+              'secretsmanager:GetSecretValue',
+              'secretsmanager:UpdateSecretVersionStage',
+            ],
+            Resource: secretArns,
+          },
+        ],
+        RollbackTracingPolicy: tracing,
+        RollbackRetirementCancellingPolicy: [
+          { Effect: 'Allow', Action: 'scheduler:DeleteSchedule', Resource: inStageGroup('retire-*') },
+        ],
+      },
+      [id(stack.rotationEventsFunction.role)]: {
+        RotationEventsRoleDefaultPolicy: [logs(stack.rotationEventsFunction)],
+        RotationEventsTracingPolicy: tracing,
+      },
     });
     template.allResourcesProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent(), Policies: Match.absent() });
   });
 
-  it('trusts Lambda for the functions, and Scheduler acting for this account and its group for the scheduler role', () => {
+  it('trusts Lambda for the functions, and Scheduler acting for this account and its group for the scheduler roles', () => {
     const trust = (service: string, condition?: unknown): unknown => ({
       Version: '2012-10-17',
       Statement: [
@@ -365,6 +506,12 @@ describe('RotorStack', () => {
         },
       ],
     });
+    const schedulerForStageGroup = {
+      StringEquals: {
+        'aws:SourceAccount': { Ref: 'AWS::AccountId' },
+        'aws:SourceArn': { 'Fn::GetAtt': [id(stack.retireFunction.scheduleGroup), 'Arn'] },
+      },
+    };
     const roles = template.findResources('AWS::IAM::Role');
     expect(
       Object.fromEntries(
@@ -377,25 +524,41 @@ describe('RotorStack', () => {
       [id(stack.rotationFunction.role)]: trust('lambda.amazonaws.com'),
       [id(stack.retireFunction.role)]: trust('lambda.amazonaws.com'),
       [id(stack.verifierFunction.role)]: trust('lambda.amazonaws.com'),
-      [id(stack.retireFunction.schedulerRole)]: trust('scheduler.amazonaws.com', {
-        StringEquals: {
-          'aws:SourceAccount': { Ref: 'AWS::AccountId' },
-          'aws:SourceArn': { 'Fn::GetAtt': [id(stack.retireFunction.scheduleGroup), 'Arn'] },
-        },
-      }),
+      [id(stack.healthCheckFunction.role)]: trust('lambda.amazonaws.com'),
+      [id(stack.rollbackFunction.role)]: trust('lambda.amazonaws.com'),
+      [id(stack.rotationEventsFunction.role)]: trust('lambda.amazonaws.com'),
+      [id(stack.retireFunction.schedulerRole)]: trust('scheduler.amazonaws.com', schedulerForStageGroup),
+      [id(stack.healthCheckFunction.schedulerRole)]: trust('scheduler.amazonaws.com', schedulerForStageGroup),
     });
   });
 
-  it('lets only Secrets Manager in this account invoke the rotation function, and no one the others', () => {
-    template.resourceCountIs('AWS::Lambda::Permission', 1);
-    template.hasResourceProperties('AWS::Lambda::Permission', {
-      Principal: 'secretsmanager.amazonaws.com',
-      SourceAccount: { Ref: 'AWS::AccountId' },
-      FunctionName: { 'Fn::GetAtt': [id(stack.rotationFunction.function), 'Arn'] },
-    });
+  it('lets Secrets Manager in this account invoke the rotation function, each rule its function, and no one the others', () => {
+    const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).map(
+      (permission) => permission.Properties as Record<string, unknown>,
+    );
+    expect(permissions).toEqual([
+      {
+        Action: 'lambda:InvokeFunction',
+        Principal: 'secretsmanager.amazonaws.com',
+        SourceAccount: { Ref: 'AWS::AccountId' },
+        FunctionName: { 'Fn::GetAtt': [id(stack.rotationFunction.function), 'Arn'] },
+      },
+      {
+        Action: 'lambda:InvokeFunction',
+        Principal: 'events.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': [id(stack.rollbackFunction.rule), 'Arn'] },
+        FunctionName: { 'Fn::GetAtt': [id(stack.rollbackFunction.function), 'Arn'] },
+      },
+      {
+        Action: 'lambda:InvokeFunction',
+        Principal: 'events.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': [id(stack.rotationEventsFunction.rule), 'Arn'] },
+        FunctionName: { 'Fn::GetAtt': [id(stack.rotationEventsFunction.function), 'Arn'] },
+      },
+    ]);
   });
 
-  it('outputs the functions, the log group, the secret names, the ledger table and the pepper', () => {
+  it('outputs the functions, the log group, the secret names, the ledger table, the pepper, the alert topic and the dashboard', () => {
     template.hasOutput(RotorStackOutput.rotationFunctionName, { Value: { Ref: id(stack.rotationFunction.function) } });
     template.hasOutput(RotorStackOutput.rotationLogGroupName, { Value: { Ref: id(stack.rotationFunction.logGroup) } });
     template.hasOutput(RotorStackOutput.secretNames, { Value: 'rotor/test/deploy-token,rotor/test/release-token' });
@@ -405,7 +568,9 @@ describe('RotorStack', () => {
       Value: { 'Fn::GetAtt': [id(stack.verifierFunction.function), 'Arn'] },
     });
     template.hasOutput(RotorStackOutput.pepperSecretArn, { Value: { Ref: id(stack.pepper.secret) } });
-    expect(Object.keys(template.toJSON().Outputs as object)).toHaveLength(7);
+    template.hasOutput(RotorStackOutput.alertTopicArn, { Value: { Ref: id(stack.alertTopic.topic) } });
+    template.hasOutput(RotorStackOutput.dashboardName, { Value: { Ref: id(stack.dashboard.dashboard) } });
+    expect(Object.keys(template.toJSON().Outputs as object)).toHaveLength(9);
   });
 
   it('matches the snapshot (asset hashes masked)', () => {

@@ -145,6 +145,9 @@ export class TemplateResolver {
         return properties.TableName as string;
       case 'AWS::Lambda::Function':
         return (properties.FunctionName as string | undefined) ?? `${this.stackName}-${name}`;
+      // Ref of a topic is its ARN.
+      case 'AWS::SNS::Topic':
+        return this.arn(name);
       default:
         throw new Error(`cannot resolve Ref of ${resource.Type} ${name}`);
     }
@@ -173,6 +176,8 @@ export class TemplateResolver {
         return `arn:aws:logs:${region}:${account}:log-group:${this.stackName}-${logicalId}:*`;
       case 'AWS::Scheduler::ScheduleGroup':
         return `arn:aws:scheduler:${region}:${account}:schedule-group/${properties.Name as string}`;
+      case 'AWS::SNS::Topic':
+        return `arn:aws:sns:${region}:${account}:${(properties.TopicName as string | undefined) ?? `${this.stackName}-${logicalId}`}`;
       default:
         throw new Error(`cannot resolve the ARN of ${resource.Type} ${logicalId}`);
     }

@@ -21,6 +21,8 @@ export const TEST_STAGE = { name: 'development', secretNamePrefix: 'rotor/develo
 export interface LocalRotorOptions {
   readonly graceSeconds?: number;
   readonly reuseMemorySeconds?: number;
+  /** More environment for every bundle (for example ROTOR_HEALTH_CHECK_BUDGET_SECONDS). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -46,6 +48,16 @@ export interface LocalRotor {
   ): Promise<{ results: readonly { ok: boolean; result?: unknown }[]; logs: readonly string[] }>;
   /** Invokes the bundled retire function once. */
   retire(event: unknown): Promise<BundleInvocation>;
+  /** Invokes the bundled health check once, as its schedule does (with `{}`). */
+  healthCheck(): Promise<BundleInvocation>;
+  /** Invokes the bundled rollback function once with an EventBridge event. */
+  rollback(event: unknown): Promise<BundleInvocation>;
+  /** Invokes the bundled rollback function with every event at once, in one process. */
+  rollbackConcurrently(
+    events: readonly unknown[],
+  ): Promise<{ results: readonly { ok: boolean; result?: unknown }[]; logs: readonly string[] }>;
+  /** Invokes the bundled rotation-events function once. */
+  rotationEvents(event: unknown): Promise<BundleInvocation>;
   /** Every item of the ledger table, as stored. */
   scanLedger(): Promise<Record<string, unknown>[]>;
   /** Version id to staging labels, labelled versions only (moto also lists unlabelled ones). */
@@ -59,13 +71,14 @@ export async function startLocalRotor(options: LocalRotorOptions = {}): Promise<
   const moto = await startMotoServer();
   const proxy = await startAwsProxy(moto.endpoint);
   try {
+    const { env: extraEnv, ...durations } = options;
     const provisioned = await provisionLocal(
       { endpoint: moto.endpoint, region: 'us-east-1' },
-      { ...TEST_STAGE, ...options },
+      { ...TEST_STAGE, ...durations },
     );
     const local: LocalEnvironment = {
       ...provisioned,
-      env: { ...provisioned.env, AWS_ENDPOINT_URL: proxy.endpoint },
+      env: { ...provisioned.env, ...extraEnv, AWS_ENDPOINT_URL: proxy.endpoint },
     };
     const { secretsManager, dynamodb } = localClients(provisioned.endpoint);
 
@@ -100,6 +113,18 @@ export async function startLocalRotor(options: LocalRotorOptions = {}): Promise<
       },
       retire(event) {
         return invokeBundle(LambdaBundle.retire, event, { env: local.env });
+      },
+      healthCheck() {
+        return invokeBundle(LambdaBundle.healthCheck, {}, { env: local.env });
+      },
+      rollback(event) {
+        return invokeBundle(LambdaBundle.rollback, event, { env: local.env });
+      },
+      rollbackConcurrently(events) {
+        return invokeBundleConcurrently(LambdaBundle.rollback, events, { env: local.env });
+      },
+      rotationEvents(event) {
+        return invokeBundle(LambdaBundle.rotationEvents, event, { env: local.env });
       },
       async scanLedger() {
         const items: Record<string, unknown>[] = [];

@@ -50,7 +50,63 @@ export interface SecretLedgerState {
   readonly pendingVersionId?: string;
   readonly pendingFingerprint?: string;
   readonly onReuse: ReuseResponse;
+  /** Set while `status` is `paused`: when and why rotation was paused, and by what (an alarm, an operator). */
+  readonly pause?: RotationPauseRecord;
+  /** The current rollback incident's count, when the secret has had one (see `rollback-policy.ts`). */
+  readonly rollback?: RollbackIncidentRecord;
+  /** The rollback attempt being carried out, while one is. */
+  readonly rollbackClaim?: RollbackClaim;
+  /** The alarm state changes already answered (newest last, at most {@link MAX_HANDLED_ALARMS}). */
+  readonly handledAlarms?: readonly string[];
 }
+
+/** Why and since when rotation of a secret is paused. */
+export interface RotationPauseRecord {
+  readonly pausedAt: number;
+  readonly reason: string;
+  /** The alarm state change that led to the pause, or `operator`. */
+  readonly pausedBy: string;
+}
+
+/** Rollback attempts of one incident. */
+export interface RollbackIncidentRecord {
+  /** Rollbacks performed in the incident. */
+  readonly attempts: number;
+  readonly startedAt: number;
+  readonly lastAttemptAt: number;
+}
+
+/** What one rollback attempt does: move AWSCURRENT back, or pause rotation. */
+export type RollbackPlan =
+  | {
+      readonly action: 'rollback';
+      /** The version AWSCURRENT moves away from (the bad credential, revoked). */
+      readonly from: { readonly versionId: string; readonly fingerprint: string };
+      /** The previous version AWSCURRENT moves back to. */
+      readonly to: { readonly versionId: string; readonly fingerprint: string };
+    }
+  | { readonly action: 'pause'; readonly reason: string };
+
+/**
+ * The one rollback attempt in progress on a secret: who holds it (`claimId`), which alarm state
+ * change it answers, and until when the holder is presumed alive. A claim whose lease has passed
+ * is taken over and its plan carried out again (every step of a plan is safe to repeat).
+ */
+export interface RollbackClaim {
+  readonly claimId: string;
+  /** The alarm state change it answers: `<alarm name>@<state timestamp>`. */
+  readonly alarmKey: string;
+  readonly alarmName: string;
+  readonly plan: RollbackPlan;
+  /** For `rollback`: the attempt's number in its incident; for `pause`: the rollbacks the incident had. */
+  readonly attempt: number;
+  readonly incidentStartedAt: number;
+  readonly claimedAt: number;
+  readonly leaseUntil: number;
+}
+
+/** How many answered alarm state changes a secret's state remembers (for dedupe of redeliveries). */
+export const MAX_HANDLED_ALARMS = 32;
 
 export type AuditEventType =
   | 'created'
@@ -60,7 +116,13 @@ export type AuditEventType =
   | 'revoked'
   | 'reuse-detected'
   | 'rotation-started'
-  | 'retirement-schedule-failed';
+  | 'retirement-schedule-failed'
+  /** AWSCURRENT moved back to the previous credential after an alarm; the bad one revoked. */
+  | 'rolled-back'
+  /** Automatic rollback gave up: no new rotation starts until `rotor resume`. */
+  | 'paused'
+  /** An operator lifted the pause. */
+  | 'resumed';
 
 /** One lifecycle event: item `SECRET#<arn>` / `EVENT#<ISO time>#<id>`, kept for the audit retention. */
 export interface AuditEvent {

@@ -3,7 +3,9 @@ import type {
   AuditEvent,
   CredentialRecord,
   ReuseResponse,
+  RollbackClaim,
   SecretLedgerState,
+  SecretStatus,
   StoredAuditEvent,
 } from './ledger-records';
 
@@ -36,6 +38,58 @@ export interface Promotion {
   /** Epoch seconds: the previous credential is forgotten then (grace end + reuse memory). */
   readonly previousExpiresAt: number;
   readonly onReuse: ReuseResponse;
+}
+
+/** A rollback attempt to claim, and the state the decision to make it was taken on. */
+export interface RollbackClaimRequest extends RollbackClaim {
+  readonly secretArn: string;
+  /** The claim fails (`changed`) unless the secret's state still has all of these. */
+  readonly expected: {
+    readonly status: SecretStatus;
+    readonly currentVersionId: string | undefined;
+    /** The incident's last attempt, as read (undefined: none). */
+    readonly lastAttemptAt: number | undefined;
+    /** The claim whose lease passed and that this one takes over; undefined: there must be none. */
+    readonly claimId: string | undefined;
+  };
+}
+
+/** A rollback carried out in Secrets Manager, to record under its claim. */
+export interface RollbackRecord {
+  readonly secretArn: string;
+  readonly secretName: string;
+  readonly claimId: string;
+  readonly alarmKey: string;
+  readonly alarmName: string;
+  /** The bad credential AWSCURRENT moved away from: revoked. */
+  readonly from: CredentialVersionRef;
+  /** The previous credential AWSCURRENT moved back to: current again. */
+  readonly to: CredentialVersionRef;
+  /** The attempt's number in its incident. */
+  readonly attempt: number;
+  readonly incidentStartedAt: number;
+  readonly now: number;
+  /** Epoch seconds: the revoked credential is remembered (and caught as reuse) until then. */
+  readonly revokedExpiresAt: number;
+}
+
+/** Pausing rotation of a secret, under the rollback claim that decided it. */
+export interface PauseRequest {
+  readonly secretArn: string;
+  readonly secretName: string;
+  readonly claimId: string;
+  readonly alarmKey: string;
+  readonly reason: string;
+  readonly now: number;
+}
+
+/** An operator lifting a pause. */
+export interface ResumeRequest {
+  readonly secretArn: string;
+  readonly secretName: string;
+  readonly now: number;
+  /** Who resumed, for the audit trail (for example the caller's ARN). */
+  readonly by: string;
 }
 
 /**
@@ -85,6 +139,38 @@ export interface Ledger extends SideEffectJournal {
   appendAudit(event: AuditEvent): Promise<void>;
   /** The secret's audit trail, oldest first. */
   readAudit(secretArn: string, limit?: number): Promise<StoredAuditEvent[]>;
+
+  /**
+   * Claims the secret's next rollback attempt in one conditional write on its state, which holds
+   * only if the state is still as `expected` and the alarm state change is not answered yet: of
+   * twin deliveries of one alarm event, exactly one claims. Sets status `rolling-back` for a
+   * `rollback` plan.
+   * @returns `changed` when the state moved since it was read: read it again and decide again.
+   */
+  claimRollback(request: RollbackClaimRequest): Promise<'claimed' | 'changed'>;
+  /**
+   * Records a performed rollback in one transaction, conditional on the claim and on the ledger's
+   * current version being `from`: `to` current again (its grace, TTL and retirement gone), `from`
+   * revoked, the state pointing at them with status `active`, the incident's count, the claim
+   * released and the alarm answered, and a `rolled-back` audit event.
+   * @returns `already-recorded` when this claim's rollback is recorded; `claim-lost` when the claim
+   * is someone else's now, or a rotation promoted another version meanwhile.
+   */
+  recordRollback(rollback: RollbackRecord): Promise<'recorded' | 'already-recorded' | 'claim-lost'>;
+  /**
+   * Pauses rotation (status `paused`, with the time, reason and alarm) and appends a `paused` audit
+   * event, conditional on the claim. The claim stays until {@link releaseRollbackClaim}, after the
+   * notifications, so a retry after a crash notifies again rather than never.
+   * @returns `already-paused` when this alarm paused it already; `claim-lost` when the claim is gone.
+   */
+  pause(request: PauseRequest): Promise<'paused' | 'already-paused' | 'claim-lost'>;
+  /** Ends a claim and marks its alarm state change answered; does nothing if the claim is not this one. */
+  releaseRollbackClaim(secretArn: string, claimId: string, alarmKey: string): Promise<void>;
+  /**
+   * Lifts a pause: status `active`, the incident's count reset, a `resumed` audit event.
+   * @returns `not-paused` (and changes nothing) when the secret is not paused.
+   */
+  resume(request: ResumeRequest): Promise<'resumed' | 'not-paused'>;
 }
 
 /** The operator's durations, in seconds (configurable down to seconds so tests run in real time). */

@@ -12,3 +12,15 @@ export interface RetirementScheduler {
   /** Idempotent: scheduling the same retirement twice leaves one schedule. */
   schedule(retirement: Retirement): Promise<void>;
 }
+
+/**
+ * Cancels a scheduled retirement: a rollback made the version current again. Kept apart from
+ * {@link RetirementScheduler} because the rotation only schedules and the rollback only cancels;
+ * the Scheduler adapter does both.
+ */
+export interface RetirementCanceller {
+  /**
+   * Idempotent: `not-found` when there is no such schedule (it never existed, ran, or was cancelled).
+   */
+  cancel(secretArn: string, versionId: string): Promise<'cancelled' | 'not-found'>;
+}

@@ -2,11 +2,13 @@ import { MissingJournalError, SideEffectOutcomeUnknownError } from '../errors';
 import type { CredentialProvider, SecretDocument } from '../providers/credential-provider';
 import { serializeSecretDocument } from '../secret-document';
 import { readSecretDocument } from './read-secret-document';
+import { assertRotationMayStart } from './rotation-gate';
 import { AWSCURRENT, AWSPENDING } from './secret-store';
 import type { RotationStepContext, StepReport } from './rotation-step-context';
 
 /**
- * createSecret: makes the next credential and stores it as the AWSPENDING version.
+ * createSecret: makes the next credential and stores it as the AWSPENDING version, unless
+ * rotation of the secret is paused (RotationPausedError).
  *
  * Safe to retry and to run twice at once: a pending version that already holds a value is
  * left alone, and of two concurrent writes Secrets Manager keeps the first (the second gets
@@ -19,6 +21,8 @@ export async function createSecret(context: RotationStepContext): Promise<StepRe
   if ((await deps.store.readVersion(secret.arn, versionId, AWSPENDING)) !== undefined) {
     return { outcome: 'already-created' };
   }
+  // Only a rotation that has not made its credential yet is refused: one past this point may finish.
+  await assertRotationMayStart(secret, deps.gate);
 
   const current = await readSecretDocument(context, currentVersionId, AWSCURRENT);
   if (current.provider.sideEffects === 'external' && !(await claimSideEffect(context, current.provider))) {

@@ -2,6 +2,7 @@ import type { ProviderContext } from '../providers/credential-provider';
 import type { ProviderRegistry } from '../providers/provider-registry';
 import type { SideEffectJournal } from '../providers/side-effect-journal';
 import type { RotationEvent } from './rotation-event';
+import type { RotationGate } from './rotation-gate';
 import type { RotationObserver } from './rotation-observer';
 import type { SecretDescription, SecretStore } from './secret-store';
 
@@ -16,6 +17,8 @@ export interface RotationDependencies {
   readonly secretNamePrefix?: string;
   /** Told about stored pending versions and promotions (the ledger). @default none */
   readonly observers?: readonly RotationObserver[];
+  /** Asked before createSecret makes a new credential: a paused secret starts no rotation. @default none */
+  readonly gate?: RotationGate;
 }
 
 /** One step of one rotation, after the guards passed. */

@@ -1,10 +1,20 @@
 import { fingerprintPrefix } from '../../../lambda/core/ledger/fingerprint';
-import type { Ledger, PendingCredential, Promotion } from '../../../lambda/core/ledger/ledger';
 import type {
-  AuditEvent,
-  CredentialRecord,
-  SecretLedgerState,
-  StoredAuditEvent,
+  Ledger,
+  PauseRequest,
+  PendingCredential,
+  Promotion,
+  ResumeRequest,
+  RollbackClaimRequest,
+  RollbackRecord,
+} from '../../../lambda/core/ledger/ledger';
+import {
+  MAX_HANDLED_ALARMS,
+  type AuditEvent,
+  type CredentialRecord,
+  type RollbackClaim,
+  type SecretLedgerState,
+  type StoredAuditEvent,
 } from '../../../lambda/core/ledger/ledger-records';
 import type { SideEffectJournalEntry } from '../../../lambda/core/providers/side-effect-journal';
 
@@ -25,7 +35,10 @@ interface CredentialItem extends Mutable<CredentialRecord> {
  * - recordPromotion records a version once (`already-recorded` after), keeps a retired or revoked
  *   credential dead, and turns only a `current` credential into `previous`;
  * - revokeFamily revokes the current and previous credentials, never the pending one, and marks
- *   the secret compromised.
+ *   the secret compromised;
+ * - a promotion keeps a paused secret paused (unless the promoted credential is revoked);
+ * - rollback claims hold only on the state as the caller read it, and only the claim's holder
+ *   records its rollback or pause (see the port).
  *
  * Every method yields before it acts, so concurrent callers interleave as Lambda invocations would.
  */
@@ -109,10 +122,13 @@ export class InMemoryLedger implements Ledger {
       });
     }
     const pendingPromoted = state?.pendingVersionId === promotion.current.versionId;
+    const status =
+      current?.state === 'revoked' ? 'compromised' : state?.status === 'paused' ? 'paused' : ('active' as const);
     this.states.set(secretArn, {
       ...(state ?? newState(secretArn, secretName)),
+      ...(status === 'active' ? { pause: undefined } : {}),
       generation: (state?.generation ?? 0) + 1,
-      status: current?.state === 'revoked' ? 'compromised' : 'active',
+      status,
       onReuse: promotion.onReuse,
       currentVersionId: promotion.current.versionId,
       currentFingerprint: promotion.current.fingerprint,
@@ -145,7 +161,10 @@ export class InMemoryLedger implements Ledger {
   async getSecretState(secretArn: string): Promise<SecretLedgerState | undefined> {
     await this.enter('getSecretState');
     const state = this.states.get(secretArn);
-    return state === undefined ? undefined : { ...state };
+    if (state === undefined) return undefined;
+    return Object.fromEntries(
+      Object.entries(structuredClone(state)).filter(([, value]) => value !== undefined),
+    ) as unknown as SecretLedgerState;
   }
 
   async retire(fingerprint: string, now: number): Promise<'retired' | 'not-due' | 'not-previous'> {
@@ -221,6 +240,122 @@ export class InMemoryLedger implements Ledger {
     return 'claimed';
   }
 
+  async claimRollback(request: RollbackClaimRequest): Promise<'claimed' | 'changed'> {
+    await this.enter('claimRollback');
+    const state = this.states.get(request.secretArn);
+    const { expected } = request;
+    if (
+      state === undefined ||
+      state.status !== expected.status ||
+      state.currentVersionId !== expected.currentVersionId ||
+      state.rollback?.lastAttemptAt !== expected.lastAttemptAt ||
+      state.rollbackClaim?.claimId !== expected.claimId ||
+      (state.handledAlarms ?? []).includes(request.alarmKey)
+    ) {
+      return 'changed';
+    }
+    const claim: RollbackClaim = {
+      claimId: request.claimId,
+      alarmKey: request.alarmKey,
+      alarmName: request.alarmName,
+      plan: request.plan,
+      attempt: request.attempt,
+      incidentStartedAt: request.incidentStartedAt,
+      claimedAt: request.claimedAt,
+      leaseUntil: request.leaseUntil,
+    };
+    state.rollbackClaim = claim;
+    if (request.plan.action === 'rollback') state.status = 'rolling-back';
+    return 'claimed';
+  }
+
+  async recordRollback(rollback: RollbackRecord): Promise<'recorded' | 'already-recorded' | 'claim-lost'> {
+    await this.enter('recordRollback');
+    const state = this.states.get(rollback.secretArn);
+    if (state?.rollbackClaim?.claimId !== rollback.claimId || state.currentVersionId !== rollback.from.versionId) {
+      const handled = state?.handledAlarms?.includes(rollback.alarmKey) === true;
+      return handled && state?.currentVersionId === rollback.to.versionId ? 'already-recorded' : 'claim-lost';
+    }
+    const to = this.live(rollback.to.fingerprint, rollback.now);
+    if (to?.state !== 'previous' || to.secretArn !== rollback.secretArn) {
+      throw new Error(`cannot record the rollback to version ${rollback.to.versionId}: no longer previous`);
+    }
+    Object.assign(to, { state: 'current', versionId: rollback.to.versionId });
+    delete to.expiresAt;
+    delete to.graceEndsAt;
+    delete to.supersededAt;
+    const from = this.live(rollback.from.fingerprint, rollback.now);
+    if (from?.state === 'current' && from.secretArn === rollback.secretArn) {
+      Object.assign(from, { state: 'revoked', revokedAt: rollback.now, expiresAt: rollback.revokedExpiresAt });
+    }
+    Object.assign(state, {
+      currentVersionId: rollback.to.versionId,
+      currentFingerprint: rollback.to.fingerprint,
+      previousVersionId: rollback.from.versionId,
+      previousFingerprint: rollback.from.fingerprint,
+      previousGraceEndsAt: undefined,
+      status: 'active',
+      rollback: { attempts: rollback.attempt, startedAt: rollback.incidentStartedAt, lastAttemptAt: rollback.now },
+      rollbackClaim: undefined,
+      handledAlarms: withHandled(state.handledAlarms, rollback.alarmKey),
+    });
+    this.append({
+      secretArn: rollback.secretArn,
+      secretName: rollback.secretName,
+      type: 'rolled-back',
+      at: rollback.now,
+      versionId: rollback.to.versionId,
+      fingerprintPrefix: fingerprintPrefix(rollback.to.fingerprint),
+      detail: { fromVersionId: rollback.from.versionId, alarm: rollback.alarmName, attempt: rollback.attempt },
+    });
+    return 'recorded';
+  }
+
+  async pause(request: PauseRequest): Promise<'paused' | 'already-paused' | 'claim-lost'> {
+    await this.enter('pause');
+    const state = this.states.get(request.secretArn);
+    if (state?.status === 'paused' && state.pause?.pausedBy === request.alarmKey) return 'already-paused';
+    if (state?.rollbackClaim?.claimId !== request.claimId || state.status === 'paused') return 'claim-lost';
+    state.status = 'paused';
+    state.pause = { pausedAt: request.now, reason: request.reason, pausedBy: request.alarmKey };
+    this.append({
+      secretArn: request.secretArn,
+      secretName: request.secretName,
+      type: 'paused',
+      at: request.now,
+      detail: { reason: request.reason, alarm: request.alarmKey },
+    });
+    return 'paused';
+  }
+
+  async releaseRollbackClaim(secretArn: string, claimId: string, alarmKey: string): Promise<void> {
+    await this.enter('releaseRollbackClaim');
+    const state = this.states.get(secretArn);
+    if (state?.rollbackClaim?.claimId !== claimId) return;
+    state.rollbackClaim = undefined;
+    state.handledAlarms = withHandled(state.handledAlarms, alarmKey);
+    if (state.status === 'rolling-back') state.status = 'active';
+  }
+
+  async resume(request: ResumeRequest): Promise<'resumed' | 'not-paused'> {
+    await this.enter('resume');
+    const state = this.states.get(request.secretArn);
+    if (state?.status !== 'paused') return 'not-paused';
+    const { pause } = state;
+    Object.assign(state, { status: 'active', pause: undefined, rollback: undefined, rollbackClaim: undefined });
+    this.append({
+      secretArn: request.secretArn,
+      secretName: request.secretName,
+      type: 'resumed',
+      at: request.now,
+      detail: {
+        by: request.by,
+        ...(pause === undefined ? {} : { pausedAt: new Date(pause.pausedAt).toISOString(), pauseReason: pause.reason }),
+      },
+    });
+    return 'resumed';
+  }
+
   // --- Assess helpers: synchronous, and not counted in `calls`.
 
   /** The audit trail of a secret, oldest first (stable within the same millisecond). */
@@ -231,6 +366,13 @@ export class InMemoryLedger implements Ledger {
   /** The stored item of a credential, expired or not, with its claim markers. */
   itemOf(fingerprint: string): Readonly<CredentialItem> | undefined {
     return this.credentials.get(fingerprint);
+  }
+
+  /** Arrange helper: sets a credential's state as something outside the ledger's methods would (an operator). */
+  forceState(fingerprint: string, state: CredentialRecord['state']): void {
+    const item = this.credentials.get(fingerprint);
+    if (item === undefined) throw new Error('no such credential');
+    item.state = state;
   }
 
   /** Everything the ledger holds, as text: for "never holds a token" checks. */
@@ -263,6 +405,10 @@ export class InMemoryLedger implements Ledger {
     this.calls.push(method);
     await new Promise((resolve) => setImmediate(resolve));
   }
+}
+
+function withHandled(handled: readonly string[] | undefined, alarmKey: string): string[] {
+  return [...(handled ?? []).filter((key) => key !== alarmKey), alarmKey].slice(-MAX_HANDLED_ALARMS);
 }
 
 function newState(secretArn: string, secretName: string): Mutable<SecretLedgerState> {

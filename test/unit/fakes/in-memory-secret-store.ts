@@ -119,6 +119,15 @@ export class InMemorySecretStore implements SecretStore {
     return { arn: this.arn, name: this.name, rotationEnabled: this.rotationEnabled, versionStages };
   }
 
+  /** DescribeSecret that answers undefined for another secret (the rollback's look-up by name). */
+  async find(secretId: string): Promise<SecretDescription | undefined> {
+    if (secretId !== this.arn && secretId !== this.name) {
+      await yieldTurn();
+      return undefined;
+    }
+    return this.describe(secretId);
+  }
+
   async readVersion(secretArn: string, versionId: string, stage: string): Promise<string | undefined> {
     await yieldTurn();
     this.assertArn(secretArn);

@@ -1,5 +1,7 @@
 import {
   durationSettings,
+  healthAndRollbackSettings,
+  positiveIntegerSetting,
   requiredSetting,
   RotorSettingsError,
   secondsSetting,
@@ -74,6 +76,47 @@ describe('Function: durationSettings', () => {
       defaultGraceSeconds: 900,
       reuseMemorySeconds: 2_592_000,
       auditRetentionSeconds: 34_560_000,
+    });
+  });
+});
+
+describe('Function: positiveIntegerSetting', () => {
+  it.each([
+    ['unset', {}, 3],
+    ['empty', { ROTOR_X: '' }, 3],
+    ['1', { ROTOR_X: '1' }, 1],
+    ['10', { ROTOR_X: '10' }, 10],
+  ])('reads %s as %i', (_label, env, expected) => {
+    expect(positiveIntegerSetting('ROTOR_X', 3, env)).toBe(expected);
+  });
+
+  it.each(['0', '-1', '2.5', 'three'])('fails on "%s", naming the variable and the value', (value) => {
+    expect(() => positiveIntegerSetting('ROTOR_X', 3, { ROTOR_X: value })).toThrow(
+      `ROTOR_X must be a whole number of at least 1, got "${value}"`,
+    );
+  });
+});
+
+describe('Function: healthAndRollbackSettings', () => {
+  it('defaults every setting, and reads each from its variable', () => {
+    expect(healthAndRollbackSettings({})).toEqual({
+      maxRollbackAttempts: 3,
+      rollbackIncidentWindowSeconds: 86_400,
+      healthCheckConcurrency: 8,
+      healthCheckBudgetSeconds: 40,
+    });
+    expect(
+      healthAndRollbackSettings({
+        ROTOR_MAX_ROLLBACK_ATTEMPTS: '5',
+        ROTOR_ROLLBACK_INCIDENT_WINDOW_SECONDS: '600',
+        ROTOR_HEALTH_CHECK_CONCURRENCY: '2',
+        ROTOR_HEALTH_CHECK_BUDGET_SECONDS: '10',
+      }),
+    ).toEqual({
+      maxRollbackAttempts: 5,
+      rollbackIncidentWindowSeconds: 600,
+      healthCheckConcurrency: 2,
+      healthCheckBudgetSeconds: 10,
     });
   });
 });

@@ -1,0 +1,134 @@
+import { DescribeAlarmsCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerCatalog } from '../../lambda/adapters/secrets-manager-catalog';
+import type { SecretLedgerState, SecretStatus } from '../../lambda/core/ledger/ledger-records';
+import { HEALTH_AND_ROLLBACK_DEFAULTS, RotorAlarmKind, rotorAlarmName } from '../../lambda/shared/rotor-constants';
+import { operatorContext, type OperatorContext, type OperatorOptions } from './operator-context';
+
+const STATUS_WORDS: Record<SecretStatus, string> = {
+  active: 'active',
+  'rolling-back': 'rolling back',
+  paused: 'paused',
+  compromised: 'compromised',
+};
+
+// Short names of the alarm kinds for the ALARMS column.
+const ALARM_COLUMNS: readonly (readonly [string, RotorAlarmKind])[] = [
+  ['rotation', RotorAlarmKind.rotationFailures],
+  ['health', RotorAlarmKind.healthCheckFailures],
+  ['reuse', RotorAlarmKind.reuseDetected],
+];
+
+/**
+ * `rotor status`: one row per managed secret of the stage: provider, status (active, rolling
+ * back, paused, compromised), age of the current credential, next rotation, grace of the previous
+ * credential, and the state of the secret's three alarms (`-` where there is no such alarm, as in
+ * the local emulator). Paused secrets are listed below the table with the reason and the way out.
+ */
+export async function status(options: OperatorOptions): Promise<void> {
+  const context = await operatorContext('status', options, true);
+  const now = Date.now();
+  const secrets = await new SecretsManagerCatalog(context.secretsManager, {
+    stage: context.stage,
+    secretNamePrefix: context.secretNamePrefix,
+  }).list();
+  const alarms = await alarmStates(
+    context.cloudWatch,
+    secrets.flatMap((secret) => ALARM_COLUMNS.map(([, kind]) => rotorAlarmName(context.stage, kind, secret.name))),
+  );
+  const rows: string[][] = [];
+  const notes: string[] = [];
+  for (const secret of secrets) {
+    const [described, state] = await Promise.all([
+      context.secretsManager.send(new DescribeSecretCommand({ SecretId: secret.arn })),
+      context.ledger.getSecretState(secret.arn),
+    ]);
+    const current =
+      state?.currentFingerprint === undefined
+        ? undefined
+        : await context.ledger.getCredential(state.currentFingerprint);
+    rows.push([
+      secret.name,
+      current?.provider ?? context.configuredProviders.get(secret.name) ?? '-',
+      statusOf(state, context, now),
+      current === undefined ? '-' : age(now - current.createdAt),
+      described.NextRotationDate?.toISOString() ?? '-',
+      await graceOf(state, context, now),
+      ALARM_COLUMNS.map(
+        ([label, kind]) => `${label}:${alarms.get(rotorAlarmName(context.stage, kind, secret.name)) ?? '-'}`,
+      ).join(' '),
+    ]);
+    if (state?.status === 'paused') {
+      notes.push(
+        `${secret.name} is paused since ${iso(state.pause?.pausedAt)}: ${state.pause?.reason ?? '(no reason recorded)'}\n` +
+          `  look (rotor audit ${secret.name}), fix the cause, then: rotor resume ${secret.name}`,
+      );
+    }
+  }
+  printTable([['SECRET', 'PROVIDER', 'STATUS', 'AGE', 'NEXT ROTATION', 'GRACE', 'ALARMS'], ...rows]);
+  if (secrets.length === 0) process.stdout.write(`  (no managed secrets in stage ${context.stage})\n`);
+  for (const note of notes) process.stdout.write(`\n${note}\n`);
+}
+
+function statusOf(state: SecretLedgerState | undefined, context: OperatorContext, now: number): string {
+  if (state === undefined) return 'not rotated yet';
+  const word = STATUS_WORDS[state.status] ?? state.status;
+  const incident = state.rollback;
+  // The stage's window is the functions' setting; the CLI shows the incident with the default one.
+  const windowMs = HEALTH_AND_ROLLBACK_DEFAULTS.rollbackIncidentWindowSeconds * 1000;
+  const open = incident !== undefined && now - incident.lastAttemptAt < windowMs;
+  return open ? `${word} (${incident.attempts}/${context.maxRollbackAttempts} rollbacks)` : word;
+}
+
+async function graceOf(state: SecretLedgerState | undefined, context: OperatorContext, now: number): Promise<string> {
+  if (state?.previousFingerprint === undefined || state.previousGraceEndsAt === undefined) return '-';
+  if (state.previousGraceEndsAt <= now) return 'over';
+  const previous = await context.ledger.getCredential(state.previousFingerprint);
+  return previous?.state === 'previous'
+    ? `until ${iso(state.previousGraceEndsAt)}`
+    : `previous ${previous?.state ?? 'gone'}`;
+}
+
+/** Alarm name to state value, for the alarms that exist (DescribeAlarms takes 100 names at a time). */
+async function alarmStates(client: CloudWatchClient, names: readonly string[]): Promise<Map<string, string>> {
+  const states = new Map<string, string>();
+  for (let start = 0; start < names.length; start += 100) {
+    const page = await client.send(new DescribeAlarmsCommand({ AlarmNames: names.slice(start, start + 100) }));
+    for (const alarm of page.MetricAlarms ?? []) {
+      if (alarm.AlarmName !== undefined && alarm.StateValue !== undefined)
+        states.set(alarm.AlarmName, alarm.StateValue);
+    }
+  }
+  return states;
+}
+
+/** `3d4h`, `2h5m`, `4m10s`, `12s`. */
+export function age(ms: number): string {
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  const [d, h, m, s] = [
+    Math.floor(seconds / 86400),
+    Math.floor(seconds / 3600) % 24,
+    Math.floor(seconds / 60) % 60,
+    seconds % 60,
+  ];
+  if (d > 0) return `${d}d${h}h`;
+  if (h > 0) return `${h}h${m}m`;
+  if (m > 0) return `${m}m${s}s`;
+  return `${s}s`;
+}
+
+function iso(epochMs: number | undefined): string {
+  return epochMs === undefined ? '(unknown)' : new Date(epochMs).toISOString();
+}
+
+function printTable(lines: readonly (readonly string[])[]): void {
+  const widths = lines[0]!.map((_, column) => Math.max(...lines.map((line) => line[column]!.length)));
+  for (const line of lines) {
+    process.stdout.write(
+      `  ${line
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd()}\n`,
+    );
+  }
+}

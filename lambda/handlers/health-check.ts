@@ -1,0 +1,84 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDbLedger } from '../adapters/dynamodb-ledger';
+import { pepperedFingerprinter } from '../adapters/pepper-source';
+import { SecretsManagerCatalog } from '../adapters/secrets-manager-catalog';
+import {
+  runHealthCheck,
+  type HealthCheckDependencies,
+  type HealthCheckSummary,
+  type SecretHealthResult,
+} from '../core/health/run-health-check';
+import { managedTokenProvider } from '../core/providers/managed-token/managed-token-provider';
+import { ProviderRegistry } from '../core/providers/provider-registry';
+import { MetricName, RotorEnv } from '../shared/rotor-constants';
+import { durationSettings, healthAndRollbackSettings, requiredSetting } from '../shared/rotor-settings';
+import { createLogger, SecretMetrics } from '../shared/telemetry';
+
+const logger = createLogger('rotor-health-check');
+const metrics = new SecretMetrics('rotor-health-check');
+
+// Time kept back from the Lambda's own deadline to publish the last results and return.
+const DEADLINE_MARGIN_MS = 5000;
+
+function buildDependencies(): HealthCheckDependencies {
+  const secretsManager = new SecretsManagerClient({});
+  const settings = healthAndRollbackSettings();
+  return {
+    catalog: new SecretsManagerCatalog(secretsManager, {
+      stage: requiredSetting(RotorEnv.stage),
+      secretNamePrefix: requiredSetting(RotorEnv.secretNamePrefix),
+    }),
+    providers: new ProviderRegistry([managedTokenProvider]),
+    ledger: new DynamoDbLedger({
+      client: new DynamoDBClient({}),
+      tableName: requiredSetting(RotorEnv.ledgerTable),
+      auditRetentionSeconds: durationSettings().auditRetentionSeconds,
+    }),
+    fingerprinter: pepperedFingerprinter(secretsManager, requiredSetting(RotorEnv.pepperSecretArn)),
+    now: Date.now,
+    concurrency: settings.healthCheckConcurrency,
+    budgetMs: settings.healthCheckBudgetSeconds * 1000,
+  };
+}
+
+let dependencies: HealthCheckDependencies | undefined;
+
+/**
+ * Invoked by the recurring health-check schedule (with `{}`): tests every managed secret's
+ * AWSCURRENT credential and emits `HealthCheckSucceeded` or `HealthCheckFailed` per secret (EMF,
+ * dimension SecretName). One log line per secret, never a value; a secret the budget did not
+ * reach is logged as skipped and emits nothing.
+ */
+export const handler = async (
+  _event: unknown,
+  context?: { getRemainingTimeInMillis?: () => number },
+): Promise<HealthCheckSummary> => {
+  dependencies ??= buildDependencies();
+  const remaining = context?.getRemainingTimeInMillis?.();
+  const budgetMs =
+    remaining === undefined ? dependencies.budgetMs : Math.min(dependencies.budgetMs, remaining - DEADLINE_MARGIN_MS);
+  const summary = await runHealthCheck({ ...dependencies, budgetMs: Math.max(0, budgetMs), onResult: report });
+  logger.info('health check done', { ...summary });
+  return summary;
+};
+
+function report(result: SecretHealthResult): void {
+  const line = {
+    secretName: result.secretName,
+    outcome: result.outcome,
+    durationMs: result.durationMs,
+    ...(result.versionId === undefined ? {} : { versionId: result.versionId }),
+    ...(result.provider === undefined ? {} : { provider: result.provider }),
+    ...(result.reason === undefined ? {} : { reason: result.reason }),
+  };
+  if (result.outcome === 'unhealthy') {
+    metrics.publish(result.secretName, { [MetricName.HealthCheckFailed]: 1 });
+    logger.warn('health check failed', line);
+  } else if (result.outcome === 'healthy') {
+    metrics.publish(result.secretName, { [MetricName.HealthCheckSucceeded]: 1 });
+    logger.info('health check passed', line);
+  } else {
+    logger.info('health check skipped', line);
+  }
+}

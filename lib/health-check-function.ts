@@ -1,0 +1,193 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { HEALTH_AND_ROLLBACK_DEFAULTS, LambdaBundle, type RotorLambdaSettings } from '../lambda/shared/rotor-constants';
+import { DEFAULT_HEALTH_CHECK_SCHEDULE, healthCheckScheduleProblem } from './health-check-schedule';
+import type { RetireFunction } from './retire-function';
+import {
+  addRotorFunction,
+  rotorLambdaSettings,
+  type RotorFunctionOptions,
+  type RotorStageResources,
+} from './rotor-function';
+
+/** Properties of a {@link HealthCheckFunction}. */
+export interface HealthCheckFunctionProps extends RotorFunctionOptions {
+  /** The stage's names, key, ledger, pepper, event bus, durations and health-check settings. */
+  readonly resources: RotorStageResources;
+
+  /** The stage's retirement target: its schedule group holds the health-check schedule. */
+  readonly retirement: RetireFunction;
+
+  /**
+   * EventBridge Scheduler expression (UTC) of the health check.
+   *
+   * @default 'rate(1 minute)'
+   */
+  readonly schedule?: string;
+}
+
+// A health check that fails is not retried: the next one is at most a schedule period away, and
+// retries would pile up behind it. Scheduler drops an invocation it could not deliver in a minute.
+const HEALTH_CHECK_RETRY_POLICY = { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 60 };
+
+// Time the function keeps beyond the health check's budget to publish its metrics and return.
+const TIMEOUT_MARGIN = Duration.seconds(20);
+
+/**
+ * The health check: an EventBridge Scheduler schedule in the stage's group invokes it (default
+ * every minute); it tests each managed secret's AWSCURRENT credential with its provider's test,
+ * within the budget `ROTOR_HEALTH_CHECK_BUDGET_SECONDS`, and emits `HealthCheckSucceeded` or
+ * `HealthCheckFailed` per secret.
+ *
+ * Its role: its logs and traces; `secretsmanager:ListSecrets` (which has no resource-level
+ * permissions); DescribeSecret and GetSecretValue at `AWSCURRENT` only on the secrets passed to
+ * {@link grantHealthCheck}; the key only through Secrets Manager; GetItem on the ledger; the pepper.
+ * The schedule's own role may invoke this function and nothing else.
+ *
+ * Defaults: 256 MiB; a timeout of the budget plus 20 seconds (1 minute with the default budget).
+ */
+export class HealthCheckFunction extends Construct {
+  /** The health-check Lambda function. */
+  readonly function: lambda.IFunction;
+  /** The function's execution role; it has no managed policies. */
+  readonly role: iam.IRole;
+  /** The function's log group (retained when the stack is deleted). */
+  readonly logGroup: logs.ILogGroup;
+  /** What the function is told; its environment is `rotorLambdaEnvironment(settings)`. */
+  readonly settings: RotorLambdaSettings;
+  /** The role EventBridge Scheduler assumes to invoke the function. */
+  readonly schedulerRole: iam.IRole;
+  /** The recurring schedule, in the stage's schedule group. */
+  readonly schedule: scheduler.CfnSchedule;
+
+  private describeGrant?: iam.Grant;
+  private readGrant?: iam.Grant;
+
+  constructor(scope: Construct, id: string, props: HealthCheckFunctionProps) {
+    super(scope, id);
+    const { resources, retirement } = props;
+    const { stage } = resources;
+    const expression = props.schedule ?? DEFAULT_HEALTH_CHECK_SCHEDULE;
+    const problem = healthCheckScheduleProblem(expression);
+    if (problem) throw new Error(`HealthCheckFunction schedule ${problem}, got "${expression}"`);
+    const budget = Duration.seconds(
+      resources.healthAndRollback?.healthCheckBudgetSeconds ?? HEALTH_AND_ROLLBACK_DEFAULTS.healthCheckBudgetSeconds,
+    );
+    const timeout = props.timeout ?? budget.plus(TIMEOUT_MARGIN);
+    if (timeout.toSeconds() <= budget.toSeconds()) {
+      throw new Error(
+        `HealthCheckFunction timeout must be longer than the health check's budget of ${budget.toSeconds()} seconds, got ${timeout.toSeconds()} seconds`,
+      );
+    }
+
+    this.settings = rotorLambdaSettings(resources, retirement, props.logLevel);
+    const parts = addRotorFunction(this, {
+      bundle: LambdaBundle.healthCheck,
+      description: `Rotor ${stage}: tests the current credential of every managed secret`,
+      settings: this.settings,
+      options: { ...props, timeout },
+      defaultTimeout: timeout,
+      defaultMemorySize: 256,
+    });
+    this.function = parts.function;
+    this.role = parts.role;
+    this.logGroup = parts.logGroup;
+
+    // The secrets' values only through Secrets Manager; grantHealthCheck adds the secrets.
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [resources.encryptionKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
+      }),
+    );
+    resources.ledger.grantReadItems(this.role);
+    resources.pepper.grantRead(this.role);
+
+    // ListSecrets accepts no resource but `*`, so it sits in a policy of its own and the
+    // acknowledgement covers only that policy.
+    const listingPolicy = new iam.Policy(this, 'SecretListingPolicy', {
+      roles: [parts.role],
+      statements: [new iam.PolicyStatement({ actions: ['secretsmanager:ListSecrets'], resources: ['*'] })],
+    });
+    Validations.of(listingPolicy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'secretsmanager:ListSecrets supports no resource-level permissions, so the resource must be *; it lists names and metadata, never values.',
+    });
+    parts.function.node.addDependency(listingPolicy);
+
+    this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
+      description: `Rotor ${stage}: EventBridge Scheduler invokes the health check`,
+      // Only Scheduler acting for this account, for a schedule in the stage's group (confused-deputy protection).
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: {
+          StringEquals: {
+            'aws:SourceAccount': Stack.of(this).account,
+            'aws:SourceArn': retirement.scheduleGroup.attrArn,
+          },
+        },
+      }),
+    });
+    const invoke = this.schedulerRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.function.functionArn] }),
+    );
+
+    // No dead-letter queue: a missed health check is replaced by the next one.
+    this.schedule = new scheduler.CfnSchedule(this, 'Schedule', {
+      name: 'health-check',
+      groupName: retirement.scheduleGroup.ref,
+      description: `Rotor ${stage}: test the current credential of every managed secret`,
+      scheduleExpression: expression,
+      scheduleExpressionTimezone: 'UTC',
+      flexibleTimeWindow: { mode: 'OFF' },
+      state: 'ENABLED',
+      target: {
+        arn: this.function.functionArn,
+        roleArn: this.schedulerRole.roleArn,
+        input: '{}',
+        retryPolicy: HEALTH_CHECK_RETRY_POLICY,
+      },
+    });
+    if (invoke.policyDependable) this.schedule.node.addDependency(invoke.policyDependable);
+  }
+
+  /**
+   * Lets the health check test `secret`: DescribeSecret, and GetSecretValue only with
+   * `VersionStage` `AWSCURRENT` (so the request must name the stage), on exactly this secret's
+   * ARN. All secrets share one statement of each kind.
+   *
+   * @throws Error if the secret's full ARN is unknown (an imported secret referenced by name).
+   */
+  grantHealthCheck(secret: secretsmanager.ISecret): iam.Grant {
+    if (secret.secretFullArn === undefined) {
+      throw new Error(
+        `HealthCheckFunction can only test secrets with a known full ARN (a partial ARN would need a wildcard), got ${secret.node.path}`,
+      );
+    }
+    const describe = this.describeGrant?.principalStatements[0];
+    const read = this.readGrant?.principalStatements[0];
+    if (this.describeGrant && this.readGrant && describe && read) {
+      describe.addResources(secret.secretFullArn);
+      read.addResources(secret.secretFullArn);
+      return this.describeGrant.combine(this.readGrant);
+    }
+    this.describeGrant = iam.Grant.addToPrincipal({
+      grantee: this.role,
+      actions: ['secretsmanager:DescribeSecret'],
+      resourceArns: [secret.secretFullArn],
+    });
+    this.readGrant = iam.Grant.addToPrincipal({
+      grantee: this.role,
+      actions: ['secretsmanager:GetSecretValue'],
+      resourceArns: [secret.secretFullArn],
+      conditions: { StringEquals: { 'secretsmanager:VersionStage': 'AWSCURRENT' } },
+    });
+    return this.describeGrant.combine(this.readGrant);
+  }
+}

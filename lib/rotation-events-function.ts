@@ -1,0 +1,93 @@
+import { Duration } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { LambdaBundle, type RotorLambdaSettings } from '../lambda/shared/rotor-constants';
+import type { RetireFunction } from './retire-function';
+import {
+  addRotorFunction,
+  rotorLambdaSettings,
+  type RotorFunctionOptions,
+  type RotorStageResources,
+} from './rotor-function';
+
+/** Properties of a {@link RotationEventsFunction}. */
+export interface RotationEventsFunctionProps extends RotorFunctionOptions {
+  /** The stage's names, key, ledger, pepper, event bus and durations; the function is told them like every Rotor function. */
+  readonly resources: RotorStageResources;
+  /** The stage's retirement target; the function is told about it like every Rotor function. */
+  readonly retirement: RetireFunction;
+}
+
+/**
+ * The CloudTrail events of Secrets Manager that mean a rotation did not complete, whatever the
+ * rotation function said: it failed (Secrets Manager gave up on a step), or it was abandoned
+ * (someone wrote a new version by hand while a rotation was pending).
+ */
+export const SECRETS_MANAGER_ROTATION_FAILURE_EVENTS = ['RotationFailed', 'RotationAbandoned'] as const;
+
+// EventBridge retries delivery for up to an hour; a failure counted later than that would land in
+// a period the alarm has already evaluated.
+const DELIVERY_RETRY = { retryAttempts: 8, maxEventAge: Duration.hours(1) };
+
+/**
+ * Counts Secrets Manager's own `RotationFailed` and `RotationAbandoned` events as rotation failures:
+ * an EventBridge rule on the default bus (where CloudTrail's service events arrive) sends them to a
+ * function that emits the secret's `RotationFailed` metric, which the rotation-failure alarm
+ * watches. Secrets Manager's RotateSecret returns success even when the rotation later fails.
+ *
+ * The rule matches every secret of the account and region: the function reads the secret's ARN
+ * from `detail.additionalEventData.SecretId` and ignores secrets outside the stage's prefix.
+ *
+ * Its role: its logs and traces, nothing else. The secret's name is in its ARN, and the metric
+ * goes out through EMF, in the logs.
+ *
+ * Defaults: 256 MiB, 10 seconds.
+ */
+export class RotationEventsFunction extends Construct {
+  /** The rotation-events Lambda function. */
+  readonly function: lambda.IFunction;
+  /** The function's execution role; it has no managed policies. */
+  readonly role: iam.IRole;
+  /** The function's log group (retained when the stack is deleted). */
+  readonly logGroup: logs.ILogGroup;
+  /** What the function is told; its environment is `rotorLambdaEnvironment(settings)`. */
+  readonly settings: RotorLambdaSettings;
+  /** The rule on the default bus that sends Secrets Manager's rotation failures to the function. */
+  readonly rule: events.Rule;
+
+  constructor(scope: Construct, id: string, props: RotationEventsFunctionProps) {
+    super(scope, id);
+    const { resources } = props;
+    this.settings = rotorLambdaSettings(resources, props.retirement, props.logLevel);
+    const parts = addRotorFunction(this, {
+      bundle: LambdaBundle.rotationEvents,
+      description: `Rotor ${resources.stage}: counts Secrets Manager's RotationFailed and RotationAbandoned events as rotation failures`,
+      settings: this.settings,
+      options: props,
+      defaultTimeout: Duration.seconds(10),
+      defaultMemorySize: 256,
+    });
+    this.function = parts.function;
+    this.role = parts.role;
+    this.logGroup = parts.logGroup;
+
+    this.rule = new events.Rule(this, 'Rule', {
+      description: `Rotor ${resources.stage}: Secrets Manager reports a rotation failed or was abandoned`,
+      eventPattern: {
+        source: ['aws.secretsmanager'],
+        detailType: ['AWS Service Event via CloudTrail'],
+        detail: {
+          eventSource: ['secretsmanager.amazonaws.com'],
+          eventName: [...SECRETS_MANAGER_ROTATION_FAILURE_EVENTS],
+        },
+      },
+      // No dead-letter queue: a count that arrives late is of no use to an alarm that evaluates
+      // minute by minute, and the event itself stays in CloudTrail's event history.
+      targets: [new targets.LambdaFunction(parts.function, DELIVERY_RETRY)],
+    });
+  }
+}

@@ -1,0 +1,251 @@
+import { CfnResource, Duration, type Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { IConstruct } from 'constructs';
+import { rotorLambdaEnvironment } from '../../lambda/shared/rotor-constants';
+import { HealthCheckFunction, type HealthCheckFunctionProps } from '../../lib/health-check-function';
+import { newStageFixture, type StageFixture } from './infra-test-app';
+
+function newHealthCheck(fixture: StageFixture, props: Partial<HealthCheckFunctionProps> = {}): HealthCheckFunction {
+  return new HealthCheckFunction(fixture.stack, 'HealthCheck', {
+    resources: fixture.resources,
+    retirement: fixture.retirement,
+    ...props,
+  });
+}
+
+describe('HealthCheckFunction', () => {
+  // GIVEN the health check of stage `test`, granted to test two secrets
+  let fixture: StageFixture;
+  let stack: Stack;
+  let template: Template;
+  let healthCheck: HealthCheckFunction;
+  let secrets: secretsmanager.Secret[];
+  const id = (construct: IConstruct): string =>
+    stack.getLogicalId((CfnResource.isCfnResource(construct) ? construct : construct.node.defaultChild) as CfnResource);
+  const functionOf = (): { Properties: Record<string, unknown>; DependsOn?: unknown } =>
+    template.findResources('AWS::Lambda::Function')[id(healthCheck.function)] as never;
+
+  beforeAll(() => {
+    fixture = newStageFixture();
+    stack = fixture.stack;
+    healthCheck = newHealthCheck(fixture);
+    secrets = ['one', 'two'].map(
+      (name) => new secretsmanager.Secret(stack, name, { secretName: `rotor/test/${name}` }),
+    );
+    // WHEN
+    for (const secret of secrets) healthCheck.grantHealthCheck(secret);
+    template = Template.fromStack(stack);
+  });
+
+  it('runs the built bundle on Node.js 24 on ARM64, 256 MiB, a timeout beyond the 40-second budget, traced', () => {
+    expect(functionOf()).toMatchObject({
+      Properties: {
+        Handler: 'index.handler',
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        MemorySize: 256,
+        Timeout: 60,
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogGroup: { Ref: id(healthCheck.logGroup) } },
+      },
+      DependsOn: [
+        expect.stringMatching(/^HealthCheckRoleDefaultPolicy/),
+        expect.stringMatching(/^HealthCheckSecretListingPolicy/),
+        expect.stringMatching(/^HealthCheckTracingPolicy/),
+      ],
+    });
+  });
+
+  it("has exactly the stage's Rotor environment: rotorLambdaEnvironment of its settings", () => {
+    expect(functionOf().Properties.Environment).toEqual({
+      Variables: stack.resolve(
+        rotorLambdaEnvironment({
+          stage: 'test',
+          secretNamePrefix: 'rotor/test/',
+          ledgerTableName: fixture.ledger.table.tableName,
+          pepperSecretArn: fixture.pepper.secret.secretArn,
+          retireFunctionArn: fixture.retirement.retireFunctionArn,
+          schedulerRoleArn: fixture.retirement.schedulerRole.roleArn,
+          scheduleGroupName: 'rotor-test',
+          eventBusName: 'default',
+        }),
+      ) as unknown,
+    });
+  });
+
+  it('may read the ledger, the pepper, and describe and read at AWSCURRENT only the granted secrets, with the key only through the services', () => {
+    const keyArn = { 'Fn::GetAtt': [id(fixture.key), 'Arn'] };
+    const via = (service: string): unknown => ({
+      StringEquals: {
+        'kms:ViaService': { 'Fn::Join': ['', [`${service}.`, { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+      },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyName: Match.stringLikeRegexp('^HealthCheckRoleDefaultPolicy'),
+      Roles: [{ Ref: id(healthCheck.role) }],
+      PolicyDocument: Match.exact({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Resource: { 'Fn::GetAtt': [id(healthCheck.logGroup), 'Arn'] },
+          },
+          { Effect: 'Allow', Action: 'kms:Decrypt', Resource: keyArn, Condition: via('secretsmanager') },
+          {
+            Effect: 'Allow',
+            Action: 'dynamodb:GetItem',
+            Resource: { 'Fn::GetAtt': [id(fixture.ledger.table), 'Arn'] },
+          },
+          {
+            Effect: 'Allow',
+            Action: ['kms:Decrypt', 'kms:DescribeKey'],
+            Resource: keyArn,
+            Condition: via('dynamodb'),
+          },
+          { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { Ref: id(fixture.pepper.secret) } },
+          {
+            Effect: 'Allow',
+            Action: 'secretsmanager:DescribeSecret',
+            Resource: secrets.map((secret) => ({ Ref: id(secret) })),
+          },
+          {
+            Effect: 'Allow',
+            Action: 'secretsmanager:GetSecretValue',
+            Resource: secrets.map((secret) => ({ Ref: id(secret) })),
+            Condition: { StringEquals: { 'secretsmanager:VersionStage': 'AWSCURRENT' } },
+          },
+        ],
+      }),
+    });
+  });
+
+  it('lists secrets from a policy of its own, the only one with a wildcard besides X-Ray', () => {
+    const attached = template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: id(healthCheck.role) }] },
+    });
+    const statements = Object.fromEntries(
+      Object.entries(attached).map(([logicalId, policy]) => [
+        logicalId.replace(/[0-9A-F]{8}$/, ''),
+        (policy.Properties as { PolicyDocument: { Statement: unknown } }).PolicyDocument.Statement,
+      ]),
+    );
+    expect(Object.keys(statements)).toEqual([
+      'HealthCheckRoleDefaultPolicy',
+      'HealthCheckTracingPolicy',
+      'HealthCheckSecretListingPolicy',
+    ]);
+    expect(statements.HealthCheckSecretListingPolicy).toEqual([
+      { Effect: 'Allow', Action: 'secretsmanager:ListSecrets', Resource: '*' },
+    ]);
+    expect(statements.HealthCheckTracingPolicy).toEqual([
+      { Effect: 'Allow', Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], Resource: '*' },
+    ]);
+  });
+
+  it('has its own scheduler role, assumable only by Scheduler for this account and the stage group, that may invoke only the health check', () => {
+    expect(template.findResources('AWS::IAM::Role')[id(healthCheck.schedulerRole)]).toEqual({
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        Description: 'Rotor test: EventBridge Scheduler invokes the health check',
+        AssumeRolePolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: 'sts:AssumeRole',
+              Principal: { Service: 'scheduler.amazonaws.com' },
+              Condition: {
+                StringEquals: {
+                  'aws:SourceAccount': { Ref: 'AWS::AccountId' },
+                  'aws:SourceArn': { 'Fn::GetAtt': [id(fixture.retirement.scheduleGroup), 'Arn'] },
+                },
+              },
+            },
+          ],
+        },
+      },
+    });
+    const policies = template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: id(healthCheck.schedulerRole) }] },
+    });
+    expect(
+      Object.values(policies).map((policy) => (policy.Properties as { PolicyDocument: unknown }).PolicyDocument),
+    ).toEqual([
+      {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'lambda:InvokeFunction',
+            Resource: { 'Fn::GetAtt': [id(healthCheck.function), 'Arn'] },
+          },
+        ],
+      },
+    ]);
+  });
+
+  it('runs every minute (UTC) in the schedule group rotor-test, without retries, once its role may invoke', () => {
+    expect(template.findResources('AWS::Scheduler::Schedule')[id(healthCheck.schedule)]).toEqual({
+      Type: 'AWS::Scheduler::Schedule',
+      Properties: {
+        Name: 'health-check',
+        GroupName: { Ref: id(fixture.retirement.scheduleGroup) },
+        Description: 'Rotor test: test the current credential of every managed secret',
+        ScheduleExpression: 'rate(1 minute)',
+        ScheduleExpressionTimezone: 'UTC',
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        State: 'ENABLED',
+        Target: {
+          Arn: { 'Fn::GetAtt': [id(healthCheck.function), 'Arn'] },
+          RoleArn: { 'Fn::GetAtt': [id(healthCheck.schedulerRole), 'Arn'] },
+          Input: '{}',
+          RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
+        },
+      },
+      DependsOn: [expect.stringMatching(/^HealthCheckSchedulerRoleDefaultPolicy/)],
+    });
+  });
+
+  it('takes the schedule, and sizes its timeout from the budget of the stage', () => {
+    // WHEN
+    const other = newStageFixture({ resources: { healthAndRollback: { healthCheckBudgetSeconds: 100 } } });
+    newHealthCheck(other, { schedule: 'cron(0/5 * * * ? *)' });
+    // THEN
+    const otherTemplate = Template.fromStack(other.stack);
+    otherTemplate.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'health-check',
+      ScheduleExpression: 'cron(0/5 * * * ? *)',
+    });
+    otherTemplate.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('tests the current credential'),
+      Timeout: 120,
+      Environment: { Variables: Match.objectLike({ ROTOR_HEALTH_CHECK_BUDGET_SECONDS: '100' }) },
+    });
+  });
+
+  it('fails when the timeout is not longer than the budget', () => {
+    expect(() => newHealthCheck(newStageFixture(), { timeout: Duration.seconds(40) })).toThrow(
+      /HealthCheckFunction timeout must be longer than the health check's budget of 40 seconds, got 40 seconds/,
+    );
+  });
+
+  it.each([
+    ['every minute', /must be "rate\(N minutes\|hours\|days\)" or "cron\(.*\)" \(UTC\), got "every minute"/],
+    ['rate(1 minutes)', /rate\(\) takes a singular unit for 1 and a plural one otherwise/],
+  ])('fails on the schedule %j', (schedule, problem) => {
+    expect(() => newHealthCheck(newStageFixture(), { schedule })).toThrow(
+      new RegExp(`HealthCheckFunction schedule ${problem.source}`),
+    );
+  });
+
+  it('fails to grant a secret whose full ARN is unknown', () => {
+    const other = newStageFixture();
+    const otherHealthCheck = newHealthCheck(other);
+    const byName = secretsmanager.Secret.fromSecretNameV2(other.stack, 'ByName', 'rotor/test/imported');
+    expect(() => otherHealthCheck.grantHealthCheck(byName)).toThrow(
+      /HealthCheckFunction can only test secrets with a known full ARN.*got Test\/ByName/,
+    );
+  });
+});
