@@ -43,41 +43,13 @@ Promise.resolve()
  * Invokes a bundle from `dist/lambda/<name>/index.js` once, in its own process, the way the
  * Lambda runtime would: `event` in, result or `{errorType, errorMessage}` out, logs captured.
  */
-export function invokeBundle(
+export async function invokeBundle(
   name: LambdaBundle,
   event: unknown,
   options: InvokeBundleOptions,
 ): Promise<BundleInvocation> {
-  const bundle = join(options.distDir ?? DIST_LAMBDA_DIR, name, 'index.js');
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', RUNNER, bundle], {
-      env: { PATH: process.env.PATH ?? '', ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
-    });
-    const logs: string[] = [];
-    let outcome = '';
-    const collect = (chunk: Buffer) =>
-      logs.push(
-        ...chunk
-          .toString()
-          .split('\n')
-          .filter((line) => line.length > 0),
-      );
-    child.stdout?.on('data', collect);
-    child.stderr?.on('data', collect);
-    (child.stdio[3] as NodeJS.ReadableStream).on('data', (chunk: Buffer) => (outcome += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (outcome === '') {
-        reject(new Error(`bundle ${name} ended without an outcome (exit ${code ?? signal}): ${logs.join('\n')}`));
-        return;
-      }
-      resolve({ ...(JSON.parse(outcome) as Omit<BundleInvocation, 'logs'>), logs });
-    });
-    child.stdin?.end(JSON.stringify(event));
-  });
+  const { outcome, logs } = await runInProcess(RUNNER, name, event, options, 60_000);
+  return { ...(JSON.parse(outcome) as Omit<BundleInvocation, 'logs'>), logs };
 }
 
 // Loads the bundle once and runs every event at the same time: one warm container serving
@@ -95,14 +67,29 @@ Promise.all(events.map((event) => Promise.resolve().then(() => handler(event, co
 `;
 
 /** Invokes a bundle with every event at once, in one process; results in event order. */
-export function invokeBundleConcurrently(
+export async function invokeBundleConcurrently(
   name: LambdaBundle,
   events: readonly unknown[],
   options: InvokeBundleOptions,
 ): Promise<{ readonly results: readonly Omit<BundleInvocation, 'logs'>[]; readonly logs: readonly string[] }> {
+  const { outcome, logs } = await runInProcess(CONCURRENT_RUNNER, name, events, options, 120_000);
+  return { results: JSON.parse(outcome) as Omit<BundleInvocation, 'logs'>[], logs };
+}
+
+/**
+ * Runs `runner` in a fresh Node process with the bundle's path as its argument and `input` on
+ * stdin; returns what the runner wrote on file descriptor 3 and every line of stdout/stderr.
+ */
+function runInProcess(
+  runner: string,
+  name: LambdaBundle,
+  input: unknown,
+  options: InvokeBundleOptions,
+  defaultTimeoutMs: number,
+): Promise<{ outcome: string; logs: string[] }> {
   const bundle = join(options.distDir ?? DIST_LAMBDA_DIR, name, 'index.js');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', CONCURRENT_RUNNER, bundle], {
+    const child = spawn(process.execPath, ['-e', runner, bundle], {
       env: { PATH: process.env.PATH ?? '', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
     });
@@ -118,16 +105,16 @@ export function invokeBundleConcurrently(
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
     (child.stdio[3] as NodeJS.ReadableStream).on('data', (chunk: Buffer) => (outcome += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? defaultTimeoutMs);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (outcome === '') {
-        reject(new Error(`bundle ${name} ended without outcomes (exit ${code ?? signal}): ${logs.join('\n')}`));
+        reject(new Error(`bundle ${name} ended without an outcome (exit ${code ?? signal}): ${logs.join('\n')}`));
         return;
       }
-      resolve({ results: JSON.parse(outcome) as Omit<BundleInvocation, 'logs'>[], logs });
+      resolve({ outcome, logs });
     });
-    child.stdin?.end(JSON.stringify(events));
+    child.stdin?.end(JSON.stringify(input));
   });
 }
