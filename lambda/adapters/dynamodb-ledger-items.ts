@@ -374,3 +374,16 @@ function optionalNumbers(item: LedgerItem, attributes: readonly string[]): Recor
 function isPlainRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Set);
 }
+
+/** A transaction item that only checks a credential's state: the transaction rests on what was read. */
+export function credentialStateCheck(table: LedgerTable, fingerprint: string, state: string): TransactItem {
+  const x = new Expressions();
+  return {
+    ConditionCheck: {
+      TableName: table.name,
+      Key: credentialKey(fingerprint),
+      ConditionExpression: `${x.name('state')} = ${x.value(state)}`,
+      ...x.parameters(),
+    },
+  };
+}

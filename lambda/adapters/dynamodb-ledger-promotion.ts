@@ -13,6 +13,7 @@ import {
   type LedgerItem,
   type LedgerTable,
   type TransactItem,
+  credentialStateCheck,
 } from './dynamodb-ledger-items';
 
 /** What `recordPromotion` read (consistently; expired credentials as undefined) before writing. */
@@ -46,7 +47,7 @@ export function promotionTransaction(
   const items: TransactItem[] = [
     stateUpdate(table, promotion, id, reads.state, promotedStatus(reads.state, deadState)),
     deadState !== undefined
-      ? stateCheck(table, promotion.current.fingerprint, deadState)
+      ? credentialStateCheck(table, promotion.current.fingerprint, deadState)
       : current === undefined
         ? newCurrentPut(table, promotion)
         : currentUpdate(table, promotion, current.state),
@@ -215,18 +216,6 @@ function previousUpdate(table: LedgerTable, promotion: Promotion, fingerprint: s
         `${x.name(LedgerSchema.graceIndex.partitionKey)} = ${x.value(GRACE_INDEX_PREVIOUS)}, ` +
         `${x.name(LedgerSchema.ttlAttribute)} = ${x.value(promotion.previousExpiresAt)}`,
       ConditionExpression: `${x.name('state')} = ${x.value('current')} AND ${x.live(promotion.now)}`,
-      ...x.parameters(),
-    },
-  };
-}
-
-function stateCheck(table: LedgerTable, fingerprint: string, state: string): TransactItem {
-  const x = new Expressions();
-  return {
-    ConditionCheck: {
-      TableName: table.name,
-      Key: credentialKey(fingerprint),
-      ConditionExpression: `${x.name('state')} = ${x.value(state)}`,
       ...x.parameters(),
     },
   };

@@ -11,6 +11,7 @@ import {
   type LedgerItem,
   type LedgerTable,
   type TransactItem,
+  credentialStateCheck,
 } from './dynamodb-ledger-items';
 
 /**
@@ -90,7 +91,7 @@ export function rollbackTransaction(
   const items: TransactItem[] = [rollbackStateUpdate(table, rollback, reads.state), restoreUpdate(table, rollback)];
   const fromState = reads.from?.secretArn === rollback.secretArn ? reads.from.state : undefined;
   if (fromState === 'current') items.push(revokeUpdate(table, rollback));
-  else if (typeof fromState === 'string') items.push(stateCheck(table, rollback.from.fingerprint, fromState));
+  else if (typeof fromState === 'string') items.push(credentialStateCheck(table, rollback.from.fingerprint, fromState));
   items.push({
     Put: auditEventPut(
       table,
@@ -179,18 +180,6 @@ function revokeUpdate(table: LedgerTable, rollback: RollbackRecord): TransactIte
         `${x.name(LedgerSchema.ttlAttribute)} = ${x.value(rollback.revokedExpiresAt)} ` +
         `REMOVE ${x.name(LedgerSchema.graceIndex.partitionKey)}`,
       ConditionExpression: `${x.name('state')} = ${x.value('current')} AND ${x.live(rollback.now)}`,
-      ...x.parameters(),
-    },
-  };
-}
-
-function stateCheck(table: LedgerTable, fingerprint: string, state: unknown): TransactItem {
-  const x = new Expressions();
-  return {
-    ConditionCheck: {
-      TableName: table.name,
-      Key: credentialKey(fingerprint),
-      ConditionExpression: `${x.name('state')} = ${x.value(state)}`,
       ...x.parameters(),
     },
   };
