@@ -231,6 +231,8 @@ export function toCredentialRecord(item: LedgerItem): CredentialRecord {
       'graceEndsAt',
       'retiredAt',
       'revokedAt',
+      'graceUsedAt',
+      'reuseReportedAt',
       LedgerSchema.ttlAttribute,
     ]),
   };

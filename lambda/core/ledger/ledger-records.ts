@@ -30,6 +30,10 @@ export interface CredentialRecord {
   readonly graceEndsAt?: number;
   readonly retiredAt?: number;
   readonly revokedAt?: number;
+  /** When its first use within grace was recorded (once per credential). */
+  readonly graceUsedAt?: number;
+  /** When a presentation after its death was reported (once per credential, until released). */
+  readonly reuseReportedAt?: number;
   /** Epoch seconds; absent while the credential is current. */
   readonly expiresAt?: number;
 }

@@ -48,6 +48,8 @@ export interface ReuseResponseDependencies {
  */
 export async function respondToReuse(record: CredentialRecord, deps: ReuseResponseDependencies): Promise<boolean> {
   const { ledger } = deps;
+  // A burst after the first report is answered from the read alone: no write per presentation.
+  if (record.reuseReportedAt !== undefined) return false;
   if (!(await ledger.claimReuseReport(record.secretArn, record.fingerprint, deps.now()))) return false;
   try {
     await respond(record, deps);

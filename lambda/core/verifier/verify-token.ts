@@ -68,7 +68,9 @@ async function deny(
 }
 
 // One audit event per credential used in grace: a job that started before the rotation.
+// The read already says whether it was recorded: later presentations cost no write.
 async function recordFirstGraceUse(record: CredentialRecord, deps: VerifierDependencies, now: number): Promise<void> {
+  if (record.graceUsedAt !== undefined) return;
   if (!(await deps.ledger.markGraceUse(record.fingerprint, now))) return;
   await deps.ledger.appendAudit({
     secretArn: record.secretArn,

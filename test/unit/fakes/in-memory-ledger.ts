@@ -152,10 +152,7 @@ export class InMemoryLedger implements Ledger {
     await this.enter('getCredential');
     const item = this.live(fingerprint, this.now());
     if (item === undefined) return undefined;
-    const record: Partial<CredentialItem> = { ...item };
-    delete record.reuseReportedAt;
-    delete record.graceUsedAt;
-    return record as CredentialRecord;
+    return { ...item };
   }
 
   async getSecretState(secretArn: string): Promise<SecretLedgerState | undefined> {

@@ -126,6 +126,33 @@ describe('Function: verifyToken', () => {
     expect(incidents.published).toEqual([]);
   });
 
+  it('answers later presentations of a token in grace with one read and no write', async () => {
+    // Prepare: the first presentation recorded the grace use
+    await verifyToken(history.previous.token, deps);
+    ledger.calls.length = 0;
+
+    // Act
+    const verdict = await verifyToken(history.previous.token, deps);
+
+    // Assess
+    expect(verdict).toMatchObject({ allowed: true, reason: 'grace' });
+    expect(ledger.calls).toEqual(['getCredential']);
+  });
+
+  it('answers later presentations of a dead token with one read and no write', async () => {
+    // Prepare: the first presentation after grace opened the incident
+    clock.current = history.graceEndsAt + 1;
+    await verifyToken(history.previous.token, deps);
+    ledger.calls.length = 0;
+
+    // Act
+    const verdict = await verifyToken(history.previous.token, deps);
+
+    // Assess
+    expect(verdict).toMatchObject({ allowed: false, incidentOpened: false });
+    expect(ledger.calls).toEqual(['getCredential']);
+  });
+
   it('still allows the previous token one millisecond before its grace ends', async () => {
     // Prepare
     clock.current = history.graceEndsAt - 1;
