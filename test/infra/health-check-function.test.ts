@@ -2,9 +2,8 @@ import { CfnResource, Duration, type Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { IConstruct } from 'constructs';
-import { rotorLambdaEnvironment } from '../../lambda/shared/rotor-constants';
 import { HealthCheckFunction, type HealthCheckFunctionProps } from '../../lib/health-check-function';
-import { newStageFixture, type StageFixture } from './infra-test-app';
+import { newStageFixture, type StageFixture, fixtureEnvironment } from './infra-test-app';
 
 function newHealthCheck(fixture: StageFixture, props: Partial<HealthCheckFunctionProps> = {}): HealthCheckFunction {
   return new HealthCheckFunction(fixture.stack, 'HealthCheck', {
@@ -59,18 +58,7 @@ describe('HealthCheckFunction', () => {
 
   it("has exactly the stage's Rotor environment: rotorLambdaEnvironment of its settings", () => {
     expect(functionOf().Properties.Environment).toEqual({
-      Variables: stack.resolve(
-        rotorLambdaEnvironment({
-          stage: 'test',
-          secretNamePrefix: 'rotor/test/',
-          ledgerTableName: fixture.ledger.table.tableName,
-          pepperSecretArn: fixture.pepper.secret.secretArn,
-          retireFunctionArn: fixture.retirement.retireFunctionArn,
-          schedulerRoleArn: fixture.retirement.schedulerRole.roleArn,
-          scheduleGroupName: 'rotor-test',
-          eventBusName: 'default',
-        }),
-      ) as unknown,
+      Variables: fixtureEnvironment(fixture),
     });
   });
 

@@ -8,6 +8,7 @@ import { FingerprintPepper } from '../../lib/fingerprint-pepper';
 import { LedgerTable } from '../../lib/ledger-table';
 import { RetireFunction, type RetireFunctionProps } from '../../lib/retire-function';
 import type { RotorStageResources } from '../../lib/rotor-function';
+import { rotorLambdaEnvironment, type RotorLambdaSettings } from '../../lambda/shared/rotor-constants';
 
 /** Repository root. */
 export const REPOSITORY_ROOT = join(__dirname, '..', '..');
@@ -101,4 +102,25 @@ export function newStageFixture(
   };
   const retirement = new RetireFunction(stack, 'Retire', { resources, ...options.retire });
   return { stack, key, ledger, pepper, resources, retirement };
+}
+
+/**
+ * The environment every Rotor function of a {@link newStageFixture} stage must have, resolved as
+ * in the template: the stage's settings stated here, independently of the construct under test,
+ * plus the function's own `extra` settings.
+ */
+export function fixtureEnvironment(fixture: StageFixture, extra: Partial<RotorLambdaSettings> = {}): unknown {
+  return fixture.stack.resolve(
+    rotorLambdaEnvironment({
+      stage: 'test',
+      secretNamePrefix: 'rotor/test/',
+      ledgerTableName: fixture.ledger.table.tableName,
+      pepperSecretArn: fixture.pepper.secret.secretArn,
+      retireFunctionArn: fixture.retirement.retireFunctionArn,
+      schedulerRoleArn: fixture.retirement.schedulerRole.roleArn,
+      scheduleGroupName: 'rotor-test',
+      eventBusName: 'default',
+      ...extra,
+    }),
+  );
 }

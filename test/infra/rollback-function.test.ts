@@ -2,15 +2,10 @@ import { CfnResource, type Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { IConstruct } from 'constructs';
-import {
-  ROLLBACK_ALARM_KINDS,
-  RotorAlarmKind,
-  rotorAlarmName,
-  rotorLambdaEnvironment,
-} from '../../lambda/shared/rotor-constants';
+import { ROLLBACK_ALARM_KINDS, RotorAlarmKind, rotorAlarmName } from '../../lambda/shared/rotor-constants';
 import { AlertTopic } from '../../lib/alert-topic';
 import { RollbackFunction, rollbackAlarmNamePrefixes } from '../../lib/rollback-function';
-import { newStageFixture, type StageFixture } from './infra-test-app';
+import { newStageFixture, type StageFixture, fixtureEnvironment } from './infra-test-app';
 
 function newRollback(fixture: StageFixture): { rollback: RollbackFunction; alerts: AlertTopic } {
   const alerts = new AlertTopic(fixture.stack, 'Alerts', { stage: 'test', encryptionKey: fixture.key });
@@ -68,19 +63,7 @@ describe('RollbackFunction', () => {
 
   it("has exactly the stage's Rotor environment, the alert topic included", () => {
     expect(functionOf().Properties.Environment).toEqual({
-      Variables: stack.resolve(
-        rotorLambdaEnvironment({
-          stage: 'test',
-          secretNamePrefix: 'rotor/test/',
-          ledgerTableName: fixture.ledger.table.tableName,
-          pepperSecretArn: fixture.pepper.secret.secretArn,
-          retireFunctionArn: fixture.retirement.retireFunctionArn,
-          schedulerRoleArn: fixture.retirement.schedulerRole.roleArn,
-          scheduleGroupName: 'rotor-test',
-          eventBusName: 'default',
-          alertTopicArn: alerts.topic.topicArn,
-        }),
-      ) as unknown,
+      Variables: fixtureEnvironment(fixture, { alertTopicArn: alerts.topic.topicArn }),
     });
     expect(functionOf().Properties.Environment).toMatchObject({
       Variables: { ROTOR_ALERT_TOPIC_ARN: { Ref: id(alerts.topic) } },

@@ -1,9 +1,8 @@
 import { CfnResource, type Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
-import { rotorLambdaEnvironment } from '../../lambda/shared/rotor-constants';
 import { RotationEventsFunction } from '../../lib/rotation-events-function';
-import { newStageFixture, type StageFixture } from './infra-test-app';
+import { fixtureEnvironment, newStageFixture, type StageFixture } from './infra-test-app';
 
 describe('RotationEventsFunction', () => {
   // GIVEN the rotation-events function of stage `test`
@@ -36,7 +35,7 @@ describe('RotationEventsFunction', () => {
       TracingConfig: { Mode: 'Active' },
     });
     expect((fn.Properties as { Environment: unknown }).Environment).toEqual({
-      Variables: stack.resolve(rotorLambdaEnvironment(rotationEvents.settings)) as unknown,
+      Variables: fixtureEnvironment(fixture),
     });
     expect(rotationEvents.settings).toEqual({
       stage: 'test',

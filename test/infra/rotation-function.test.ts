@@ -7,9 +7,8 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { IConstruct } from 'constructs';
-import { rotorLambdaEnvironment } from '../../lambda/shared/rotor-constants';
 import { RotationFunction } from '../../lib/rotation-function';
-import { newStageFixture, type StageFixture } from './infra-test-app';
+import { newStageFixture, type StageFixture, fixtureEnvironment } from './infra-test-app';
 
 describe('RotationFunction', () => {
   // GIVEN a rotation function of stage `test` with a one-week log retention, granted two secrets
@@ -57,19 +56,7 @@ describe('RotationFunction', () => {
   it("has exactly the stage's Rotor environment: rotorLambdaEnvironment of its settings", () => {
     const { Environment } = (functionOf() as { Properties: { Environment: unknown } }).Properties;
     expect(Environment).toEqual({
-      Variables: stack.resolve(
-        rotorLambdaEnvironment({
-          stage: 'test',
-          secretNamePrefix: 'rotor/test/',
-          ledgerTableName: fixture.ledger.table.tableName,
-          pepperSecretArn: fixture.pepper.secret.secretArn,
-          retireFunctionArn: fixture.retirement.retireFunctionArn,
-          schedulerRoleArn: fixture.retirement.schedulerRole.roleArn,
-          scheduleGroupName: 'rotor-test',
-          eventBusName: 'default',
-          logLevel: 'INFO',
-        }),
-      ) as unknown,
+      Variables: fixtureEnvironment(fixture, { logLevel: 'INFO' }),
     });
   });
 

@@ -3,10 +3,9 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { IConstruct } from 'constructs';
-import { rotorLambdaEnvironment } from '../../lambda/shared/rotor-constants';
 import { RotationFunction } from '../../lib/rotation-function';
 import { VerifierFunction } from '../../lib/verifier-function';
-import { newStageFixture, type StageFixture } from './infra-test-app';
+import { newStageFixture, type StageFixture, fixtureEnvironment } from './infra-test-app';
 
 function newVerifier(fixture: StageFixture): { rotation: RotationFunction; verifier: VerifierFunction } {
   const { stack, resources, retirement } = fixture;
@@ -61,18 +60,7 @@ describe('VerifierFunction', () => {
 
   it("has exactly the stage's Rotor environment: rotorLambdaEnvironment of its settings", () => {
     expect(functionOf().Properties.Environment).toEqual({
-      Variables: stack.resolve(
-        rotorLambdaEnvironment({
-          stage: 'test',
-          secretNamePrefix: 'rotor/test/',
-          ledgerTableName: fixture.ledger.table.tableName,
-          pepperSecretArn: fixture.pepper.secret.secretArn,
-          retireFunctionArn: fixture.retirement.retireFunctionArn,
-          schedulerRoleArn: fixture.retirement.schedulerRole.roleArn,
-          scheduleGroupName: 'rotor-test',
-          eventBusName: 'default',
-        }),
-      ) as unknown,
+      Variables: fixtureEnvironment(fixture),
     });
     // The same environment as the rotation function's: one set of settings per stage.
     const rotationFunction = template.findResources('AWS::Lambda::Function')[id(rotation.function)]!;
