@@ -20,7 +20,27 @@ export interface StartMotoOptions {
 }
 
 /**
- * Starts `python3 -m moto.server` on 127.0.0.1 and waits until it answers.
+ * `python -m moto.server`, with one change: requests are handled one at a time. moto's threaded
+ * server runs each request's check-and-write without a lock, so under load two conditional writes
+ * to one item could both pass their condition, which DynamoDB never allows; Rotor's tests race
+ * conditional writes on purpose and must see DynamoDB's semantics. Connections are still accepted
+ * concurrently (keep-alive works as before); only the handling is serialised.
+ */
+const SERIALIZED_MOTO_SERVER = `
+import sys, threading
+from werkzeug.serving import run_simple
+from moto.server import DomainDispatcherApplication, create_backend_app
+app = DomainDispatcherApplication(create_backend_app)
+app.debug = True
+lock = threading.Lock()
+def serialized(environ, start_response):
+    with lock:
+        return list(app(environ, start_response))
+run_simple(sys.argv[1], int(sys.argv[2]), serialized, threaded=True)
+`;
+
+/**
+ * Starts moto's server on 127.0.0.1 (see {@link SERIALIZED_MOTO_SERVER}) and waits until it answers.
  * @throws with install instructions when moto is not installed.
  */
 export async function startMotoServer(options: StartMotoOptions = {}): Promise<MotoServer> {
@@ -28,8 +48,9 @@ export async function startMotoServer(options: StartMotoOptions = {}): Promise<M
   assertMotoInstalled(python);
   const port = options.port ?? (await findFreePort());
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn(python, ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
+  const child = spawn(python, ['-c', SERIALIZED_MOTO_SERVER, '127.0.0.1', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, MOTO_PORT: String(port) },
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
