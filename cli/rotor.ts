@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { audit } from './commands/audit';
+import { bootstrap } from './commands/bootstrap';
 import { UsageError } from './commands/cli-options';
 import { localEmulator } from './commands/local-emulator';
 import { localUp } from './commands/local-up';
@@ -18,6 +19,9 @@ Usage:
   rotor status [--table NAME]                  one row per managed secret: provider, status, age, next rotation,
                                                grace, alarms (or --local --endpoint URL)
   rotor resume SECRET [--table NAME]           lift a rotation pause after looking (or --local --endpoint URL)
+  rotor bootstrap SECRET [--client-secret]     re-authorize an OAuth secret: reads a fresh refresh token (and with
+                                               --client-secret a client secret, next line) from stdin, never
+                                               echoed, and stores it as the current version (--table or --local)
   rotor local emulator [--port 4566]           run the local AWS emulator (moto) until Ctrl-C
   rotor local up --endpoint URL                provision a stage in the emulator; prints the Lambdas' environment
 
@@ -47,6 +51,7 @@ async function main(argv: readonly string[]): Promise<void> {
       'max-attempts': { type: 'string' },
       fingerprints: { type: 'boolean' },
       table: { type: 'string' },
+      'client-secret': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -67,6 +72,13 @@ async function main(argv: readonly string[]): Promise<void> {
       return status({ ...common, local: values.local, table: values.table });
     case 'resume':
       return resume(rest[0], { ...common, local: values.local, table: values.table });
+    case 'bootstrap':
+      return bootstrap(rest[0], {
+        ...common,
+        local: values.local,
+        table: values.table,
+        clientSecret: values['client-secret'],
+      });
     case 'local':
       if (rest[0] === 'up') return localUp(common);
       if (rest[0] === 'emulator') return localEmulator({ port: values.port });

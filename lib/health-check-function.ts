@@ -5,6 +5,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { ClientCertificateAccess } from './client-certificate-access';
 import { HEALTH_AND_ROLLBACK_DEFAULTS, LambdaBundle, type RotorLambdaSettings } from '../lambda/shared/rotor-constants';
 import { DEFAULT_HEALTH_CHECK_SCHEDULE, healthCheckScheduleProblem } from './health-check-schedule';
 import type { RetireFunction } from './retire-function';
@@ -67,6 +68,8 @@ export class HealthCheckFunction extends Construct {
 
   private describeGrant?: iam.Grant;
   private readGrant?: iam.Grant;
+
+  private clientCertificates?: ClientCertificateAccess;
 
   constructor(scope: Construct, id: string, props: HealthCheckFunctionProps) {
     super(scope, id);
@@ -189,5 +192,18 @@ export class HealthCheckFunction extends Construct {
       conditions: { StringEquals: { 'secretsmanager:VersionStage': 'AWSCURRENT' } },
     });
     return this.describeGrant.combine(this.readGrant);
+  }
+
+  /**
+   * Lets the function read the client certificate secret `secretName` an OAuth 2.0 secret presents
+   * for mutual TLS when its access token is tested (see {@link ClientCertificateAccess}).
+   */
+  grantReadClientCertificate(secretName: string): iam.Grant {
+    this.clientCertificates ??= new ClientCertificateAccess(
+      this.role,
+      this.settings.secretNamePrefix,
+      'HealthCheckFunction',
+    );
+    return this.clientCertificates.grantRead(secretName);
   }
 }

@@ -6,6 +6,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { ClientCertificateAccess } from './client-certificate-access';
 import {
   LambdaBundle,
   RETIREMENT_SCHEDULE_NAME_PREFIX,
@@ -84,6 +85,8 @@ export class RollbackFunction extends Construct {
   readonly rule: events.Rule;
 
   private rollbackGrant?: iam.Grant;
+
+  private clientCertificates?: ClientCertificateAccess;
 
   constructor(scope: Construct, id: string, props: RollbackFunctionProps) {
     super(scope, id);
@@ -170,5 +173,18 @@ export class RollbackFunction extends Construct {
       resourceArns: [secret.secretFullArn],
     });
     return this.rollbackGrant;
+  }
+
+  /**
+   * Lets the function read the client certificate secret `secretName` an OAuth 2.0 secret presents
+   * for mutual TLS when its access token is tested (see {@link ClientCertificateAccess}).
+   */
+  grantReadClientCertificate(secretName: string): iam.Grant {
+    this.clientCertificates ??= new ClientCertificateAccess(
+      this.role,
+      this.settings.secretNamePrefix,
+      'RollbackFunction',
+    );
+    return this.clientCertificates.grantRead(secretName);
   }
 }

@@ -8,12 +8,13 @@ import {
   MANAGED_BY_TAG,
   MetricName,
   METRICS_NAMESPACE,
-  SECRET_DOCUMENT_SCHEMA_VERSION,
   SECRET_NAME_DIMENSION,
   type RotorProvider,
 } from '../lambda/shared/rotor-constants';
+import { OAUTH2_PROVIDER, type RotorOAuth2Config } from './config/oauth2-config';
 import type { RotationFunction } from './rotation-function';
 import { parseRotationSchedule, rotationWindowProblem } from './rotation-schedule';
+import { secretFirstDocument } from './secret-first-document';
 
 /** Properties of a {@link RotatedSecret}. */
 export interface RotatedSecretProps {
@@ -28,6 +29,15 @@ export interface RotatedSecretProps {
 
   /** Provider that issues the secret's credential; written into the secret's first value. */
   readonly provider: RotorProvider;
+
+  /**
+   * The IdP and client of an `oauth2-refresh-token` secret: its non-secret settings go into the
+   * first value, and the rotation function may read its client certificate secret and publish
+   * Rotor's events. Required for that provider, refused for any other.
+   *
+   * @default - none
+   */
+  readonly oauth2?: RotorOAuth2Config;
 
   /** Secrets Manager schedule expression, UTC: `rate(N hours)`, `rate(N days)` or `cron(0 H D M W *)`. */
   readonly schedule: string;
@@ -44,9 +54,11 @@ export interface RotatedSecretProps {
 
   /**
    * Whether Secrets Manager rotates the secret as soon as the schedule is created or changed.
-   * A new secret holds no credential until its first rotation, so this issues one at deploy.
+   * A new `managed-token` secret holds no credential until its first rotation, so this issues one
+   * at deploy. An `oauth2-refresh-token` secret cannot rotate before `rotor bootstrap` has given it
+   * a refresh token (the rotation would fail with "run rotor bootstrap"), so it must be false.
    *
-   * @default true
+   * @default - true, except false for `oauth2-refresh-token`
    */
   readonly rotateImmediatelyOnUpdate?: boolean;
 }
@@ -73,6 +85,10 @@ export class RotatedSecret extends Construct {
   readonly secretName: string;
   /** Deployment stage of the function that rotates the secret. */
   readonly stage: string;
+  /** Provider that issues the secret's credential. */
+  readonly provider: RotorProvider;
+  /** The IdP and client of an `oauth2-refresh-token` secret; undefined for other providers. */
+  readonly oauth2?: RotorOAuth2Config;
 
   constructor(scope: Construct, id: string, props: RotatedSecretProps) {
     super(scope, id);
@@ -84,11 +100,10 @@ export class RotatedSecret extends Construct {
       description: props.description,
       encryptionKey: props.encryptionKey,
       // A Rotor document without a credential: the rotation function refuses to overwrite a value
-      // that is not a Rotor document, and the first rotation (at deploy) issues the credential.
-      // There is nothing secret in it, so a plain-text template value is safe.
-      secretStringValue: SecretValue.unsafePlainText(
-        JSON.stringify({ provider: props.provider, schemaVersion: SECRET_DOCUMENT_SCHEMA_VERSION }),
-      ),
+      // that is not a Rotor document, and the first rotation (at deploy) or `rotor bootstrap`
+      // (OAuth 2.0) supplies the credential. There is nothing secret in it, so a plain-text
+      // template value is safe.
+      secretStringValue: SecretValue.unsafePlainText(JSON.stringify(secretFirstDocument(props.provider, props.oauth2))),
       // Deleting the stack must not delete credentials that CI jobs still hold.
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -97,6 +112,8 @@ export class RotatedSecret extends Construct {
     this.encryptionKey = props.encryptionKey;
     this.secretName = props.secretName;
     this.stage = rotationFunction.stage;
+    this.provider = props.provider;
+    if (props.oauth2 !== undefined) this.oauth2 = props.oauth2;
 
     // The L1 rather than secret.addRotationSchedule(): the L2 cannot express a cron() or rate()
     // schedule with a window Duration (only automaticallyAfter), and it would add
@@ -106,12 +123,21 @@ export class RotatedSecret extends Construct {
       secretId: secret.secretArn,
       rotationLambdaArn: rotationFunction.function.functionArn,
       rotationRules: { scheduleExpression: props.schedule, duration: `${windowHours}h` },
-      rotateImmediatelyOnUpdate: props.rotateImmediatelyOnUpdate ?? true,
+      rotateImmediatelyOnUpdate: props.rotateImmediatelyOnUpdate ?? props.provider !== OAUTH2_PROVIDER,
     });
     // Secrets Manager invokes the function as soon as the schedule exists: the invoke permission
     // and the function's access to this secret must be in place first.
     this.rotationSchedule.node.addDependency(rotationFunction.invokePermission);
     rotationFunction.grantRotation(secret).applyBefore(this.rotationSchedule);
+    if (props.oauth2 !== undefined) {
+      // Spending a refresh token at the IdP may end in `Token Reuse Detected` (invalid_grant on a
+      // token Rotor has not spent) or `Credential Outcome Unknown` events.
+      rotationFunction.grantPublishEvents().applyBefore(this.rotationSchedule);
+      const certificate = props.oauth2.tls?.clientCertificateSecretName;
+      if (certificate !== undefined) {
+        rotationFunction.grantReadClientCertificate(certificate).applyBefore(this.rotationSchedule);
+      }
+    }
   }
 
   /**
@@ -198,6 +224,18 @@ function validate(props: RotatedSecretProps): number {
   if (!props.secretName.startsWith(prefix) || props.secretName.length === prefix.length) {
     throw new Error(
       `RotatedSecret secretName must start with the rotation function's prefix "${prefix}", got "${props.secretName}"`,
+    );
+  }
+  if ((props.provider === OAUTH2_PROVIDER) !== (props.oauth2 !== undefined)) {
+    throw new Error(
+      props.oauth2 === undefined
+        ? `RotatedSecret provider "${OAUTH2_PROVIDER}" needs oauth2 settings, got none for "${props.secretName}"`
+        : `RotatedSecret oauth2 settings are only for provider "${OAUTH2_PROVIDER}", got "${props.provider}" for "${props.secretName}"`,
+    );
+  }
+  if (props.provider === OAUTH2_PROVIDER && props.rotateImmediatelyOnUpdate === true) {
+    throw new Error(
+      `RotatedSecret rotateImmediatelyOnUpdate must be false for provider "${OAUTH2_PROVIDER}": the secret has no refresh token until \`rotor bootstrap\`, so a rotation at deploy would fail, got true for "${props.secretName}"`,
     );
   }
   const parsed = parseRotationSchedule(props.schedule);

@@ -1,10 +1,12 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, type IDependable } from 'constructs';
 import { LambdaBundle, type RotorLambdaSettings } from '../lambda/shared/rotor-constants';
+import { ClientCertificateAccess } from './client-certificate-access';
 import type { RetireFunction } from './retire-function';
 import {
   addRotorFunction,
@@ -46,7 +48,9 @@ const ROTATION_ACTIONS = [
  * least-privilege role: it can write its own logs and traces, use the stage's key only through
  * Secrets Manager and DynamoDB, read the pepper, record versions in the ledger, schedule
  * retirements in the stage's schedule group (passing only the scheduler role), and read and write
- * only the secrets passed to {@link grantRotation}.
+ * only the secrets passed to {@link grantRotation}. For OAuth 2.0 secrets it may also publish
+ * Rotor's events on the stage's bus ({@link grantPublishEvents}) and read the current version of
+ * their client certificate secrets ({@link grantReadClientCertificate}).
  *
  * Defaults: 256 MiB, 1 minute (testSecret polls the target with bounded backoff, so the timeout
  * must cover the provider's propagation delay).
@@ -68,6 +72,9 @@ export class RotationFunction extends Construct {
   readonly settings: RotorLambdaSettings;
 
   private rotationGrant?: iam.Grant;
+  private publishGrant?: iam.Grant;
+  private clientCertificates?: ClientCertificateAccess;
+  private readonly eventBus: events.IEventBus;
 
   constructor(scope: Construct, id: string, props: RotationFunctionProps) {
     super(scope, id);
@@ -75,6 +82,7 @@ export class RotationFunction extends Construct {
     this.stage = resources.stage;
     this.secretNamePrefix = resources.secretNamePrefix;
     this.settings = rotorLambdaSettings(resources, retirement, props.logLevel);
+    this.eventBus = resources.eventBus;
 
     const parts = addRotorFunction(this, {
       bundle: LambdaBundle.rotation,
@@ -162,5 +170,29 @@ export class RotationFunction extends Construct {
       resourceArns: [secret.secretFullArn],
     });
     return this.rotationGrant;
+  }
+
+  /**
+   * Lets this function publish Rotor's events (`Token Reuse Detected` for a refresh token spent
+   * upstream, `Credential Outcome Unknown`) with `events:PutEvents` on the stage's event bus, the
+   * one in its environment (`ROTOR_EVENT_BUS_NAME`). Only providers that spend credentials at an
+   * outside issuer publish, so a stage without such a secret does not grant it. Granting twice
+   * adds nothing.
+   */
+  grantPublishEvents(): iam.Grant {
+    this.publishGrant ??= this.eventBus.grantPutEventsTo(this.role);
+    return this.publishGrant;
+  }
+
+  /**
+   * Lets this function read the current version of the secret named `secretName`, the client
+   * certificate and key an OAuth 2.0 secret presents for mutual TLS (see {@link ClientCertificateAccess}).
+   *
+   * @returns the grant; apply it before anything that makes Secrets Manager invoke the function.
+   * @throws Error if the name is not under the function's secret name prefix, or has a wildcard.
+   */
+  grantReadClientCertificate(secretName: string): iam.Grant {
+    this.clientCertificates ??= new ClientCertificateAccess(this.role, this.secretNamePrefix, 'RotationFunction');
+    return this.clientCertificates.grantRead(secretName);
   }
 }

@@ -4,6 +4,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { HEALTH_AND_ROLLBACK_DEFAULTS, RotorStackOutput } from '../lambda/shared/rotor-constants';
+import { AccessTokenRefreshSchedule } from './access-token-refresh-schedule';
 import { AlertTopic } from './alert-topic';
 import { CiConsumers, CONSUMER_ROLE_ARNS_OUTPUT } from './ci-consumers';
 import { fullSecretName, type RotorStageConfig } from './config/rotor-config';
@@ -32,7 +33,8 @@ export interface RotorStackProps extends StackProps {
  * configured secret, and the CI consumers' OIDC providers and roles; and to watch them (issue 5):
  * the health check and its schedule, three alarms per secret, the rollback function and the rule
  * that sends it the alarms, the function that counts Secrets Manager's own rotation failures, the
- * alert topic and the dashboard.
+ * alert topic and the dashboard; and for each OAuth 2.0 secret (issue 4) the schedule that
+ * refreshes its access token.
  */
 export class RotorStack extends Stack {
   /** Encrypts the stage's secrets, its pepper and its ledger; rotated yearly by KMS. */
@@ -49,6 +51,11 @@ export class RotorStack extends Stack {
   readonly verifierFunction: VerifierFunction;
   /** The stage's secrets, in config order. */
   readonly secrets: readonly RotatedSecret[];
+  /**
+   * The access-token refresh schedule of each `oauth2-refresh-token` secret, by the secret's name
+   * within the stage; empty when the stage has none.
+   */
+  readonly accessTokenRefreshSchedules: ReadonlyMap<string, AccessTokenRefreshSchedule>;
   /** The CI consumers' OIDC providers and roles; none when the stage has no consumers. */
   readonly consumers: CiConsumers;
   /** The stage's alert topic: alarms entering ALARM and paused rotations notify it. */
@@ -128,10 +135,30 @@ export class RotorStack extends Stack {
           encryptionKey: this.encryptionKey,
           secretName: fullSecretName(stage, secret),
           provider: secret.provider,
+          ...(secret.oauth2 === undefined ? {} : { oauth2: secret.oauth2 }),
           schedule: secret.schedule,
           window: secret.window,
           ...(secret.description === undefined ? {} : { description: secret.description }),
         }),
+    );
+    // Secrets Manager rotates at most every 4 hours; an OAuth 2.0 access token lives 30 minutes or
+    // less, so Scheduler rotates those secrets every refresh interval, in the stage's group.
+    this.accessTokenRefreshSchedules = new Map(
+      stage.secrets.flatMap((secret, index) =>
+        secret.oauth2 === undefined
+          ? []
+          : [
+              [
+                secret.name,
+                new AccessTokenRefreshSchedule(this, `AccessTokenRefresh-${secret.name}`, {
+                  secret: this.secrets[index]!,
+                  rotationFunction: this.rotationFunction,
+                  scheduleGroup: this.retireFunction.scheduleGroup,
+                  intervalSeconds: secret.oauth2.refreshIntervalSeconds,
+                }),
+              ] as const,
+            ],
+      ),
     );
 
     this.verifierFunction = new VerifierFunction(this, 'Verifier', {
@@ -169,6 +196,13 @@ export class RotorStack extends Stack {
     for (const secret of this.secrets) {
       this.healthCheckFunction.grantHealthCheck(secret.secret);
       this.rollbackFunction.grantRollback(secret.secret);
+    }
+    // Both test access tokens with the secret's TLS settings, its client certificate included.
+    for (const secret of stage.secrets) {
+      const certificate = secret.oauth2?.tls?.clientCertificateSecretName;
+      if (certificate === undefined) continue;
+      this.healthCheckFunction.grantReadClientCertificate(certificate);
+      this.rollbackFunction.grantReadClientCertificate(certificate);
     }
 
     const notify = new cloudwatchActions.SnsAction(this.alertTopic.topic);

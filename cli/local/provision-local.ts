@@ -10,7 +10,10 @@ import {
   RotorResourceName,
   rotorLambdaEnvironment,
   type RotorLambdaSettings,
+  type RotorProvider,
 } from '../../lambda/shared/rotor-constants';
+import type { RotorOAuth2Config } from '../../lib/config/oauth2-config';
+import { secretFirstDocument } from '../../lib/secret-first-document';
 import { ensureLedgerTable } from './ledger-table';
 import { LOCAL_CREDENTIALS, localClients, type LocalEndpoint } from './local-clients';
 
@@ -18,7 +21,11 @@ import { LOCAL_CREDENTIALS, localClients, type LocalEndpoint } from './local-cli
 export interface LocalStage {
   readonly name: string;
   readonly secretNamePrefix: string;
-  readonly secrets: readonly { readonly name: string; readonly provider: string }[];
+  readonly secrets: readonly {
+    readonly name: string;
+    readonly provider: RotorProvider;
+    readonly oauth2?: RotorOAuth2Config;
+  }[];
   /** Durations in seconds; seconds-level values let tests run grace periods in real time. */
   readonly graceSeconds?: number;
   readonly reuseMemorySeconds?: number;
@@ -73,7 +80,7 @@ export async function provisionLocal(endpoint: LocalEndpoint, stage: LocalStage)
   const secretNames: string[] = [];
   for (const secret of stage.secrets) {
     const name = `${stage.secretNamePrefix}${secret.name}`;
-    await ensureSecret(clients, name, secret.provider, kmsKeyArn, stage.name);
+    await ensureSecret(clients, name, secretFirstDocument(secret.provider, secret.oauth2), kmsKeyArn, stage.name);
     secretNames.push(name);
   }
   const settings: RotorLambdaSettings = {
@@ -199,7 +206,7 @@ async function ensureRole(clients: ReturnType<typeof localClients>, name: string
 async function ensureSecret(
   clients: ReturnType<typeof localClients>,
   name: string,
-  provider: string,
+  firstDocument: Record<string, unknown>,
   kmsKeyArn: string,
   stage: string,
 ): Promise<void> {
@@ -208,8 +215,9 @@ async function ensureSecret(
       new CreateSecretCommand({
         Name: name,
         KmsKeyId: kmsKeyArn,
-        // The first document holds no credential: the first rotation issues one.
-        SecretString: JSON.stringify({ provider, schemaVersion: 1 }),
+        // The document the stack writes: no credential (the first rotation, or for an OAuth 2.0
+        // secret `rotor bootstrap`, provides one).
+        SecretString: JSON.stringify(firstDocument),
         Tags: [{ Key: MANAGED_BY_TAG, Value: stage }],
       }),
     );

@@ -12,6 +12,7 @@ import type {
   SecretStatus,
   StoredAuditEvent,
 } from '../core/ledger/ledger-records';
+import type { JournalRecord, SideEffectJournalEntry } from '../core/providers/side-effect-journal';
 import { LedgerSchema } from '../shared/rotor-constants';
 
 /**
@@ -62,8 +63,25 @@ export function secretStateKey(secretArn: string): LedgerItem {
   return { [LedgerSchema.partitionKey]: secretPartition(secretArn), [LedgerSchema.sortKey]: 'STATE' };
 }
 
-export function journalKey(secretArn: string, versionId: string): LedgerItem {
-  return { [LedgerSchema.partitionKey]: secretPartition(secretArn), [LedgerSchema.sortKey]: `JOURNAL#${versionId}` };
+/**
+ * A journal entry: `SPENT#<fingerprint>` for an action that spends a single-use credential (so no
+ * rotation of the secret may spend it again), `JOURNAL#<version id>` for one action per rotation.
+ */
+export function journalEntryKey(entry: SideEffectJournalEntry): LedgerItem {
+  const sortKey = entry.spends === undefined ? `JOURNAL#${entry.versionId}` : `SPENT#${entry.spends}`;
+  return { [LedgerSchema.partitionKey]: secretPartition(entry.secretArn), [LedgerSchema.sortKey]: sortKey };
+}
+
+/** What an existing journal entry says; an item lost to a race reads as a fresh in-flight claim. */
+export function toJournalRecord(item: LedgerItem | undefined, entry: SideEffectJournalEntry): JournalRecord {
+  const lostRetryAt = item?.lostRetryAt;
+  return {
+    versionId: typeof item?.versionId === 'string' ? item.versionId : entry.versionId,
+    action: typeof item?.action === 'string' ? item.action : entry.action,
+    claimedAt: typeof item?.claimedAt === 'number' ? item.claimedAt : Date.now(),
+    outcome: item?.outcome === 'rejected' ? 'rejected' : 'in-flight',
+    ...(typeof lostRetryAt === 'number' ? { lostRetryAt } : {}),
+  };
 }
 
 /** Sorts by time (ISO-8601 with milliseconds), then by id: ids are ordered within a process. */

@@ -1,5 +1,6 @@
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -14,12 +15,13 @@ import type {
   PauseRequest,
   PendingCredential,
   Promotion,
+  ReauthorizationRequest,
   ResumeRequest,
   RollbackClaimRequest,
   RollbackRecord,
 } from '../core/ledger/ledger';
 import type { AuditEvent, CredentialRecord, SecretLedgerState, StoredAuditEvent } from '../core/ledger/ledger-records';
-import type { SideEffectJournalEntry } from '../core/providers/side-effect-journal';
+import type { JournalClaim, JournalRecord, SideEffectJournalEntry } from '../core/providers/side-effect-journal';
 import { LedgerSchema } from '../shared/rotor-constants';
 import {
   AUDIT_SORT_KEY_PREFIX,
@@ -31,12 +33,13 @@ import {
   GRACE_INDEX_PREVIOUS,
   isExpired,
   ItemKind,
-  journalKey,
+  journalEntryKey,
   numberOr,
   secretPartition,
   secretStateKey,
   sequentialId,
   toCredentialRecord,
+  toJournalRecord,
   toSecretLedgerState,
   toStoredAuditEvent,
   type LedgerItem,
@@ -427,8 +430,14 @@ export class DynamoDbLedger implements Ledger {
   }
 
   /** A conditional put of `JOURNAL#<versionId>` under the secret, with a TTL. */
-  async claim(entry: SideEffectJournalEntry): Promise<'claimed' | 'already-claimed'> {
+  /**
+   * One conditional PutItem on the journal entry: `SPENT#<fingerprint>` when the action spends a
+   * single-use credential, else `JOURNAL#<version id>`. A claimer whose write committed but whose
+   * response was lost finds its own claim id in the old item.
+   */
+  async claim(entry: SideEffectJournalEntry): Promise<JournalClaim> {
     if (entry.versionId === '') throw new Error('a journal claim needs the rotation version id');
+    if (entry.spends !== undefined) assertFingerprint(entry.spends);
     const now = this.now();
     const id = this.newId();
     const x = new Expressions();
@@ -437,11 +446,12 @@ export class DynamoDbLedger implements Ledger {
         new PutCommand({
           TableName: this.tableName,
           Item: {
-            ...journalKey(entry.secretArn, entry.versionId),
+            ...journalEntryKey(entry),
             kind: ItemKind.journalClaim,
             secretArn: entry.secretArn,
             versionId: entry.versionId,
             action: entry.action,
+            outcome: 'in-flight',
             claimedAt: now,
             claimedBy: id,
             [LedgerSchema.ttlAttribute]: epochSeconds(now) + this.journalRetentionSeconds,
@@ -451,11 +461,64 @@ export class DynamoDbLedger implements Ledger {
           ...x.parameters(),
         }),
       );
-      return 'claimed';
+      return { outcome: 'claimed', claimId: id };
     } catch (error) {
       if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
-      return itemOf(error)?.claimedBy === id ? 'claimed' : 'already-claimed';
+      const old = itemOf(error);
+      if (old?.claimedBy === id) return { outcome: 'claimed', claimId: id };
+      return { outcome: 'already-claimed', record: toJournalRecord(old, entry) };
     }
+  }
+
+  /** One conditional DeleteItem: only the claim `claimId` holds is removed. */
+  async release(entry: SideEffectJournalEntry, claimId: string): Promise<void> {
+    const x = new Expressions();
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: journalEntryKey(entry),
+          ConditionExpression: `${x.name('claimedBy')} = ${x.value(claimId)}`,
+          ...x.parameters(),
+        }),
+      );
+    } catch (error) {
+      if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
+    }
+  }
+
+  /** One conditional UpdateItem: `outcome` becomes `rejected` while the claim is still `claimId`'s. */
+  async markRejected(entry: SideEffectJournalEntry, claimId: string): Promise<void> {
+    const x = new Expressions();
+    const result = await this.conditionalUpdate(
+      journalEntryKey(entry),
+      `SET ${x.name('outcome')} = ${x.value('rejected')}, ${x.name('rejectedAt')} = ${x.value(this.now())}`,
+      `${x.name('claimedBy')} = ${x.value(claimId)}`,
+      x,
+    );
+    if (!result.written && result.old?.outcome !== 'rejected') {
+      throw new Error(
+        `the journal claim of rotation ${entry.versionId} is no longer this attempt's; not marked rejected`,
+      );
+    }
+  }
+
+  /**
+   * One conditional UpdateItem: the entry still records the attempt that was read (same rotation,
+   * same claim time) and has had no second attempt.
+   */
+  async claimLostRetry(entry: SideEffectJournalEntry, record: JournalRecord): Promise<string | undefined> {
+    const id = this.newId();
+    const x = new Expressions();
+    const result = await this.conditionalUpdate(
+      journalEntryKey(entry),
+      `SET ${x.name('lostRetryAt')} = ${x.value(this.now())}, ${x.name('claimedBy')} = ${x.value(id)}`,
+      `attribute_not_exists(${x.name('lostRetryAt')}) AND ${x.name('versionId')} = ${x.value(record.versionId)} AND ` +
+        `${x.name('claimedAt')} = ${x.value(record.claimedAt)} AND ${x.name('outcome')} = ${x.value('in-flight')}`,
+      x,
+    );
+    if (result.written || result.old?.claimedBy === id) return id;
+    return undefined;
   }
 
   /**
@@ -548,6 +611,28 @@ export class DynamoDbLedger implements Ledger {
       reasons = cancelled;
     }
     throw this.contention('resume', this.maxTransactionAttempts, reasons);
+  }
+
+  /**
+   * One conditional UpdateItem on the state (only a `compromised` status becomes `active`), then the
+   * audit event; running it again only adds another event.
+   */
+  async recordReauthorization(request: ReauthorizationRequest): Promise<void> {
+    const x = new Expressions();
+    await this.conditionalUpdate(
+      secretStateKey(request.secretArn),
+      `SET ${x.name('status')} = ${x.value('active')}`,
+      `${x.name('status')} = ${x.value('compromised')}`,
+      x,
+    );
+    await this.appendAudit({
+      secretArn: request.secretArn,
+      secretName: request.secretName,
+      type: 'reauthorized',
+      at: request.now,
+      versionId: request.versionId,
+      detail: { by: request.by },
+    });
   }
 
   private async revokeOne(

@@ -44,12 +44,16 @@ export class SecretsManagerStore implements SecretStore {
     }
   }
 
-  async readVersion(secretArn: string, versionId: string, stage: string): Promise<string | undefined> {
+  async readVersion(secretArn: string, versionId: string, stage: string | undefined): Promise<string | undefined> {
     const cached = this.cache.get(secretArn, versionId);
     if (cached !== undefined) return cached;
     try {
       const version = await this.client.send(
-        new GetSecretValueCommand({ SecretId: secretArn, VersionId: versionId, VersionStage: stage }),
+        new GetSecretValueCommand({
+          SecretId: secretArn,
+          VersionId: versionId,
+          ...(stage === undefined ? {} : { VersionStage: stage }),
+        }),
       );
       if (version.SecretString === undefined) return undefined;
       this.cache.set(secretArn, versionId, version.SecretString);

@@ -46,3 +46,44 @@ export class RotorConfigurationError extends RotorError {}
  * operator has looked and run `rotor resume`. A rotation already past createSecret may finish.
  */
 export class RotationPausedError extends RotorError {}
+
+/**
+ * A call to a provider outside AWS got no HTTP response. `sideEffect` says whether the
+ * provider may have acted: `none` when the request never left (refused connection, failed TLS
+ * handshake, bad URL), `unknown` when it may have arrived (timeout, reset after sending).
+ */
+export class ProviderCallError extends RotorError {
+  constructor(
+    message: string,
+    readonly sideEffect: 'none' | 'unknown',
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * The provider answered and refused the call without acting (for example an OAuth error other
+ * than invalid_grant, or a 4xx): the credential that was presented is not spent.
+ */
+export class ProviderRefusedError extends RotorError {}
+
+/**
+ * The provider refused a single-use credential that Rotor had not spent (an OAuth
+ * `invalid_grant` on the current refresh token): someone else used it. The secret is marked
+ * compromised and needs re-authorization (`rotor bootstrap`).
+ */
+export class UpstreamReuseSuspectedError extends RotorError {}
+
+/**
+ * The secret's single-use credential was already spent and cannot be presented again (its
+ * exchange was refused, or its result was lost and the issuer allows no reuse): the secret
+ * needs re-authorization (`rotor bootstrap`).
+ */
+export class ReauthorizationRequiredError extends RotorError {}
+
+/**
+ * Another invocation of this rotation is acting at the provider right now (its journal claim
+ * is fresh and no pending value is stored yet). Retrying later is safe.
+ */
+export class SideEffectInProgressError extends RotorError {}

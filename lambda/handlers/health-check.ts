@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDbLedger } from '../adapters/dynamodb-ledger';
 import { pepperedFingerprinter } from '../adapters/pepper-source';
+import { rotorProviderRegistry } from '../adapters/rotor-provider-registry';
 import { SecretsManagerCatalog } from '../adapters/secrets-manager-catalog';
 import {
   runHealthCheck,
@@ -9,8 +10,6 @@ import {
   type HealthCheckSummary,
   type SecretHealthResult,
 } from '../core/health/run-health-check';
-import { managedTokenProvider } from '../core/providers/managed-token/managed-token-provider';
-import { ProviderRegistry } from '../core/providers/provider-registry';
 import { MetricName, RotorEnv } from '../shared/rotor-constants';
 import { durationSettings, healthAndRollbackSettings, requiredSetting } from '../shared/rotor-settings';
 import { createLogger, SecretMetrics } from '../shared/telemetry';
@@ -29,7 +28,7 @@ function buildDependencies(): HealthCheckDependencies {
       stage: requiredSetting(RotorEnv.stage),
       secretNamePrefix: requiredSetting(RotorEnv.secretNamePrefix),
     }),
-    providers: new ProviderRegistry([managedTokenProvider]),
+    providers: rotorProviderRegistry(secretsManager, requiredSetting(RotorEnv.secretNamePrefix)),
     ledger: new DynamoDbLedger({
       client: new DynamoDBClient({}),
       tableName: requiredSetting(RotorEnv.ledgerTable),

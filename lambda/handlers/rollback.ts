@@ -6,11 +6,10 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDbLedger } from '../adapters/dynamodb-ledger';
 import { EventBridgeRotationStatus } from '../adapters/eventbridge-rotation-status';
 import { pepperedFingerprinter } from '../adapters/pepper-source';
+import { rotorProviderRegistry } from '../adapters/rotor-provider-registry';
 import { SchedulerRetirements } from '../adapters/scheduler-retirements';
 import { SecretsManagerStore } from '../adapters/secrets-manager-store';
 import { SnsPauseAlerts } from '../adapters/sns-pause-alerts';
-import { managedTokenProvider } from '../core/providers/managed-token/managed-token-provider';
-import { ProviderRegistry } from '../core/providers/provider-registry';
 import { answerAlarm, type AlarmAnswer, type RollbackDependencies } from '../core/rollback/answer-alarm';
 import { HealthAndRollbackEnv, MetricName, RotorEnv } from '../shared/rotor-constants';
 import { durationSettings, healthAndRollbackSettings, requiredSetting } from '../shared/rotor-settings';
@@ -32,7 +31,7 @@ function buildDependencies(): Settled {
   const settings = healthAndRollbackSettings();
   return {
     store: new SecretsManagerStore(secretsManager),
-    providers: new ProviderRegistry([managedTokenProvider]),
+    providers: rotorProviderRegistry(secretsManager, requiredSetting(RotorEnv.secretNamePrefix)),
     ledger: new DynamoDbLedger({
       client: new DynamoDBClient({}),
       tableName: requiredSetting(RotorEnv.ledgerTable),

@@ -1,19 +1,21 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDbLedger } from '../adapters/dynamodb-ledger';
+import { EventBridgeIncidents } from '../adapters/eventbridge-incidents';
 import { pepperedFingerprinter } from '../adapters/pepper-source';
+import { rotorProviderRegistry } from '../adapters/rotor-provider-registry';
 import { SchedulerRetirements } from '../adapters/scheduler-retirements';
 import { SecretsManagerStore } from '../adapters/secrets-manager-store';
 import { LedgerRecorder } from '../core/ledger/ledger-recorder';
-import { managedTokenProvider } from '../core/providers/managed-token/managed-token-provider';
-import { ProviderRegistry } from '../core/providers/provider-registry';
+import { SideEffectIncidentRecorder } from '../core/ledger/side-effect-incident-recorder';
 import { parseRotationEvent, type RotationEvent } from '../core/rotation/rotation-event';
 import { ledgerRotationGate } from '../core/rotation/rotation-gate';
 import type { RotationDependencies } from '../core/rotation/rotation-step-context';
 import { runRotationStep } from '../core/rotation/run-rotation-step';
-import { MetricName, RotorEnv } from '../shared/rotor-constants';
-import { durationSettings, requiredSetting } from '../shared/rotor-settings';
+import { DEFAULT_SIDE_EFFECT_LEASE_SECONDS, MetricName, RotorEnv } from '../shared/rotor-constants';
+import { durationSettings, positiveIntegerSetting, requiredSetting } from '../shared/rotor-settings';
 import { secretNameFromId } from '../shared/secret-name';
 import { createLogger, SecretMetrics } from '../shared/telemetry';
 
@@ -35,9 +37,10 @@ function buildDependencies(): RotationDependencies {
     tableName: requiredSetting(RotorEnv.ledgerTable),
     auditRetentionSeconds: durations.auditRetentionSeconds,
   });
+  const fingerprinter = pepperedFingerprinter(secretsManager, requiredSetting(RotorEnv.pepperSecretArn));
   const recorder = new LedgerRecorder({
     ledger,
-    fingerprinter: pepperedFingerprinter(secretsManager, requiredSetting(RotorEnv.pepperSecretArn)),
+    fingerprinter,
     retirements: new SchedulerRetirements(new SchedulerClient({}), {
       groupName: requiredSetting(RotorEnv.scheduleGroup),
       retireFunctionArn: requiredSetting(RotorEnv.retireFunctionArn),
@@ -50,11 +53,21 @@ function buildDependencies(): RotationDependencies {
       metrics.publish(secretName, { [MetricName.RetirementScheduleFailed]: 1 });
     },
   });
+  const incidents = new SideEffectIncidentRecorder({
+    ledger,
+    incidents: new EventBridgeIncidents(new EventBridgeClient({}), requiredSetting(RotorEnv.eventBusName)),
+    now: Date.now,
+    reuseMemorySeconds: durations.reuseMemorySeconds,
+    countMetric: (secretName, metric) => metrics.publish(secretName, { [metric]: 1 }),
+  });
+  const leaseSeconds = positiveIntegerSetting(RotorEnv.sideEffectLeaseSeconds, DEFAULT_SIDE_EFFECT_LEASE_SECONDS);
   return {
     store: new SecretsManagerStore(secretsManager),
-    providers: new ProviderRegistry([managedTokenProvider]),
+    providers: rotorProviderRegistry(secretsManager, secretNamePrefix),
     journal: ledger,
-    observers: [recorder],
+    fingerprint: async (credential) => (await fingerprinter()).of(credential),
+    sideEffects: { claimLeaseMs: leaseSeconds * 1000 },
+    observers: [recorder, incidents],
     // createSecret refuses to start a rotation the rollback paused.
     gate: ledgerRotationGate(ledger),
     now: () => new Date(),

@@ -31,6 +31,11 @@ export const MetricName = {
   HealthCheckSucceeded: 'HealthCheckSucceeded',
   /** AWSCURRENT was moved back to the previous credential after an alarm. */
   RollbackPerformed: 'RollbackPerformed',
+  /**
+   * An earlier attempt spent a single-use credential (an OAuth refresh token) at its provider and
+   * its result never reached AWSPENDING: the credential may be lost.
+   */
+  SideEffectOutcomeUnknown: 'SideEffectOutcomeUnknown',
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 
@@ -58,7 +63,15 @@ export const RotorEnv = {
   scheduleGroup: 'ROTOR_SCHEDULE_GROUP',
   /** Event bus for Rotor's events (`source: rotor`). */
   eventBusName: 'ROTOR_EVENT_BUS_NAME',
+  /**
+   * Optional: seconds a provider call's journal claim counts as still in flight (its invocation may
+   * still be running); longer than the rotation function's timeout. Default 70.
+   */
+  sideEffectLeaseSeconds: 'ROTOR_SIDE_EFFECT_LEASE_SECONDS',
 } as const;
+
+/** Default of {@link RotorEnv.sideEffectLeaseSeconds}: the rotation function's 60 s timeout plus a margin. */
+export const DEFAULT_SIDE_EFFECT_LEASE_SECONDS = 70;
 
 /** Durations the operator may set; all in seconds so tests can run them in real time. */
 export const DEFAULT_DURATIONS = {
@@ -166,6 +179,8 @@ export const RotorEvents = {
   rotationPaused: 'Rotation Paused',
   /** An operator lifted a pause (`rotor resume`). */
   rotationResumed: 'Rotation Resumed',
+  /** A provider call spent a single-use credential and its result was lost (see MetricName.SideEffectOutcomeUnknown). */
+  sideEffectOutcomeUnknown: 'Credential Outcome Unknown',
 } as const;
 
 /**
@@ -222,7 +237,7 @@ export const MANAGED_BY_TAG = 'rotor:stage';
  * Credential providers a secret's config may name. The rotation function registers a provider
  * under each of these names; the CDK config refuses any other name at synth.
  */
-export const ROTOR_PROVIDERS = ['managed-token'] as const;
+export const ROTOR_PROVIDERS = ['managed-token', 'oauth2-refresh-token'] as const;
 export type RotorProvider = (typeof ROTOR_PROVIDERS)[number];
 
 /**
@@ -284,3 +299,11 @@ export const RETIRE_SWEEP_REQUEST = { sweep: true } as const;
  * delete only schedules so named in the stage's group (never the sweep or the health check).
  */
 export const RETIREMENT_SCHEDULE_NAME_PREFIX = 'retire-';
+
+/**
+ * Every access-token refresh schedule (one per `oauth2-refresh-token` secret, in the stage's
+ * schedule group; target: Secrets Manager RotateSecret of that secret) is named
+ * `<this prefix><secret name within the stage>`, with `/` and other characters Scheduler refuses
+ * replaced and a hash added when needed. Never `retire-`, so the rollback function cannot delete them.
+ */
+export const ACCESS_TOKEN_REFRESH_SCHEDULE_NAME_PREFIX = 'refresh-';

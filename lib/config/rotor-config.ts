@@ -24,9 +24,17 @@ import {
   type RotorConsumerConfig,
   type RotorOidcProviderConfig,
 } from './consumer-config';
+import {
+  checkSecretOAuth2,
+  checkStageOAuth2,
+  OAuth2Schema,
+  toOAuth2Config,
+  type RotorOAuth2Config,
+} from './oauth2-config';
 import { show } from './show-value';
 
 export type { RotorConsumerConfig, RotorOidcProviderConfig } from './consumer-config';
+export type { RotorOAuth2Config, RotorOAuth2TlsConfig } from './oauth2-config';
 
 /** One secret that Rotor creates and rotates. */
 export interface RotorSecretConfig {
@@ -40,6 +48,11 @@ export interface RotorSecretConfig {
   readonly window: Duration;
   /** Shown in the Secrets Manager console. */
   readonly description?: string;
+  /**
+   * The IdP, the client and the token lifetimes of an `oauth2-refresh-token` secret, with the
+   * effective refresh interval; present exactly when the provider is `oauth2-refresh-token`.
+   */
+  readonly oauth2?: RotorOAuth2Config;
   /**
    * Threshold, period and evaluation periods of each of the secret's alarms: the defaults,
    * overridden by the stage's `alarms`, then by the secret's own.
@@ -169,8 +182,10 @@ const SecretSchema = z
       })
       .optional(),
     alarms: AlarmsSchema.optional(),
+    oauth2: OAuth2Schema.optional(),
   })
   .superRefine((secret, ctx) => {
+    checkSecretOAuth2(secret, ctx);
     const parsed = parseRotationSchedule(secret.schedule);
     const windowHours = parseWindowHours(secret.window);
     if (!parsed.ok || windowHours === undefined) return; // already reported on the field
@@ -233,6 +248,7 @@ const StageSchema = z
   .superRefine((stage, ctx) => {
     checkStageConsumers(stage, ctx);
     checkStageAlerts(stage, ctx);
+    checkStageOAuth2(stage, ctx);
     const seen = new Map<string, number>();
     stage.secrets.forEach((secret, index) => {
       const first = seen.get(secret.name);
@@ -338,6 +354,7 @@ function toRotorConfig(file: ConfigFile): RotorConfig {
         schedule: secret.schedule,
         window: Duration.hours(parseWindowHours(secret.window)!),
         ...(secret.description === undefined ? {} : { description: secret.description }),
+        ...(secret.oauth2 === undefined ? {} : { oauth2: toOAuth2Config(secret.oauth2) }),
         alarms: resolveAlarmThresholds(stage.alarms, secret.alarms),
       })),
       consumers: (stage.consumers ?? []).map(toConsumerConfig),

@@ -8,7 +8,7 @@ import type { IConstruct } from 'constructs';
 import { loadRotorConfig } from '../../lib/config/rotor-config';
 import { RotorStack } from '../../lib/rotor-stack';
 import { addRotorStages } from '../../lib/rotor-stages';
-import { COMMITTED_CONFIG_PATH, newTestApp, testStage } from './infra-test-app';
+import { COMMITTED_CONFIG_PATH, newTestApp, oauth2TestStage, testStage } from './infra-test-app';
 
 /** Every `Validations.of(x).acknowledge()` in the tree: where, which finding, and why. */
 function acknowledgements(root: IConstruct): { path: string; id: string; reason: string }[] {
@@ -96,6 +96,44 @@ describe('cdk-nag AwsSolutions checks', () => {
           xray(stack!, 'RotationEvents'),
         ]),
       );
+    });
+  });
+
+  describe('a stage with OAuth 2.0 secrets (refresh schedules, certificate and event grants)', () => {
+    let app: App;
+
+    beforeAll(() => {
+      // GIVEN
+      app = newTestApp();
+      new RotorStack(app, 'Rotor-test', { stage: oauth2TestStage() });
+      Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+      // WHEN
+      app.synth();
+    });
+
+    it('has no unacknowledged finding, error or warning', () => {
+      expect(findings(app)).toEqual([]);
+    });
+
+    it('needs no acknowledgement beyond those of every stage: the refresh schedules and new grants name exact resources', () => {
+      expect(acknowledgements(app).map(({ path, id }) => [path, id])).toEqual([
+        ['Rotor-test/Pepper/Secret', 'AwsSolutions-SMG4'],
+        ['Rotor-test/Retire/TracingPolicy', 'AwsSolutions-IAM5[Resource::*]'],
+        ['Rotor-test/Rotation/TracingPolicy', 'AwsSolutions-IAM5[Resource::*]'],
+        [
+          'Rotor-test/Rotation/RetirementSchedulingPolicy',
+          'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/rotor-test/*]',
+        ],
+        ['Rotor-test/Verifier/TracingPolicy', 'AwsSolutions-IAM5[Resource::*]'],
+        ['Rotor-test/HealthCheck/TracingPolicy', 'AwsSolutions-IAM5[Resource::*]'],
+        ['Rotor-test/HealthCheck/SecretListingPolicy', 'AwsSolutions-IAM5[Resource::*]'],
+        ['Rotor-test/Rollback/TracingPolicy', 'AwsSolutions-IAM5[Resource::*]'],
+        [
+          'Rotor-test/Rollback/RetirementCancellingPolicy',
+          'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/rotor-test/retire-*]',
+        ],
+        ['Rotor-test/RotationEvents/TracingPolicy', 'AwsSolutions-IAM5[Resource::*]'],
+      ]);
     });
   });
 
@@ -226,6 +264,26 @@ describe('cdk-nag AwsSolutions checks', () => {
           rule: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:rotor/development/*]',
           severity: 'error',
           paths: ['Rotor-development/Consumers/Consumer-app-deploy/Role/DefaultPolicy/Resource'],
+        },
+      ]);
+    });
+
+    it("reports a wildcard added to a refresh schedule's role, whose policy carries no acknowledgement", () => {
+      // GIVEN RotateSecret on every secret of the stage
+      const app = newTestApp();
+      const stack = new RotorStack(app, 'Rotor-test', { stage: oauth2TestStage() });
+      stack.accessTokenRefreshSchedules.get('idp-token')!.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['secretsmanager:RotateSecret'],
+          resources: [`arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:rotor/test/*`],
+        }),
+      );
+      // THEN
+      expect(findings(app)).toEqual([
+        {
+          rule: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:rotor/test/*]',
+          severity: 'error',
+          paths: ['Rotor-test/AccessTokenRefresh-idp-token/SchedulerRole/DefaultPolicy/Resource'],
         },
       ]);
     });

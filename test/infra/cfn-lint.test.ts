@@ -87,7 +87,7 @@ describe('cfn-lint', () => {
   });
 
   it('finds nothing in the template of a stage with every optional field set', () => {
-    // GIVEN a stage with subscriptions, tuned alarms, schedules and a custom bus
+    // GIVEN a stage with subscriptions, tuned alarms, schedules, a custom bus and an OAuth 2.0 secret
     const config = parseRotorConfig({
       stages: [
         {
@@ -114,12 +114,33 @@ describe('cfn-lint', () => {
               window: '1h',
               alarms: { reuseDetected: { periodSeconds: 300 } },
             },
+            // An OAuth 2.0 secret: its refresh schedule (Scheduler's universal target for
+            // RotateSecret), its role, and the rotation function's certificate and event grants.
+            {
+              name: 'idp/token',
+              provider: 'oauth2-refresh-token',
+              schedule: 'rate(12 hours)',
+              window: '2h',
+              oauth2: {
+                tokenEndpoint: 'https://idp.example.com/oauth2/token',
+                clientId: 'rotor-ci',
+                clientAuthentication: 'client_secret_post',
+                scope: 'deploy:write',
+                introspectionEndpoint: 'https://idp.example.com/oauth2/introspect',
+                accessTokenLifetimeSeconds: 1800,
+                refreshTokenLifetimeSeconds: 2_592_000,
+                refreshIntervalSeconds: 900,
+                refreshTokenReuseIntervalSeconds: 30,
+                tls: { minVersion: 'TLSv1.2', clientCertificateSecretName: 'rotor/tuned/idp/client-certificate' },
+              },
+            },
           ],
         },
       ],
     });
     const app = newTestApp({ outdir: mkdtempSync(join(tmpdir(), 'rotor-cfn-lint-tuned-')) });
     const [stack] = addRotorStages(app, config);
+    expect(stack!.accessTokenRefreshSchedules.size).toBe(1);
     // WHEN
     const template = app.synth().getStackByName(stack!.stackName).templateFullPath;
     // THEN

@@ -52,6 +52,62 @@ export function testStage(): RotorStageConfig {
   return config.stages[0]!;
 }
 
+/** The `oauth2` block of `idp-token` in {@link oauth2TestStageFile}: every optional field of the document set. */
+export const IDP_TOKEN_OAUTH2 = {
+  tokenEndpoint: 'https://idp.example.com/oauth2/token',
+  clientId: 'rotor-ci',
+  scope: 'deploy:write artifacts:read',
+  introspectionEndpoint: 'https://idp.example.com/oauth2/introspect',
+  accessTokenLifetimeSeconds: 900,
+  refreshTokenLifetimeSeconds: 86_400,
+  refreshTokenReuseIntervalSeconds: 60,
+  tls: { minVersion: 'TLSv1.3', clientCertificateSecretName: 'rotor/test/idp-client-certificate' },
+} as const;
+
+/**
+ * Stage `test` as a config file with a managed token and two OAuth 2.0 secrets: `idp-token` (every
+ * optional field, a client certificate, 15-minute access tokens: refreshed every 10 minutes) and
+ * `partner/api-token` (client_secret_post, a test URL, the same certificate, 30-minute access tokens:
+ * refreshed every 20 minutes by default; its name needs a hashed schedule name).
+ */
+export function oauth2TestStageFile(): Record<string, unknown> {
+  return {
+    name: 'test',
+    secretNamePrefix: 'rotor/test/',
+    logRetentionDays: 14,
+    secrets: [
+      { name: 'deploy-token', provider: 'managed-token', schedule: 'rate(4 hours)', window: '2h' },
+      {
+        name: 'idp-token',
+        provider: 'oauth2-refresh-token',
+        schedule: 'rate(1 day)',
+        window: '1h',
+        oauth2: IDP_TOKEN_OAUTH2,
+      },
+      {
+        name: 'partner/api-token',
+        provider: 'oauth2-refresh-token',
+        schedule: 'rate(12 hours)',
+        window: '2h',
+        oauth2: {
+          tokenEndpoint: 'https://partner.example.net/token',
+          clientId: 'rotor',
+          clientAuthentication: 'client_secret_post',
+          testUrl: 'https://api.partner.example.net/v1/whoami',
+          accessTokenLifetimeSeconds: 1800,
+          refreshTokenLifetimeSeconds: 7 * 86_400,
+          tls: { clientCertificateSecretName: 'rotor/test/idp-client-certificate' },
+        },
+      },
+    ],
+  };
+}
+
+/** {@link oauth2TestStageFile}, validated. */
+export function oauth2TestStage(): RotorStageConfig {
+  return parseRotorConfig({ stages: [oauth2TestStageFile()] }).stages[0]!;
+}
+
 const ASSET_HASH = /[0-9a-f]{64}/g;
 
 /**

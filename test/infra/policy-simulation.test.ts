@@ -1,7 +1,8 @@
 import { runSimulation, type EvaluationResult, type Simulation } from '@cloud-copilot/iam-simulate';
 import { Template } from 'aws-cdk-lib/assertions';
 import { addRotorStages } from '../../lib/rotor-stages';
-import { FIXTURE_ENV, twoStageConfig } from './consumer-fixtures';
+import { parseRotorConfig } from '../../lib/config/rotor-config';
+import { FIXTURE_ENV, twoStageConfig, twoStageConfigFile } from './consumer-fixtures';
 import { newTestApp } from './infra-test-app';
 import { TemplateResolver, type PolicyDocument } from './template-policies';
 
@@ -247,6 +248,171 @@ describe('policy simulation (iam-simulate) of two stages in one account', () => 
         }
       },
     );
+  });
+
+  describe('OAuth 2.0 secrets', () => {
+    // GIVEN both stages with an OAuth 2.0 secret that presents a client certificate
+    let devOAuth: TemplateResolver;
+    let prodOAuth: TemplateResolver;
+    const oauth2Secret = (stageName: string): Record<string, unknown> => ({
+      name: 'idp-token',
+      provider: 'oauth2-refresh-token',
+      schedule: 'rate(1 day)',
+      window: '1h',
+      oauth2: {
+        tokenEndpoint: 'https://idp.example.com/token',
+        clientId: 'rotor',
+        accessTokenLifetimeSeconds: 900,
+        refreshTokenLifetimeSeconds: 86_400,
+        tls: { clientCertificateSecretName: `rotor/${stageName}/idp-client-certificate` },
+      },
+    });
+    const certificate = (stageName: string, name = 'idp-client-certificate'): string =>
+      `arn:aws:secretsmanager:${region}:${account}:secret:rotor/${stageName}/${name}-AbCdEf`;
+    const fn = (resolver: TemplateResolver, prefix: string): Principal => ({
+      arn: `arn:aws:sts::${account}:assumed-role/${prefix}/function`,
+      policies: resolver.rolePolicies(resolver.roleId({ logicalIdPrefix: prefix })),
+    });
+
+    beforeAll(() => {
+      const file = twoStageConfigFile();
+      const [devStage, prodStage] = file.stages as Record<string, unknown>[];
+      const config = parseRotorConfig(
+        twoStageConfigFile({
+          development: { secrets: [...(devStage!.secrets as unknown[]), oauth2Secret('development')] },
+          production: { secrets: [...(prodStage!.secrets as unknown[]), oauth2Secret('production')] },
+        }),
+      );
+      const [development, production] = addRotorStages(newTestApp(), config);
+      devOAuth = new TemplateResolver(
+        'Rotor-development',
+        Template.fromStack(development!).toJSON() as never,
+        FIXTURE_ENV,
+      );
+      prodOAuth = new TemplateResolver(
+        'Rotor-production',
+        Template.fromStack(production!).toJSON() as never,
+        FIXTURE_ENV,
+      );
+    });
+
+    it("the rotation role may read only the current version of its stage's client certificate", async () => {
+      const rotation = fn(devOAuth, 'RotationRole');
+      expect(
+        await decide(rotation, 'secretsmanager:GetSecretValue', certificate('development'), stage('AWSCURRENT')),
+      ).toBe('Allowed');
+      for (const versionStage of ['AWSPREVIOUS', 'AWSPENDING']) {
+        expect(
+          await decide(rotation, 'secretsmanager:GetSecretValue', certificate('development'), stage(versionStage)),
+        ).toBe('ImplicitlyDenied');
+      }
+      expect(await decide(rotation, 'secretsmanager:GetSecretValue', certificate('development'))).toBe(
+        'ImplicitlyDenied',
+      );
+      for (const action of ['secretsmanager:PutSecretValue', 'secretsmanager:DescribeSecret']) {
+        expect([action, await decide(rotation, action, certificate('development'))]).toEqual([
+          action,
+          'ImplicitlyDenied',
+        ]);
+      }
+      // Not a secret whose name only starts with the certificate's, nor the other stage's certificate.
+      for (const other of [
+        certificate('development', 'idp-client-certificate-old'),
+        certificate('development', 'idp-client-certificate/key'),
+        certificate('production'),
+      ]) {
+        expect([other, await decide(rotation, 'secretsmanager:GetSecretValue', other, stage('AWSCURRENT'))]).toEqual([
+          other,
+          'ImplicitlyDenied',
+        ]);
+      }
+    });
+
+    it("the rotation role may decrypt the certificate with its stage's key through Secrets Manager only", async () => {
+      const rotation = fn(devOAuth, 'RotationRole');
+      const [devKey] = devOAuth.arnsOf('AWS::KMS::Key');
+      const [prodKey] = prodOAuth.arnsOf('AWS::KMS::Key');
+      expect(await decide(rotation, 'kms:Decrypt', devKey!, via('secretsmanager'), devOAuth.keyPolicy())).toBe(
+        'Allowed',
+      );
+      expect(await decide(rotation, 'kms:Decrypt', devKey!, {}, devOAuth.keyPolicy())).toBe('ImplicitlyDenied');
+      expect(await decide(rotation, 'kms:Decrypt', prodKey!, via('secretsmanager'), prodOAuth.keyPolicy())).toBe(
+        'ImplicitlyDenied',
+      );
+    });
+
+    it("the rotation role may publish events to its stage's bus only", async () => {
+      const rotation = fn(devOAuth, 'RotationRole');
+      const bus = (name: string): string => `arn:aws:events:${region}:${account}:event-bus/${name}`;
+      expect(await decide(rotation, 'events:PutEvents', bus('default'))).toBe('Allowed');
+      expect(await decide(rotation, 'events:PutEvents', bus('other'))).toBe('ImplicitlyDenied');
+    });
+
+    it('the refresh role may start a rotation of its own secret, invoke the rotation function, and nothing else', async () => {
+      const refresh = fn(devOAuth, 'AccessTokenRefreshidptokenSchedulerRole');
+      const own = devOAuth.secretArn('rotor/development/idp-token');
+      const [rotationFunction, ...otherFunctions] = [
+        devOAuth.functionArn('RotationFunction'),
+        devOAuth.functionArn('VerifierFunction'),
+        devOAuth.functionArn('RetireFunction'),
+      ];
+      expect(await decide(refresh, 'secretsmanager:RotateSecret', own)).toBe('Allowed');
+      expect(await decide(refresh, 'lambda:InvokeFunction', rotationFunction)).toBe('Allowed');
+      for (const fnArn of otherFunctions) {
+        expect([fnArn, await decide(refresh, 'lambda:InvokeFunction', fnArn)]).toEqual([fnArn, 'ImplicitlyDenied']);
+      }
+      for (const action of [
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:PutSecretValue',
+        'secretsmanager:UpdateSecretVersionStage',
+        'secretsmanager:DescribeSecret',
+      ]) {
+        const context = action === 'secretsmanager:GetSecretValue' ? stage('AWSCURRENT') : {};
+        expect([action, await decide(refresh, action, own, context)]).toEqual([action, 'ImplicitlyDenied']);
+      }
+      const others = [
+        devOAuth.secretArn('rotor/development/deploy-token'),
+        certificate('development'),
+        ...prodOAuth.arnsOf('AWS::SecretsManager::Secret'),
+        ...unmanaged,
+      ];
+      for (const secret of others) {
+        expect([secret, await decide(refresh, 'secretsmanager:RotateSecret', secret)]).toEqual([
+          secret,
+          'ImplicitlyDenied',
+        ]);
+      }
+    });
+
+    it('the health check and the rollback may read the certificate at AWSCURRENT, to test access tokens over mTLS', async () => {
+      for (const prefix of ['HealthCheckRole', 'RollbackRole']) {
+        const role = fn(devOAuth, prefix);
+        expect([
+          prefix,
+          await decide(role, 'secretsmanager:GetSecretValue', certificate('development'), stage('AWSCURRENT')),
+          await decide(role, 'secretsmanager:GetSecretValue', certificate('development'), stage('AWSPREVIOUS')),
+          await decide(role, 'secretsmanager:GetSecretValue', certificate('production'), stage('AWSCURRENT')),
+        ]).toEqual([prefix, 'Allowed', 'ImplicitlyDenied', 'ImplicitlyDenied']);
+      }
+    });
+
+    it('no other role of the stage may read the client certificate, and no role of the other stage', async () => {
+      const prefixes = ['VerifierRole', 'RetireRole', 'RotationEventsRole'];
+      for (const prefix of prefixes) {
+        const role = fn(devOAuth, prefix);
+        expect([
+          prefix,
+          await decide(role, 'secretsmanager:GetSecretValue', certificate('development'), stage('AWSCURRENT')),
+        ]).toEqual([prefix, 'ImplicitlyDenied']);
+      }
+      const prodRotation = fn(prodOAuth, 'RotationRole');
+      expect(
+        await decide(prodRotation, 'secretsmanager:GetSecretValue', certificate('development'), stage('AWSCURRENT')),
+      ).toBe('ImplicitlyDenied');
+      expect(
+        await decide(prodRotation, 'secretsmanager:GetSecretValue', certificate('production'), stage('AWSCURRENT')),
+      ).toBe('Allowed');
+    });
   });
 
   describe('what the simulator cannot evaluate', () => {

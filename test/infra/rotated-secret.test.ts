@@ -1,18 +1,24 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CfnResource, Duration, type Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { IConstruct } from 'constructs';
-import { managedTokenProvider } from '../../lambda/core/providers/managed-token/managed-token-provider';
-import { ProviderRegistry } from '../../lambda/core/providers/provider-registry';
+import { rotorProviderRegistry } from '../../lambda/adapters/rotor-provider-registry';
 import {
   parseSecretDocument,
   SECRET_DOCUMENT_SCHEMA_VERSION as CORE_SCHEMA_VERSION,
 } from '../../lambda/core/secret-document';
-import { MANAGED_BY_TAG, ROTOR_PROVIDERS, SECRET_DOCUMENT_SCHEMA_VERSION } from '../../lambda/shared/rotor-constants';
+import {
+  MANAGED_BY_TAG,
+  ROTOR_PROVIDERS,
+  SECRET_DOCUMENT_SCHEMA_VERSION,
+  type RotorProvider,
+} from '../../lambda/shared/rotor-constants';
 import { RotatedSecret, type RotatedSecretProps } from '../../lib/rotated-secret';
 import { RotationFunction } from '../../lib/rotation-function';
-import { newStageFixture } from './infra-test-app';
+import { secretFirstDocument } from '../../lib/secret-first-document';
+import { newStageFixture, oauth2TestStage } from './infra-test-app';
 
 function newFixture(): { stack: Stack; key: kms.Key; rotationFunction: RotationFunction } {
   const { stack, key, resources, retirement } = newStageFixture();
@@ -213,11 +219,169 @@ describe('RotatedSecret', () => {
   });
 });
 
+describe('an OAuth 2.0 RotatedSecret', () => {
+  // GIVEN an oauth2-refresh-token secret with every optional setting and a client certificate
+  let fixture: ReturnType<typeof newFixture>;
+  let template: Template;
+  let idpToken: RotatedSecret;
+  const oauth2 = oauth2TestStage().secrets[1]!.oauth2!;
+
+  beforeAll(() => {
+    fixture = newFixture();
+    // WHEN
+    idpToken = new RotatedSecret(
+      fixture.stack,
+      'IdpToken',
+      props(fixture, {
+        secretName: 'rotor/test/idp-token',
+        provider: 'oauth2-refresh-token',
+        oauth2,
+        schedule: 'rate(1 day)',
+        window: Duration.hours(1),
+      }),
+    );
+    template = Template.fromStack(fixture.stack);
+  });
+  const id = (construct: IConstruct): string =>
+    fixture.stack.getLogicalId(
+      (CfnResource.isCfnResource(construct) ? construct : construct.node.defaultChild) as CfnResource,
+    );
+
+  it("starts with the provider's non-secret settings and no token", () => {
+    const [secret] = Object.values(
+      template.findResources('AWS::SecretsManager::Secret', { Properties: { Name: 'rotor/test/idp-token' } }),
+    ) as { Properties: { SecretString: string } }[];
+    expect(JSON.parse(secret!.Properties.SecretString)).toEqual({
+      provider: 'oauth2-refresh-token',
+      schemaVersion: 1,
+      tokenEndpoint: 'https://idp.example.com/oauth2/token',
+      clientId: 'rotor-ci',
+      clientAuthentication: 'client_secret_basic',
+      scope: 'deploy:write artifacts:read',
+      introspectionEndpoint: 'https://idp.example.com/oauth2/introspect',
+      refreshTokenReuseIntervalSeconds: 60,
+      tls: { minVersion: 'TLSv1.3', clientCertificateSecretId: 'rotor/test/idp-client-certificate' },
+    });
+    expect(idpToken.provider).toBe('oauth2-refresh-token');
+    expect(idpToken.oauth2).toBe(oauth2);
+  });
+
+  it('writes only the settings that are set', () => {
+    expect(
+      secretFirstDocument('oauth2-refresh-token', {
+        tokenEndpoint: 'https://idp.example.com/token',
+        clientId: 'rotor',
+        clientAuthentication: 'none',
+        testUrl: 'https://api.example.com/me',
+        accessTokenLifetimeSeconds: 900,
+        refreshTokenLifetimeSeconds: 3600,
+        refreshIntervalSeconds: 600,
+        tls: {},
+      }),
+    ).toEqual({
+      provider: 'oauth2-refresh-token',
+      schemaVersion: 1,
+      tokenEndpoint: 'https://idp.example.com/token',
+      clientId: 'rotor',
+      clientAuthentication: 'none',
+      testUrl: 'https://api.example.com/me',
+    });
+  });
+
+  it('does not rotate at deploy: it has no refresh token before `rotor bootstrap`', () => {
+    template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+      SecretId: { Ref: id(idpToken.secret) },
+      RotationRules: Match.exact({ ScheduleExpression: 'rate(1 day)', Duration: '1h' }),
+      RotateImmediatelyOnUpdate: false,
+    });
+  });
+
+  it('lets the rotation function publish to the stage bus and read the current client certificate, before the schedule exists', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyName: Match.stringLikeRegexp('^RotationRoleDefaultPolicy'),
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.exact({
+            Effect: 'Allow',
+            Action: 'events:PutEvents',
+            Resource: {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':events:',
+                  { Ref: 'AWS::Region' },
+                  ':',
+                  { Ref: 'AWS::AccountId' },
+                  ':event-bus/default',
+                ],
+              ],
+            },
+          }),
+          Match.exact({
+            Effect: 'Allow',
+            Action: 'secretsmanager:GetSecretValue',
+            Resource: {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':secretsmanager:',
+                  { Ref: 'AWS::Region' },
+                  ':',
+                  { Ref: 'AWS::AccountId' },
+                  ':secret:rotor/test/idp-client-certificate-??????',
+                ],
+              ],
+            },
+            Condition: { StringEquals: { 'secretsmanager:VersionStage': 'AWSCURRENT' } },
+          }),
+        ]),
+      },
+    });
+    const schedule = template.findResources('AWS::SecretsManager::RotationSchedule')[id(idpToken.rotationSchedule)];
+    expect(schedule!.DependsOn).toEqual([
+      expect.stringMatching(/^RotationFunctionInvokedBySecretsManager/),
+      expect.stringMatching(/^RotationRoleDefaultPolicy/),
+    ]);
+  });
+
+  it('fails without oauth2 settings, with them on another provider, and when asked to rotate at deploy', () => {
+    const other = newFixture();
+    expect(() => new RotatedSecret(other.stack, 'A', props(other, { provider: 'oauth2-refresh-token' }))).toThrow(
+      /RotatedSecret provider "oauth2-refresh-token" needs oauth2 settings, got none for "rotor\/test\/deploy-token"/,
+    );
+    expect(() => new RotatedSecret(other.stack, 'B', props(other, { oauth2 }))).toThrow(
+      /RotatedSecret oauth2 settings are only for provider "oauth2-refresh-token", got "managed-token"/,
+    );
+    expect(
+      () =>
+        new RotatedSecret(
+          other.stack,
+          'C',
+          props(other, { provider: 'oauth2-refresh-token', oauth2, rotateImmediatelyOnUpdate: true }),
+        ),
+    ).toThrow(/rotateImmediatelyOnUpdate must be false for provider "oauth2-refresh-token": .*`rotor bootstrap`/);
+  });
+
+  it("fails when the client certificate is outside the rotation function's prefix", () => {
+    const other = newFixture();
+    const outside = { ...oauth2, tls: { clientCertificateSecretName: 'rotor/other/cert' } };
+    expect(
+      () => new RotatedSecret(other.stack, 'S', props(other, { provider: 'oauth2-refresh-token', oauth2: outside })),
+    ).toThrow(/client certificate secret must be named under the prefix "rotor\/test\/", got "rotor\/other\/cert"/);
+  });
+});
+
 describe('the first secret value', () => {
-  it('is a document the rotation engine accepts, for every provider', () => {
-    // GIVEN the providers the rotation handler registers
-    const registry = new ProviderRegistry([managedTokenProvider]);
-    for (const provider of ROTOR_PROVIDERS) {
+  it('is a document the rotation engine accepts, for every provider it registers', () => {
+    // GIVEN the providers the rotation handler registers: every provider the config may name
+    const registry = rotorProviderRegistry(new SecretsManagerClient({ region: 'us-east-1' }), 'rotor/test/');
+    expect(registry.names()).toEqual([...ROTOR_PROVIDERS]);
+    for (const provider of registry.names() as RotorProvider[]) {
+      expect(ROTOR_PROVIDERS).toContain(provider);
       const { stack, key, rotationFunction } = newFixture();
       // WHEN
       new RotatedSecret(stack, 'S', {
@@ -225,6 +389,7 @@ describe('the first secret value', () => {
         encryptionKey: key,
         secretName: 'rotor/test/token',
         provider,
+        ...(provider === 'oauth2-refresh-token' ? { oauth2: oauth2TestStage().secrets[1]!.oauth2! } : {}),
         schedule: 'rate(1 day)',
         window: Duration.hours(1),
       });
@@ -240,6 +405,10 @@ describe('the first secret value', () => {
       expect(parsed.provider.name).toBe(provider);
       expect(parsed.provider.credentialOf(parsed.document)).toBeUndefined();
     }
+  });
+
+  it('is unchanged for managed-token', () => {
+    expect(secretFirstDocument('managed-token')).toEqual({ provider: 'managed-token', schemaVersion: 1 });
   });
 
   it('carries the schema version the rotation engine writes', () => {

@@ -7,6 +7,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { IConstruct } from 'constructs';
+import { clientCertificateSecretArnPattern } from '../../lib/client-certificate-access';
 import { RotationFunction } from '../../lib/rotation-function';
 import { newStageFixture, type StageFixture, fixtureEnvironment } from './infra-test-app';
 
@@ -268,5 +269,139 @@ describe('RotationFunction', () => {
     });
     const byName = secretsmanager.Secret.fromSecretNameV2(other.stack, 'ByName', 'rotor/test/imported');
     expect(() => fn.grantRotation(byName)).toThrow(/only rotate secrets with a known full ARN.*got Test\/ByName/);
+  });
+});
+
+describe('RotationFunction for OAuth 2.0 secrets', () => {
+  // GIVEN a rotation function of stage `test` (event bus `ci-events`), granted a secret, the right to
+  // publish events (twice) and two client certificates (one of them twice)
+  let fixture: StageFixture;
+  let template: Template;
+  let rotation: RotationFunction;
+  let secret: secretsmanager.Secret;
+  const id = (construct: IConstruct): string =>
+    fixture.stack.getLogicalId(
+      (CfnResource.isCfnResource(construct) ? construct : construct.node.defaultChild) as CfnResource,
+    );
+  const certificateArn = (name: string): unknown => ({
+    'Fn::Join': [
+      '',
+      [
+        'arn:',
+        { Ref: 'AWS::Partition' },
+        ':secretsmanager:',
+        { Ref: 'AWS::Region' },
+        ':',
+        { Ref: 'AWS::AccountId' },
+        `:secret:${name}-??????`,
+      ],
+    ],
+  });
+
+  beforeAll(() => {
+    fixture = newStageFixture({ eventBusName: 'ci-events' });
+    rotation = new RotationFunction(fixture.stack, 'Rotation', {
+      resources: fixture.resources,
+      retirement: fixture.retirement,
+    });
+    secret = new secretsmanager.Secret(fixture.stack, 'IdpToken', { secretName: 'rotor/test/idp-token' });
+    // WHEN
+    rotation.grantRotation(secret);
+    const first = rotation.grantPublishEvents();
+    expect(rotation.grantPublishEvents()).toBe(first);
+    rotation.grantReadClientCertificate('rotor/test/idp-client-certificate');
+    rotation.grantReadClientCertificate('rotor/test/partner/client-certificate');
+    rotation.grantReadClientCertificate('rotor/test/idp-client-certificate');
+    template = Template.fromStack(fixture.stack);
+  });
+
+  it('may publish to the stage bus, and read only the AWSCURRENT version of exactly the named certificate secrets', () => {
+    const [policy] = Object.values(
+      template.findResources('AWS::IAM::Policy', {
+        Properties: { PolicyName: Match.stringLikeRegexp('^RotationRoleDefaultPolicy') },
+      }),
+    );
+    const statements = (policy!.Properties as { PolicyDocument: { Statement: unknown[] } }).PolicyDocument.Statement;
+    // After logs, key, ledger, pepper, PassRole and the rotated secret:
+    expect(statements.slice(7)).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'events:PutEvents',
+        Resource: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':events:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':event-bus/ci-events',
+            ],
+          ],
+        },
+      },
+      {
+        Effect: 'Allow',
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: [
+          certificateArn('rotor/test/idp-client-certificate'),
+          certificateArn('rotor/test/partner/client-certificate'),
+        ],
+        Condition: { StringEquals: { 'secretsmanager:VersionStage': 'AWSCURRENT' } },
+      },
+    ]);
+    expect(statements[6]).toEqual({
+      Effect: 'Allow',
+      Action: [
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:PutSecretValue',
+        'secretsmanager:UpdateSecretVersionStage',
+      ],
+      Resource: { Ref: id(secret) },
+    });
+    expect(statements).toHaveLength(9);
+  });
+
+  it('decrypts the certificate secrets with the stage key through Secrets Manager, as every rotated secret (no new key grant)', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyName: Match.stringLikeRegexp('^RotationRoleDefaultPolicy'),
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Effect: 'Allow',
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+            Resource: { 'Fn::GetAtt': [id(fixture.key), 'Arn'] },
+            Condition: {
+              StringEquals: {
+                'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+              },
+            },
+          },
+        ]),
+      },
+    });
+  });
+
+  it('refuses a certificate secret outside its prefix, the prefix itself, and a name with a wildcard', () => {
+    const other = newStageFixture();
+    const fn = new RotationFunction(other.stack, 'Rotation', {
+      resources: other.resources,
+      retirement: other.retirement,
+    });
+    for (const name of ['rotor/production/cert', 'rotor/test/', 'cert']) {
+      expect(() => fn.grantReadClientCertificate(name)).toThrow(
+        new RegExp(`client certificate secret must be named under the prefix "rotor/test/", got "${name}"`),
+      );
+    }
+    expect(() => fn.grantReadClientCertificate('rotor/test/*')).toThrow(/must not contain \* or \?/);
+  });
+
+  it("builds the certificate's ARN pattern from its name and Secrets Manager's six random characters", () => {
+    expect(fixture.stack.resolve(clientCertificateSecretArnPattern('rotor/test/cert'))).toEqual(
+      certificateArn('rotor/test/cert'),
+    );
   });
 });

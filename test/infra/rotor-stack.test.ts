@@ -5,7 +5,7 @@ import { RotorStackOutput, rotorLambdaEnvironment } from '../../lambda/shared/ro
 import { parseRotorConfig } from '../../lib/config/rotor-config';
 import { RotorStack } from '../../lib/rotor-stack';
 import { addRotorStages } from '../../lib/rotor-stages';
-import { maskAssetHashes, newTestApp, testStage } from './infra-test-app';
+import { maskAssetHashes, newTestApp, oauth2TestStage, testStage } from './infra-test-app';
 
 describe('RotorStack', () => {
   // GIVEN a stage with a rate() and a cron() secret
@@ -575,6 +575,133 @@ describe('RotorStack', () => {
 
   it('matches the snapshot (asset hashes masked)', () => {
     expect(maskAssetHashes(template.toJSON())).toMatchSnapshot();
+  });
+});
+
+describe('RotorStack with OAuth 2.0 secrets', () => {
+  // GIVEN a stage with a managed token and two OAuth 2.0 secrets sharing a client certificate
+  let stack: RotorStack;
+  let template: Template;
+  const id = (construct: IConstruct): string =>
+    stack.getLogicalId((CfnResource.isCfnResource(construct) ? construct : construct.node.defaultChild) as CfnResource);
+
+  beforeAll(() => {
+    // WHEN
+    stack = new RotorStack(newTestApp(), 'Rotor-test', { stage: oauth2TestStage() });
+    template = Template.fromStack(stack);
+  });
+
+  it('refreshes the access token of each OAuth 2.0 secret on its interval, in the stage group; none for the managed token', () => {
+    const [, idpToken, apiToken] = stack.secrets;
+    expect([...stack.accessTokenRefreshSchedules.keys()]).toEqual(['idp-token', 'partner/api-token']);
+    template.resourceCountIs('AWS::Scheduler::Schedule', 4); // the sweep, the health check and two refreshes
+    const refreshes = Object.values(
+      template.findResources('AWS::Scheduler::Schedule', {
+        Properties: { Target: { Arn: Match.objectLike({ 'Fn::Join': Match.anyValue() }) } },
+      }),
+    ).map((schedule) => {
+      const { Name, GroupName, ScheduleExpression, Target } = schedule.Properties as Record<string, unknown>;
+      return { Name, GroupName, ScheduleExpression, Input: (Target as { Input: unknown }).Input };
+    });
+    expect(refreshes).toEqual([
+      {
+        Name: 'refresh-idp-token',
+        GroupName: { Ref: id(stack.retireFunction.scheduleGroup) },
+        ScheduleExpression: 'rate(10 minutes)',
+        Input: { 'Fn::Join': ['', ['{"SecretId":"', { Ref: id(idpToken!.secret) }, '"}']] },
+      },
+      {
+        Name: expect.stringMatching(/^refresh-partner-api-token-[0-9a-f]{8}$/) as unknown,
+        GroupName: { Ref: id(stack.retireFunction.scheduleGroup) },
+        ScheduleExpression: 'rate(20 minutes)',
+        Input: { 'Fn::Join': ['', ['{"SecretId":"', { Ref: id(apiToken!.secret) }, '"}']] },
+      },
+    ]);
+  });
+
+  it('rotates the managed token at deploy and the OAuth 2.0 secrets only once bootstrapped', () => {
+    const [deployToken, idpToken, apiToken] = stack.secrets;
+    for (const [secret, immediately] of [
+      [deployToken!, true],
+      [idpToken!, false],
+      [apiToken!, false],
+    ] as const) {
+      template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+        SecretId: { Ref: id(secret.secret) },
+        RotateImmediatelyOnUpdate: immediately,
+      });
+    }
+  });
+
+  it("grants the rotation function, after what a managed-token stage grants, the stage bus and the certificate's current version", () => {
+    const [policy] = Object.values(
+      template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: id(stack.rotationFunction.role) }] } }),
+    ).filter((p) => (p.Properties as { PolicyName: string }).PolicyName.startsWith('RotationRoleDefaultPolicy'));
+    const statements = (policy!.Properties as { PolicyDocument: { Statement: unknown[] } }).PolicyDocument.Statement;
+    expect(statements.slice(6)).toEqual([
+      {
+        Effect: 'Allow',
+        Action: [
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:PutSecretValue',
+          'secretsmanager:UpdateSecretVersionStage',
+        ],
+        Resource: stack.secrets.map((secret) => ({ Ref: id(secret.secret) })),
+      },
+      {
+        Effect: 'Allow',
+        Action: 'events:PutEvents',
+        Resource: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':events:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':event-bus/default',
+            ],
+          ],
+        },
+      },
+      {
+        Effect: 'Allow',
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':secretsmanager:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':secret:rotor/test/idp-client-certificate-??????',
+            ],
+          ],
+        },
+        Condition: { StringEquals: { 'secretsmanager:VersionStage': 'AWSCURRENT' } },
+      },
+    ]);
+  });
+
+  it('writes each OAuth 2.0 secret its settings and no token', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'rotor/test/partner/api-token',
+      SecretString: JSON.stringify({
+        provider: 'oauth2-refresh-token',
+        schemaVersion: 1,
+        tokenEndpoint: 'https://partner.example.net/token',
+        clientId: 'rotor',
+        clientAuthentication: 'client_secret_post',
+        testUrl: 'https://api.partner.example.net/v1/whoami',
+        tls: { clientCertificateSecretId: 'rotor/test/idp-client-certificate' },
+      }),
+    });
   });
 });
 

@@ -107,6 +107,18 @@ export class TemplateResolver {
     return this.arn(found[0]![0]);
   }
 
+  /** The ARN of the only Lambda function whose logical id is `logicalIdPrefix` followed by 8 hex digits. */
+  functionArn(logicalIdPrefix: string): string {
+    const found = Object.entries(this.template.Resources).filter(
+      ([logicalId, resource]) =>
+        resource.Type === 'AWS::Lambda::Function' &&
+        logicalId.startsWith(logicalIdPrefix) &&
+        /^[0-9A-F]{8}$/.test(logicalId.slice(logicalIdPrefix.length)),
+    );
+    if (found.length !== 1) throw new Error(`expected one function ${logicalIdPrefix}, found ${found.length}`);
+    return this.arn(found[0]![0]);
+  }
+
   /** The resolved key policy of the only KMS key. */
   keyPolicy(): PolicyDocument {
     const keys = Object.values(this.template.Resources).filter((resource) => resource.Type === 'AWS::KMS::Key');

@@ -14,6 +14,7 @@ import { DynamoDbLedger, LedgerContentionError, type DynamoDbLedgerProps } from 
 import { NotAFingerprintError } from '../../lambda/adapters/dynamodb-ledger-items';
 import { Fingerprinter, fingerprintPrefix } from '../../lambda/core/ledger/fingerprint';
 import type { CredentialVersionRef, PendingCredential, Promotion } from '../../lambda/core/ledger/ledger';
+import type { JournalClaim } from '../../lambda/core/providers/side-effect-journal';
 import { generateManagedToken } from '../../lambda/core/providers/managed-token/managed-token-format';
 import { rejectionOf } from '../unit/helpers/rejection';
 
@@ -852,12 +853,14 @@ describe('Class: DynamoDbLedger', () => {
     });
   });
 
-  describe('Method: claim (side-effect journal)', () => {
-    const entry = (secret: TestSecret, versionId: string) => ({
+  describe('Side-effect journal: claim, release, markRejected, claimLostRetry', () => {
+    const entry = (secret: TestSecret, versionId: string, spends?: string) => ({
       secretArn: secret.arn,
       versionId,
-      action: 'oauth2-refresh-token:exchange',
+      action: 'oauth2-refresh-token:create',
+      ...(spends === undefined ? {} : { spends }),
     });
+    const outcomeOf = (claim: JournalClaim) => claim.outcome;
 
     it('claims a rotation’s side effect once, and keeps the claim for the journal retention', async () => {
       // Prepare
@@ -872,16 +875,106 @@ describe('Class: DynamoDbLedger', () => {
       ];
 
       // Assess
-      expect(outcomes).toEqual(['claimed', 'already-claimed', 'claimed']);
+      expect(outcomes.map(outcomeOf)).toEqual(['claimed', 'already-claimed', 'claimed']);
+      expect(outcomes[1]).toEqual({
+        outcome: 'already-claimed',
+        record: { versionId, action: 'oauth2-refresh-token:create', claimedAt: T0, outcome: 'in-flight' },
+      });
       const [claim] = await partition(`SECRET#${secret.arn}`).then((items) =>
         items.filter((item) => item.sk === `JOURNAL#${versionId}`),
       );
       expect(claim).toMatchObject({
         kind: 'journal-claim',
-        action: 'oauth2-refresh-token:exchange',
+        action: 'oauth2-refresh-token:create',
+        outcome: 'in-flight',
         claimedAt: T0,
         expiresAt: seconds(T0) + 7 * 24 * 3600,
       });
+    });
+
+    it('keys a spending claim by the spent credential: a second rotation cannot spend it again', async () => {
+      // Prepare
+      const secret = newSecret();
+      const spent = fingerprinter.of('refresh-token-one');
+      const [first, second] = [randomUUID(), randomUUID()];
+
+      // Act
+      const winner = await ledger().claim(entry(secret, first, spent));
+      const other = await ledger().claim(entry(secret, second, spent));
+
+      // Assess
+      expect(winner.outcome).toBe('claimed');
+      expect(other).toMatchObject({ outcome: 'already-claimed', record: { versionId: first, outcome: 'in-flight' } });
+      const items = await partition(`SECRET#${secret.arn}`);
+      expect(items.map((item) => item.sk)).toEqual([`SPENT#${spent}`]);
+    });
+
+    it('refuses a spends value that is not a fingerprint, writing nothing', async () => {
+      // Prepare
+      const secret = newSecret();
+
+      // Act
+      const attempt = ledger().claim(entry(secret, randomUUID(), 'a-raw-refresh-token'));
+
+      // Assess
+      await expect(attempt).rejects.toThrow(NotAFingerprintError);
+      expect(await partition(`SECRET#${secret.arn}`)).toEqual([]);
+    });
+
+    it('releases only the holder’s claim', async () => {
+      // Prepare
+      const secret = newSecret();
+      const spent = fingerprinter.of('refresh-token-two');
+      const versionId = randomUUID();
+      const claim = await ledger().claim(entry(secret, versionId, spent));
+      if (claim.outcome !== 'claimed') throw new Error('expected the first claim to win');
+
+      // Act
+      await ledger().release(entry(secret, versionId, spent), 'someone-else');
+      const afterForeignRelease = await ledger().claim(entry(secret, randomUUID(), spent));
+      await ledger().release(entry(secret, versionId, spent), claim.claimId);
+      const afterRelease = await ledger().claim(entry(secret, randomUUID(), spent));
+
+      // Assess
+      expect(afterForeignRelease.outcome).toBe('already-claimed');
+      expect(afterRelease.outcome).toBe('claimed');
+    });
+
+    it('marks a claim rejected, which every later claim then reads', async () => {
+      // Prepare
+      const secret = newSecret();
+      const spent = fingerprinter.of('refresh-token-three');
+      const versionId = randomUUID();
+      const claim = await ledger().claim(entry(secret, versionId, spent));
+      if (claim.outcome !== 'claimed') throw new Error('expected the first claim to win');
+
+      // Act
+      await ledger().markRejected(entry(secret, versionId, spent), claim.claimId);
+      const later = await ledger().claim(entry(secret, randomUUID(), spent));
+
+      // Assess
+      expect(later).toMatchObject({ outcome: 'already-claimed', record: { versionId, outcome: 'rejected' } });
+      await expect(ledger().markRejected(entry(secret, versionId, spent), 'someone-else')).resolves.toBeUndefined();
+    });
+
+    it('grants the one retry of a lost outcome to exactly one of 20 concurrent callers', async () => {
+      // Prepare
+      const secret = newSecret();
+      const spent = fingerprinter.of('refresh-token-four');
+      const versionId = randomUUID();
+      await ledger().claim(entry(secret, versionId, spent));
+      const found = await ledger().claim(entry(secret, randomUUID(), spent));
+      if (found.outcome !== 'already-claimed') throw new Error('expected the claim to be held');
+
+      // Act
+      const retries = await Promise.all(
+        Array.from({ length: 20 }, () => newLedger().claimLostRetry(entry(secret, versionId, spent), found.record)),
+      );
+      const afterwards = await ledger().claim(entry(secret, randomUUID(), spent));
+
+      // Assess
+      expect(retries.filter((id) => id !== undefined)).toHaveLength(1);
+      expect(afterwards).toMatchObject({ outcome: 'already-claimed', record: { lostRetryAt: T0 } });
     });
 
     it('gives exactly one of 200 concurrent claims', async () => {
@@ -895,8 +988,8 @@ describe('Class: DynamoDbLedger', () => {
       );
 
       // Assess
-      expect(countOf(outcomes, 'claimed')).toBe(1);
-      expect(countOf(outcomes, 'already-claimed')).toBe(199);
+      expect(countOf(outcomes.map(outcomeOf), 'claimed')).toBe(1);
+      expect(countOf(outcomes.map(outcomeOf), 'already-claimed')).toBe(199);
     });
 
     it('lets a claim whose TTL has passed be claimed again', async () => {
@@ -909,7 +1002,7 @@ describe('Class: DynamoDbLedger', () => {
       const outcome = await newLedger({ now: () => T0 + 60_000 }).claim(entry(secret, versionId));
 
       // Assess
-      expect(outcome).toBe('claimed');
+      expect(outcome.outcome).toBe('claimed');
     });
 
     it('answers claimed to the winner whose write lost its response and was retried by the SDK', async () => {
@@ -924,7 +1017,7 @@ describe('Class: DynamoDbLedger', () => {
 
       // Assess
       expect(hooked.calls()).toBe(2);
-      expect([outcome, rival]).toEqual(['claimed', 'already-claimed']);
+      expect([outcome.outcome, rival.outcome]).toEqual(['claimed', 'already-claimed']);
     });
   });
 

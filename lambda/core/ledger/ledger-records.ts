@@ -126,7 +126,11 @@ export type AuditEventType =
   /** Automatic rollback gave up: no new rotation starts until `rotor resume`. */
   | 'paused'
   /** An operator lifted the pause. */
-  | 'resumed';
+  | 'resumed'
+  /** A provider action spent a single-use credential and its result never reached AWSPENDING. */
+  | 'outcome-unknown'
+  /** An operator stored a fresh single-use credential (`rotor bootstrap`) as the secret's first version. */
+  | 'reauthorized';
 
 /** One lifecycle event: item `SECRET#<arn>` / `EVENT#<ISO time>#<id>`, kept for the audit retention. */
 export interface AuditEvent {

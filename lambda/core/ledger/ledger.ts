@@ -171,6 +171,23 @@ export interface Ledger extends SideEffectJournal {
    * @returns `not-paused` (and changes nothing) when the secret is not paused.
    */
   resume(request: ResumeRequest): Promise<'resumed' | 'not-paused'>;
+  /**
+   * Records that an operator stored a fresh single-use credential as the secret's current version
+   * (`rotor bootstrap`): a `compromised` status goes back to `active` and a `reauthorized` audit
+   * event is appended. A `paused` status stays paused: that is `rotor resume`'s decision.
+   */
+  recordReauthorization(request: ReauthorizationRequest): Promise<void>;
+}
+
+/** An operator re-authorized a secret (`rotor bootstrap`). */
+export interface ReauthorizationRequest {
+  readonly secretArn: string;
+  readonly secretName: string;
+  /** The version that now holds the fresh credential. */
+  readonly versionId: string;
+  readonly now: number;
+  /** Who, for the audit trail. */
+  readonly by: string;
 }
 
 /** The operator's durations, in seconds (configurable down to seconds so tests run in real time). */

@@ -52,4 +52,26 @@ export interface CredentialProvider<D extends SecretDocument = SecretDocument> {
   revoke?(retired: D, context: ProviderContext): Promise<void>;
   /** The credential consumers read, or undefined while the document holds none yet. */
   credentialOf(document: D): string | undefined;
+  /**
+   * The single-use credential `create` spends, for a provider whose issuer accepts each one once
+   * (an OAuth refresh token). The engine journals its fingerprint before `create` runs, so no
+   * rotation presents it twice. @default none: the journal is keyed by the rotation instead
+   */
+  spends?(current: D): string | undefined;
+  /**
+   * Seconds during which the issuer still accepts a spent credential again (an IdP's
+   * refresh-token reuse interval). Only when an earlier attempt's result was lost does the engine
+   * use it, to present the spent credential once more. @default none: never again
+   */
+  reuseIntervalSeconds?(current: D): number | undefined;
 }
+
+/*
+ * How `create` reports failure, so the engine knows what happened to a spent credential:
+ * - ProviderCallError with sideEffect `none`, ProviderRefusedError, or (thrown before sending)
+ *   ReauthorizationRequiredError or MalformedSecretError: nothing happened at the provider; the
+ *   journal claim is released and a later attempt may act.
+ * - ProviderCallError with sideEffect `unknown`: the provider may have acted; the claim stays.
+ * - UpstreamReuseSuspectedError: the provider refused a credential Rotor had not spent; the
+ *   claim is marked rejected and the secret compromised.
+ */

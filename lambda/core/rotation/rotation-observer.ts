@@ -30,4 +30,34 @@ export interface Promoted {
 export interface RotationObserver {
   pendingStored?(event: PendingStored): Promise<void>;
   promoted?(event: Promoted): Promise<void>;
+  /** The provider refused a single-use credential Rotor had not spent: possible theft upstream. */
+  upstreamReuseSuspected?(event: UpstreamReuseSuspected): Promise<void>;
+  /** An earlier attempt spent a single-use credential and its result never reached AWSPENDING. */
+  sideEffectOutcomeUnknown?(event: SideEffectOutcomeUnknown): Promise<void>;
+}
+
+/** createSecret presented the current single-use credential and the provider said someone else had used it. */
+export interface UpstreamReuseSuspected {
+  readonly secret: SecretDescription;
+  /** The rotation that presented it. */
+  readonly versionId: string;
+  /** The version whose credential was refused (AWSCURRENT, or the pending version of an earlier rotation). */
+  readonly refusedVersionId: string;
+  readonly provider: string;
+  /** Fingerprint of the refused single-use credential. */
+  readonly spentFingerprint?: string;
+}
+
+/** A journal entry with no stored result: the credential it spent may be lost. */
+export interface SideEffectOutcomeUnknown {
+  readonly secret: SecretDescription;
+  /** The rotation that found the entry. */
+  readonly versionId: string;
+  readonly provider: string;
+  /** The rotation whose attempt spent the credential, and when. */
+  readonly spentBy: string;
+  readonly spentAt: number;
+  readonly spentFingerprint?: string;
+  /** Whether Rotor presents the spent credential once more (within the issuer's reuse interval). */
+  readonly retrying: boolean;
 }

@@ -19,6 +19,28 @@ export interface RotationDependencies {
   readonly observers?: readonly RotationObserver[];
   /** Asked before createSecret makes a new credential: a paused secret starts no rotation. @default none */
   readonly gate?: RotationGate;
+  /**
+   * Fingerprints a single-use credential for the journal (HMAC under the ledger's pepper).
+   * Required as soon as a registered provider spends single-use credentials.
+   */
+  readonly fingerprint?: (credential: string) => Promise<string>;
+  /** How createSecret treats journal claims and the write of AWSPENDING after a provider acted. */
+  readonly sideEffects?: SideEffectTiming;
+}
+
+/** Timings of createSecret for providers that act outside AWS. */
+export interface SideEffectTiming {
+  /**
+   * A journal claim younger than this may still be acting (its invocation still running): a twin
+   * waits for its result instead of calling it lost. Longer than the function's timeout.
+   * @default 70 000 ms
+   */
+  readonly claimLeaseMs?: number;
+  /** How long a twin waits for the holder's result before giving up with SideEffectInProgressError. @default 20 000 ms */
+  readonly twinWaitMs?: number;
+  /** Attempts at storing AWSPENDING once the provider has acted (the result exists nowhere else). @default 5 */
+  readonly pendingWriteAttempts?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** One step of one rotation, after the guards passed. */

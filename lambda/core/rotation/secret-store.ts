@@ -22,9 +22,11 @@ export interface SecretStore {
    * The value of version `versionId`, which the caller has just seen carry the label `stage`
    * (DescribeSecret). A version's value never changes, so an implementation may answer from
    * a cache keyed by version id alone.
+   * With `stage` undefined, reads the version whatever its labels (an earlier rotation's
+   * version that lost AWSPENDING), and answers undefined if it no longer exists.
    * @returns undefined when that version holds no value yet.
    */
-  readVersion(secretArn: string, versionId: string, stage: string): Promise<string | undefined>;
+  readVersion(secretArn: string, versionId: string, stage: string | undefined): Promise<string | undefined>;
   /**
    * Stores `value` as version `versionId` labelled AWSPENDING.
    * @returns `already-exists` when that version already holds a different value: a concurrent

@@ -11,8 +11,13 @@ export interface ReuseIncident {
   /** State of the presented credential: previous after its grace, retired, or revoked. */
   readonly credentialState: string;
   readonly detectedAt: string;
-  /** What Rotor did about it. */
-  readonly response: 'revoke-and-rotate' | 'alert-only' | 'already-revoked';
+  /**
+   * What Rotor did about it. `reauthorization-required`: an issuer refused a single-use credential
+   * Rotor had not spent; the secret's credentials were revoked and it needs `rotor bootstrap`.
+   */
+  readonly response: 'revoke-and-rotate' | 'alert-only' | 'already-revoked' | 'reauthorization-required';
+  /** Why this is reuse, when it was not a presentation to the verifier (`possible theft upstream`). */
+  readonly reason?: string;
 }
 
 /** Sends incidents where people and pipelines see them. */

@@ -71,7 +71,7 @@ describe('Class: EventBridgeIncidents', () => {
     const error = await rejectionOf(incidents.reuseDetected(INCIDENT));
 
     // Assess
-    expect(error.message).toBe('EventBridge refused the reuse event: ThrottlingException');
+    expect(error.message).toBe('EventBridge refused the Token Reuse Detected event: ThrottlingException');
   });
 
   it('fails when EventBridge counts a failure without saying which', async () => {
@@ -82,6 +82,6 @@ describe('Class: EventBridgeIncidents', () => {
     const error = await rejectionOf(incidents.reuseDetected(INCIDENT));
 
     // Assess
-    expect(error.message).toBe('EventBridge refused the reuse event: unknown error');
+    expect(error.message).toBe('EventBridge refused the Token Reuse Detected event: unknown error');
   });
 });

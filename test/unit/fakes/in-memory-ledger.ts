@@ -4,6 +4,7 @@ import type {
   PauseRequest,
   PendingCredential,
   Promotion,
+  ReauthorizationRequest,
   ResumeRequest,
   RollbackClaimRequest,
   RollbackRecord,
@@ -16,7 +17,12 @@ import {
   type SecretLedgerState,
   type StoredAuditEvent,
 } from '../../../lambda/core/ledger/ledger-records';
-import type { SideEffectJournalEntry } from '../../../lambda/core/providers/side-effect-journal';
+import type {
+  JournalClaim,
+  JournalRecord,
+  SideEffectJournalEntry,
+} from '../../../lambda/core/providers/side-effect-journal';
+import { InMemorySideEffectJournal } from './in-memory-side-effect-journal';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -46,7 +52,7 @@ export class InMemoryLedger implements Ledger {
   private readonly credentials = new Map<string, CredentialItem>();
   private readonly states = new Map<string, Mutable<SecretLedgerState>>();
   private readonly events: StoredAuditEvent[] = [];
-  private readonly journal = new Set<string>();
+  private readonly journal = new InMemorySideEffectJournal();
 
   /**
    * @param now the clock of reads that take none (getCredential), as in the DynamoDB adapter.
@@ -229,12 +235,24 @@ export class InMemoryLedger implements Ledger {
     return this.auditOf(secretArn).slice(0, limit);
   }
 
-  async claim(entry: SideEffectJournalEntry): Promise<'claimed' | 'already-claimed'> {
+  async claim(entry: SideEffectJournalEntry): Promise<JournalClaim> {
     await this.enter('claim');
-    const key = `${entry.secretArn}\u0000${entry.versionId}`;
-    if (this.journal.has(key)) return 'already-claimed';
-    this.journal.add(key);
-    return 'claimed';
+    return this.journal.claim(entry);
+  }
+
+  async release(entry: SideEffectJournalEntry, claimId: string): Promise<void> {
+    await this.enter('release');
+    return this.journal.release(entry, claimId);
+  }
+
+  async markRejected(entry: SideEffectJournalEntry, claimId: string): Promise<void> {
+    await this.enter('markRejected');
+    return this.journal.markRejected(entry, claimId);
+  }
+
+  async claimLostRetry(entry: SideEffectJournalEntry, record: JournalRecord): Promise<string | undefined> {
+    await this.enter('claimLostRetry');
+    return this.journal.claimLostRetry(entry, record);
   }
 
   async claimRollback(request: RollbackClaimRequest): Promise<'claimed' | 'changed'> {
@@ -334,6 +352,20 @@ export class InMemoryLedger implements Ledger {
     if (state.status === 'rolling-back') state.status = 'active';
   }
 
+  async recordReauthorization(request: ReauthorizationRequest): Promise<void> {
+    await this.enter('recordReauthorization');
+    const state = this.states.get(request.secretArn);
+    if (state?.status === 'compromised') Object.assign(state, { status: 'active' });
+    this.append({
+      secretArn: request.secretArn,
+      secretName: request.secretName,
+      type: 'reauthorized',
+      at: request.now,
+      versionId: request.versionId,
+      detail: { by: request.by },
+    });
+  }
+
   async resume(request: ResumeRequest): Promise<'resumed' | 'not-paused'> {
     await this.enter('resume');
     const state = this.states.get(request.secretArn);
@@ -374,7 +406,7 @@ export class InMemoryLedger implements Ledger {
 
   /** Everything the ledger holds, as text: for "never holds a token" checks. */
   dump(): string {
-    return JSON.stringify([[...this.credentials], [...this.states], this.events, [...this.journal]]);
+    return JSON.stringify([[...this.credentials], [...this.states], this.events, this.journal.claims.length]);
   }
 
   private live(fingerprint: string, now: number): CredentialItem | undefined {

@@ -50,7 +50,7 @@ export class InMemorySecretStore implements SecretStore {
   /** Calls as they happened, for assertions on what the engine did. */
   readonly puts: PutRecord[] = [];
   readonly moves: MoveRecord[] = [];
-  readonly reads: { readonly versionId: string; readonly stage: string; readonly found: boolean }[] = [];
+  readonly reads: { readonly versionId: string; readonly stage: string | undefined; readonly found: boolean }[] = [];
   describeCount = 0;
 
   private readonly versions = new Map<string, StoredVersion>();
@@ -128,11 +128,11 @@ export class InMemorySecretStore implements SecretStore {
     return this.describe(secretId);
   }
 
-  async readVersion(secretArn: string, versionId: string, stage: string): Promise<string | undefined> {
+  async readVersion(secretArn: string, versionId: string, stage: string | undefined): Promise<string | undefined> {
     await yieldTurn();
     this.assertArn(secretArn);
     const version = this.versions.get(versionId);
-    const value = version?.stages.has(stage) ? version.value : undefined;
+    const value = stage === undefined || version?.stages.has(stage) ? version?.value : undefined;
     this.reads.push({ versionId, stage, found: value !== undefined });
     return value;
   }

@@ -60,6 +60,7 @@ describe('Function: handler (rotation)', () => {
     process.env.ROTOR_SCHEDULE_GROUP = 'rotor-development';
     process.env.ROTOR_RETIRE_FUNCTION_ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:rotor-development-retire';
     process.env.ROTOR_SCHEDULER_ROLE_ARN = 'arn:aws:iam::123456789012:role/rotor-development-scheduler';
+    process.env.ROTOR_EVENT_BUS_NAME = 'default';
     delete process.env.POWERTOOLS_DEV;
     // The module builds its client and version cache once, as a Lambda container does: every
     // test below uses fresh version ids, so nothing one test cached can answer another.

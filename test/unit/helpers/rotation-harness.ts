@@ -60,14 +60,23 @@ export interface DepsOptions {
   readonly providers?: ConstructorParameters<typeof ProviderRegistry>[0];
   readonly journal?: SideEffectJournal;
   readonly secretNamePrefix?: string;
+  readonly observers?: RotationDependencies['observers'];
+  readonly fingerprint?: RotationDependencies['fingerprint'];
+  readonly sideEffects?: RotationDependencies['sideEffects'];
 }
+
+/** The fixed clock of {@link depsFor}. */
+export const HARNESS_NOW = new Date('2025-01-15T10:00:00Z');
 
 export function depsFor(store: InMemorySecretStore, options: DepsOptions = {}): RotationDependencies {
   return {
     store,
     providers: new ProviderRegistry(options.providers ?? [managedTokenProvider]),
-    now: () => new Date('2025-01-15T10:00:00Z'),
+    now: () => HARNESS_NOW,
     ...(options.journal === undefined ? {} : { journal: options.journal }),
+    ...(options.observers === undefined ? {} : { observers: options.observers }),
+    ...(options.fingerprint === undefined ? {} : { fingerprint: options.fingerprint }),
+    ...(options.sideEffects === undefined ? {} : { sideEffects: options.sideEffects }),
     ...(options.secretNamePrefix === undefined ? {} : { secretNamePrefix: options.secretNamePrefix }),
   };
 }

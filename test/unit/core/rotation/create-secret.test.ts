@@ -1,6 +1,7 @@
 import {
   MalformedSecretError,
   MissingJournalError,
+  SideEffectInProgressError,
   SideEffectOutcomeUnknownError,
   UnsupportedProviderError,
 } from '../../../../lambda/core/errors';
@@ -24,6 +25,7 @@ import {
   rotationEvent,
   SECRET_NAME,
   storeMidRotation,
+  HARNESS_NOW,
 } from '../../helpers/rotation-harness';
 
 function pendingDocument(store: InMemorySecretStore): Record<string, unknown> {
@@ -216,7 +218,7 @@ describe('Function: createSecret, with a provider that acts outside AWS', () => 
   beforeEach(() => {
     log = [];
     provider = new FakeExternalProvider(log);
-    journal = new InMemorySideEffectJournal(log);
+    journal = new InMemorySideEffectJournal(log, () => HARNESS_NOW.getTime());
     store = storeMidRotation(JSON.stringify({ provider: 'fake-idp', credential: 'issued-0' }));
   });
 
@@ -238,19 +240,35 @@ describe('Function: createSecret, with a provider that acts outside AWS', () => 
     expect(pendingDocument(store)).toEqual({ provider: 'fake-idp', schemaVersion: 1, credential: 'issued-1' });
   });
 
+  it('stores the result despite a PutSecretValue that fails once, without acting again', async () => {
+    // Prepare
+    const deps = depsFor(store, { providers: [provider], journal, sideEffects: { sleep: () => Promise.resolve() } });
+    store.failNextPut(new Error('InternalServiceError'));
+
+    // Act
+    const result = await runRotationStep(rotationEvent('createSecret'), deps);
+
+    // Assess
+    expect(result.outcome).toBe('created');
+    expect(provider.createCalls).toBe(1);
+    expect(pendingDocument(store)).toMatchObject({ credential: 'issued-1' });
+  });
+
   it('never calls the provider again after a crash between its action and PutSecretValue', async () => {
     // Prepare: the first attempt dies after the provider acted, before the value was stored
-    const deps = depsFor(store, { providers: [provider], journal });
+    const deps = depsFor(store, { providers: [provider], journal, sideEffects: { pendingWriteAttempts: 1 } });
     store.failNextPut(new Error('Task timed out after 30.00 seconds'));
     await expect(runRotationStep(rotationEvent('createSecret'), deps)).rejects.toThrow('Task timed out');
+    journal.age(70_001);
 
-    // Act: Secrets Manager retries with the same token
+    // Act: Secrets Manager retries with the same token, after the first attempt's lease
     const error = await rejectionOf(runRotationStep(rotationEvent('createSecret'), deps));
 
     // Assess
     expect(error).toBeInstanceOf(SideEffectOutcomeUnknownError);
     expect(error.message).toContain(
-      `an earlier attempt of rotation ${PENDING_VERSION} of secret ${SECRET_NAME} already called provider fake-idp`,
+      `rotation ${PENDING_VERSION} of secret ${SECRET_NAME} called provider fake-idp at 2025-01-15T09:58:49.999Z ` +
+        'and its result never reached AWSPENDING',
     );
     expect(error.message).not.toContain('issued-');
     expect(provider.createCalls).toBe(1);
@@ -278,9 +296,9 @@ describe('Function: createSecret, with a provider that acts outside AWS', () => 
     expect(pendingDocument(store)).toMatchObject({ credential: 'issued-1' });
   });
 
-  it('fails a concurrent twin that finds the claim taken and no value yet, without acting', async () => {
+  it('lets a concurrent twin wait for the holder’s value instead of acting', async () => {
     // Prepare: the first invocation has claimed and acted, but not stored its value yet
-    const deps = depsFor(store, { providers: [provider], journal });
+    const deps = depsFor(store, { providers: [provider], journal, sideEffects: { twinWaitMs: 60_000 } });
     let releaseFirst: () => void = () => undefined;
     provider.afterAct = () => new Promise<void>((resolve) => (releaseFirst = resolve));
     const first = runRotationStep(rotationEvent('createSecret'), deps);
@@ -288,14 +306,38 @@ describe('Function: createSecret, with a provider that acts outside AWS', () => 
 
     // Act
     const twin = runRotationStep(rotationEvent('createSecret'), deps);
-    await expect(twin).rejects.toThrow(SideEffectOutcomeUnknownError);
+    while (journal.claims.length < 2) await new Promise((resolve) => setImmediate(resolve));
     releaseFirst();
 
     // Assess
     await expect(first).resolves.toMatchObject({ outcome: 'created' });
+    await expect(twin).resolves.toMatchObject({ outcome: 'already-created' });
     expect(journal.claims.map((claim) => claim.result)).toEqual(['claimed', 'already-claimed']);
     expect(provider.createCalls).toBe(1);
     expect(pendingDocument(store)).toMatchObject({ credential: 'issued-1' });
+  });
+
+  it('fails a twin whose wait ends before the holder stores its value, without acting', async () => {
+    // Prepare
+    const deps = depsFor(store, { providers: [provider], journal });
+    let releaseFirst: () => void = () => undefined;
+    provider.afterAct = () => new Promise<void>((resolve) => (releaseFirst = resolve));
+    const first = runRotationStep(rotationEvent('createSecret'), deps);
+    while (provider.createCalls === 0) await new Promise((resolve) => setImmediate(resolve));
+
+    // Act: the twin's clock runs on while it waits, past its wait budget
+    let clock = HARNESS_NOW.getTime();
+    const twin = runRotationStep(rotationEvent('createSecret'), {
+      ...deps,
+      now: () => new Date(clock),
+      sideEffects: { twinWaitMs: 1_000, sleep: (ms) => Promise.resolve(void (clock += ms)) },
+    });
+
+    // Assess
+    await expect(twin).rejects.toThrow(SideEffectInProgressError);
+    releaseFirst();
+    await expect(first).resolves.toMatchObject({ outcome: 'created' });
+    expect(provider.createCalls).toBe(1);
   });
 
   it('does not claim when the pending version already holds a value', async () => {

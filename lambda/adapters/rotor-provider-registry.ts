@@ -1,0 +1,24 @@
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { managedTokenProvider } from '../core/providers/managed-token/managed-token-provider';
+import { oauth2RefreshTokenProvider } from '../core/providers/oauth2/oauth2-refresh-token-provider';
+import { ProviderRegistry } from '../core/providers/provider-registry';
+import { NodeProviderHttpClient } from './provider-http-client';
+import { SecretsManagerClientCertificates } from './secrets-manager-client-certificates';
+
+/**
+ * Every provider Rotor ships (one per name in ROTOR_PROVIDERS), as the rotation, health-check and
+ * rollback functions all need them: the same parse and test wherever a secret is read. Provider
+ * calls go through one HTTP client per container, so connections to an IdP are reused.
+ */
+export function rotorProviderRegistry(
+  secretsManager: SecretsManagerClient,
+  secretNamePrefix: string,
+): ProviderRegistry {
+  return new ProviderRegistry([
+    managedTokenProvider,
+    oauth2RefreshTokenProvider({
+      http: new NodeProviderHttpClient(),
+      clientCertificates: new SecretsManagerClientCertificates({ client: secretsManager, secretNamePrefix }),
+    }),
+  ]);
+}
