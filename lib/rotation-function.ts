@@ -36,6 +36,9 @@ export interface RotationFunctionProps extends RotorFunctionOptions {
 // The only Secrets Manager actions the four rotation steps call (see the Secrets Manager
 // adapter): DescribeSecret and GetSecretValue in every step, PutSecretValue in createSecret,
 // UpdateSecretVersionStage in finishSecret.
+/** Added to the function's timeout for the journal-claim lease (`ROTOR_SIDE_EFFECT_LEASE_SECONDS`). */
+const SIDE_EFFECT_LEASE_MARGIN_SECONDS = 10;
+
 const ROTATION_ACTIONS = [
   'secretsmanager:DescribeSecret',
   'secretsmanager:GetSecretValue',
@@ -81,15 +84,20 @@ export class RotationFunction extends Construct {
     const { resources, retirement } = props;
     this.stage = resources.stage;
     this.secretNamePrefix = resources.secretNamePrefix;
-    this.settings = rotorLambdaSettings(resources, retirement, props.logLevel);
+    const timeout = props.timeout ?? Duration.minutes(1);
+    this.settings = {
+      ...rotorLambdaSettings(resources, retirement, props.logLevel),
+      // A provider call's journal claim counts as in flight while its invocation may still run.
+      sideEffectLeaseSeconds: timeout.toSeconds() + SIDE_EFFECT_LEASE_MARGIN_SECONDS,
+    };
     this.eventBus = resources.eventBus;
 
     const parts = addRotorFunction(this, {
       bundle: LambdaBundle.rotation,
       description: `Rotor ${resources.stage}: Secrets Manager rotation (createSecret, setSecret, testSecret, finishSecret)`,
       settings: this.settings,
-      options: props,
-      defaultTimeout: Duration.minutes(1),
+      options: { ...props, timeout },
+      defaultTimeout: timeout,
       defaultMemorySize: 256,
     });
     const { function: fn, role } = parts;

@@ -111,6 +111,11 @@ export interface RotorLambdaSettings {
   readonly healthCheckConcurrency?: number;
   /** The health check's time budget per run, in seconds. @default - not set: HEALTH_AND_ROLLBACK_DEFAULTS */
   readonly healthCheckBudgetSeconds?: number;
+  /**
+   * The rotation function's journal-claim lease (`ROTOR_SIDE_EFFECT_LEASE_SECONDS`): its timeout
+   * plus a margin. @default - not set: DEFAULT_SIDE_EFFECT_LEASE_SECONDS
+   */
+  readonly sideEffectLeaseSeconds?: number;
 }
 
 /**
@@ -138,6 +143,7 @@ export function rotorLambdaEnvironment(settings: RotorLambdaSettings): Record<st
     ...optionalSetting(HealthAndRollbackEnv.rollbackIncidentWindowSeconds, settings.rollbackIncidentWindowSeconds),
     ...optionalSetting(HealthAndRollbackEnv.healthCheckConcurrency, settings.healthCheckConcurrency),
     ...optionalSetting(HealthAndRollbackEnv.healthCheckBudgetSeconds, settings.healthCheckBudgetSeconds),
+    ...optionalSetting(RotorEnv.sideEffectLeaseSeconds, settings.sideEffectLeaseSeconds),
   };
 }
 

@@ -57,7 +57,21 @@ describe('RotationFunction', () => {
   it("has exactly the stage's Rotor environment: rotorLambdaEnvironment of its settings", () => {
     const { Environment } = (functionOf() as { Properties: { Environment: unknown } }).Properties;
     expect(Environment).toEqual({
-      Variables: fixtureEnvironment(fixture, { logLevel: 'INFO' }),
+      Variables: fixtureEnvironment(fixture, { logLevel: 'INFO', sideEffectLeaseSeconds: 70 }),
+    });
+  });
+
+  it('holds a journal claim for its timeout plus 10 seconds (ROTOR_SIDE_EFFECT_LEASE_SECONDS)', () => {
+    const other = newStageFixture();
+    const slow = new RotationFunction(other.stack, 'Rotation', {
+      resources: other.resources,
+      retirement: other.retirement,
+      timeout: Duration.minutes(3),
+    });
+    expect(slow.settings.sideEffectLeaseSeconds).toBe(190);
+    Template.fromStack(other.stack).hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 180,
+      Environment: { Variables: Match.objectLike({ ROTOR_SIDE_EFFECT_LEASE_SECONDS: '190' }) },
     });
   });
 
