@@ -184,6 +184,7 @@ const ROTATION_SDK_CLIENTS = [
   '@aws-sdk/client-dynamodb',
   '@aws-sdk/lib-dynamodb',
   '@aws-sdk/client-scheduler',
+  '@aws-sdk/client-eventbridge',
 ];
 
 /** Median cold require time of the bundle and of the bare SDK clients it uses, alternating runs. */
