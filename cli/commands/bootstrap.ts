@@ -5,16 +5,16 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { randomUUID } from 'node:crypto';
-import { hostname, userInfo } from 'node:os';
+import { RotorProviderName } from '../../lambda/shared/rotor-constants';
 import { UsageError } from './cli-options';
-import { operatorContext, type OperatorOptions } from './operator-context';
+import { operatorContext, operatorName, type OperatorOptions } from './operator-context';
 import { readSecretLines } from './secret-input';
 
 /** Label that holds the new version between its write and the move of AWSCURRENT. */
 const BOOTSTRAP_STAGE = 'ROTOR_BOOTSTRAP';
 
 /** Providers whose credential is a single-use token an operator obtains by authorizing at the issuer. */
-const BOOTSTRAPPABLE_PROVIDER = 'oauth2-refresh-token';
+const BOOTSTRAPPABLE_PROVIDER = RotorProviderName.oauth2RefreshToken;
 
 export interface BootstrapOptions extends OperatorOptions {
   /** Also read a new client secret (second line of stdin). */
@@ -30,6 +30,10 @@ export interface BootstrapOptions extends OperatorOptions {
  */
 export async function bootstrap(secretId: string | undefined, options: BootstrapOptions): Promise<void> {
   if (secretId === undefined) throw new UsageError('bootstrap needs the secret name or ARN');
+  // Read first: a person may take a while to paste, and a scheduled refresh may rotate the secret
+  // meanwhile; its labels and document are read afterwards, right before the write.
+  const prompts = options.clientSecret ? ['refresh token', 'client secret'] : ['refresh token'];
+  const [refreshToken, clientSecret] = await readSecretLines(prompts);
   const context = await operatorContext('bootstrap', options, false);
   const sm = context.secretsManager;
   const secret = await sm.send(new DescribeSecretCommand({ SecretId: secretId }));
@@ -42,8 +46,6 @@ export async function bootstrap(secretId: string | undefined, options: Bootstrap
   const current = await sm.send(new GetSecretValueCommand({ SecretId: secret.ARN, VersionStage: 'AWSCURRENT' }));
   const document = parseDocument(current.SecretString, secret.Name);
 
-  const prompts = options.clientSecret ? ['refresh token', 'client secret'] : ['refresh token'];
-  const [refreshToken, clientSecret] = await readSecretLines(prompts);
   const next: Record<string, unknown> = { ...document, refreshToken };
   if (clientSecret !== undefined) next.clientSecret = clientSecret;
   delete next.accessToken;
@@ -84,7 +86,7 @@ export async function bootstrap(secretId: string | undefined, options: Bootstrap
     secretName: secret.Name,
     versionId,
     now: Date.now(),
-    by: operator(),
+    by: operatorName('bootstrap'),
   });
   process.stdout.write(
     `stored a fresh refresh token for ${secret.Name} as version ${versionId} (AWSCURRENT)\n` +
@@ -124,15 +126,4 @@ async function cancelUnfinishedRotation(
       }),
     );
   }
-}
-
-// Who re-authorized, for the audit trail: the local account and host.
-function operator(): string {
-  let user = 'unknown';
-  try {
-    user = userInfo().username;
-  } catch {
-    // no user database entry (a container): keep "unknown"
-  }
-  return `${user}@${hostname()} (rotor bootstrap)`;
 }

@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { existsSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
 import { loadRotorConfig, type RotorStageConfig } from '../../lib/config/rotor-config';
 import { DEFAULT_DURATIONS, HEALTH_AND_ROLLBACK_DEFAULTS, RotorEnv } from '../../lambda/shared/rotor-constants';
 import { DynamoDbLedger } from '../../lambda/adapters/dynamodb-ledger';
@@ -94,4 +95,15 @@ function clients(config: object, tableName: string) {
     eventBridge: new EventBridgeClient(config),
     cloudWatch: new CloudWatchClient(config),
   };
+}
+
+/** Who ran an operator command, for the audit trail: the local account and host (never a credential). */
+export function operatorName(command: string): string {
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // no user database entry (a container): keep "unknown"
+  }
+  return `${user}@${hostname()} (rotor ${command})`;
 }

@@ -1,9 +1,8 @@
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { hostname, userInfo } from 'node:os';
 import { EventBridgeRotationStatus } from '../../lambda/adapters/eventbridge-rotation-status';
 import { resumeRotation } from '../../lambda/core/rollback/resume-rotation';
 import { UsageError } from './cli-options';
-import { operatorContext, type OperatorOptions } from './operator-context';
+import { operatorContext, operatorName, type OperatorOptions } from './operator-context';
 
 /**
  * `rotor resume SECRET`: lifts a rotation pause after a person has looked. Status back to active,
@@ -16,7 +15,7 @@ export async function resume(secretId: string | undefined, options: OperatorOpti
   const secret = await context.secretsManager.send(new DescribeSecretCommand({ SecretId: secretId }));
   if (secret.ARN === undefined || secret.Name === undefined)
     throw new Error(`DescribeSecret of ${secretId} named no secret`);
-  const outcome = await resumeRotation({ arn: secret.ARN, name: secret.Name }, operator(), {
+  const outcome = await resumeRotation({ arn: secret.ARN, name: secret.Name }, operatorName('resume'), {
     ledger: context.ledger,
     events: new EventBridgeRotationStatus(context.eventBridge, context.eventBusName),
     now: Date.now,
@@ -31,15 +30,4 @@ export async function resume(secretId: string | undefined, options: OperatorOpti
       (notice.pausedAt === undefined ? '' : ` (paused since ${notice.pausedAt}: ${notice.pauseReason ?? ''})`) +
       `\nthe next scheduled rotation runs as usual; \`rotor rotate ${secret.Name}\` starts one now\n`,
   );
-}
-
-// Who resumed, for the audit trail: the local account and host (the ledger never sees credentials).
-function operator(): string {
-  let user = 'unknown';
-  try {
-    user = userInfo().username;
-  } catch {
-    // no user database entry (a container): keep "unknown"
-  }
-  return `${user}@${hostname()} (rotor resume)`;
 }

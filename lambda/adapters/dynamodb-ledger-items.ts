@@ -73,12 +73,16 @@ export function journalEntryKey(entry: SideEffectJournalEntry): LedgerItem {
 }
 
 /** What an existing journal entry says; an item lost to a race reads as a fresh in-flight claim. */
-export function toJournalRecord(item: LedgerItem | undefined, entry: SideEffectJournalEntry): JournalRecord {
+export function toJournalRecord(
+  item: LedgerItem | undefined,
+  entry: SideEffectJournalEntry,
+  now: number,
+): JournalRecord {
   const lostRetryAt = item?.lostRetryAt;
   return {
     versionId: typeof item?.versionId === 'string' ? item.versionId : entry.versionId,
     action: typeof item?.action === 'string' ? item.action : entry.action,
-    claimedAt: typeof item?.claimedAt === 'number' ? item.claimedAt : Date.now(),
+    claimedAt: typeof item?.claimedAt === 'number' ? item.claimedAt : now,
     outcome: item?.outcome === 'rejected' ? 'rejected' : 'in-flight',
     ...(typeof lostRetryAt === 'number' ? { lostRetryAt } : {}),
   };

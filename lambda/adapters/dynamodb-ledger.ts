@@ -429,11 +429,14 @@ export class DynamoDbLedger implements Ledger {
     return events;
   }
 
-  /** A conditional put of `JOURNAL#<versionId>` under the secret, with a TTL. */
   /**
    * One conditional PutItem on the journal entry: `SPENT#<fingerprint>` when the action spends a
    * single-use credential, else `JOURNAL#<version id>`. A claimer whose write committed but whose
    * response was lost finds its own claim id in the old item.
+   *
+   * A `SPENT#` entry lives for the audit retention rather than the journal's: while it is
+   * in flight (a lost result) or rejected, AWSCURRENT still holds the spent credential, and the
+   * entry is all that keeps a later rotation from presenting it again.
    */
   async claim(entry: SideEffectJournalEntry): Promise<JournalClaim> {
     if (entry.versionId === '') throw new Error('a journal claim needs the rotation version id');
@@ -454,7 +457,9 @@ export class DynamoDbLedger implements Ledger {
             outcome: 'in-flight',
             claimedAt: now,
             claimedBy: id,
-            [LedgerSchema.ttlAttribute]: epochSeconds(now) + this.journalRetentionSeconds,
+            [LedgerSchema.ttlAttribute]:
+              epochSeconds(now) +
+              (entry.spends === undefined ? this.journalRetentionSeconds : this.table.auditRetentionSeconds),
           },
           ConditionExpression: x.absentOrExpired(now),
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -466,7 +471,7 @@ export class DynamoDbLedger implements Ledger {
       if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
       const old = itemOf(error);
       if (old?.claimedBy === id) return { outcome: 'claimed', claimId: id };
-      return { outcome: 'already-claimed', record: toJournalRecord(old, entry) };
+      return { outcome: 'already-claimed', record: toJournalRecord(old, entry, now) };
     }
   }
 
@@ -512,7 +517,9 @@ export class DynamoDbLedger implements Ledger {
     const x = new Expressions();
     const result = await this.conditionalUpdate(
       journalEntryKey(entry),
-      `SET ${x.name('lostRetryAt')} = ${x.value(this.now())}, ${x.name('claimedBy')} = ${x.value(id)}`,
+      // The retrying rotation takes the entry over, so its stored result is the one later rotations follow.
+      `SET ${x.name('lostRetryAt')} = ${x.value(this.now())}, ${x.name('claimedBy')} = ${x.value(id)}, ` +
+        `${x.name('versionId')} = ${x.value(entry.versionId)}`,
       `attribute_not_exists(${x.name('lostRetryAt')}) AND ${x.name('versionId')} = ${x.value(record.versionId)} AND ` +
         `${x.name('claimedAt')} = ${x.value(record.claimedAt)} AND ${x.name('outcome')} = ${x.value('in-flight')}`,
       x,
@@ -621,7 +628,8 @@ export class DynamoDbLedger implements Ledger {
     const x = new Expressions();
     await this.conditionalUpdate(
       secretStateKey(request.secretArn),
-      `SET ${x.name('status')} = ${x.value('active')}`,
+      `SET ${x.name('status')} = ${x.value('active')} REMOVE ${x.name('compromisedAt')} ` +
+        `ADD ${x.name('revision')} ${x.value(1)}`,
       `${x.name('status')} = ${x.value('compromised')}`,
       x,
     );

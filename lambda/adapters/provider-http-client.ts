@@ -560,8 +560,8 @@ function tlsFailureReason(error: unknown, call: Exchange): string {
     (!call.hasClientCertificate && /alert handshake failure/.test(reason))
   ) {
     return call.hasClientCertificate
-      ? `the server requires a client certificate and did not accept tls.clientCertificate (${code})`
-      : `the server requires a client certificate and the secret sets no tls.clientCertificate (${code})`;
+      ? `the server requires a client certificate and did not accept the one in tls.clientCertificateSecretId (${code})`
+      : `the server requires a client certificate and the secret sets no tls.clientCertificateSecretId (${code})`;
   }
   const alert = tlsAlertOf(error);
   if (alert !== undefined && CLIENT_CERTIFICATE_ALERTS.has(alert)) {

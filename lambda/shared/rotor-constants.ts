@@ -243,7 +243,13 @@ export const MANAGED_BY_TAG = 'rotor:stage';
  * Credential providers a secret's config may name. The rotation function registers a provider
  * under each of these names; the CDK config refuses any other name at synth.
  */
-export const ROTOR_PROVIDERS = ['managed-token', 'oauth2-refresh-token'] as const;
+export const RotorProviderName = {
+  /** Tokens Rotor issues itself. */
+  managedToken: 'managed-token',
+  /** OAuth 2.0 refresh-token grants at an IdP that rotates refresh tokens. */
+  oauth2RefreshToken: 'oauth2-refresh-token',
+} as const;
+export const ROTOR_PROVIDERS = [RotorProviderName.managedToken, RotorProviderName.oauth2RefreshToken] as const;
 export type RotorProvider = (typeof ROTOR_PROVIDERS)[number];
 
 /**

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import type { RotorProvider } from '../../lambda/shared/rotor-constants';
+import { RotorProviderName } from '../../lambda/shared/rotor-constants';
 import { show } from './show-value';
 
 // The config of issue 4: the `oauth2` block of a secret whose provider is `oauth2-refresh-token`.
@@ -7,7 +7,7 @@ import { show } from './show-value';
 // the client secret and the refresh token arrive later, by `rotor bootstrap`.
 
 /** The provider whose secrets carry an `oauth2` block, and only they. */
-export const OAUTH2_PROVIDER = 'oauth2-refresh-token' satisfies RotorProvider;
+export const OAUTH2_PROVIDER = RotorProviderName.oauth2RefreshToken;
 
 /** How Rotor authenticates the client at the token endpoint (RFC 6749 2.3, OpenID Connect Core 9). */
 export const OAUTH2_CLIENT_AUTHENTICATIONS = ['client_secret_basic', 'client_secret_post', 'none'] as const;

@@ -311,6 +311,11 @@ describe('the oauth2 block of a secret', () => {
 
   it('lets two secrets share a client certificate (the test stage)', () => {
     const stage = oauth2TestStage();
+    expect(stage.secrets.map((secret) => secret.oauth2?.tls?.clientCertificateSecretName)).toEqual([
+      undefined,
+      'rotor/test/idp-client-certificate',
+      'rotor/test/idp-client-certificate',
+    ]);
     expect(stage.secrets.map((secret) => [secret.name, secret.oauth2?.refreshIntervalSeconds])).toEqual([
       ['deploy-token', undefined],
       ['idp-token', 600],

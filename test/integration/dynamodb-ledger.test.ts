@@ -907,6 +907,8 @@ describe('Class: DynamoDbLedger', () => {
       expect(other).toMatchObject({ outcome: 'already-claimed', record: { versionId: first, outcome: 'in-flight' } });
       const items = await partition(`SECRET#${secret.arn}`);
       expect(items.map((item) => item.sk)).toEqual([`SPENT#${spent}`]);
+      // Kept as long as the audit trail: a lost or rejected spend must outlive any rotation schedule.
+      expect(items[0]).toMatchObject({ outcome: 'in-flight', expiresAt: seconds(T0) + AUDIT_RETENTION_SECONDS });
     });
 
     it('refuses a spends value that is not a fingerprint, writing nothing', async () => {
@@ -966,15 +968,19 @@ describe('Class: DynamoDbLedger', () => {
       const found = await ledger().claim(entry(secret, randomUUID(), spent));
       if (found.outcome !== 'already-claimed') throw new Error('expected the claim to be held');
 
-      // Act
+      // Act: 20 invocations of another rotation race for the retry
+      const retrying = randomUUID();
       const retries = await Promise.all(
-        Array.from({ length: 20 }, () => newLedger().claimLostRetry(entry(secret, versionId, spent), found.record)),
+        Array.from({ length: 20 }, () => newLedger().claimLostRetry(entry(secret, retrying, spent), found.record)),
       );
       const afterwards = await ledger().claim(entry(secret, randomUUID(), spent));
 
       // Assess
       expect(retries.filter((id) => id !== undefined)).toHaveLength(1);
-      expect(afterwards).toMatchObject({ outcome: 'already-claimed', record: { lostRetryAt: T0 } });
+      expect(afterwards).toMatchObject({
+        outcome: 'already-claimed',
+        record: { versionId: retrying, lostRetryAt: T0 },
+      });
     });
 
     it('gives exactly one of 200 concurrent claims', async () => {

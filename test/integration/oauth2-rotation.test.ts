@@ -31,6 +31,8 @@ let rotor: LocalRotor;
 let secretCount = 0;
 /** Every step's logs, for the check that no credential was ever logged. */
 const logs: string[] = [];
+/** Every token an IdP issued to this file's secrets or to its bootstrap, spent ones included. */
+const issued = new Set<string>();
 
 beforeAll(async () => {
   pki = createTestPki();
@@ -60,6 +62,7 @@ async function newOAuthSecret(at: TestIdp, extra: Record<string, unknown> = {}):
   secretCount += 1;
   const name = `${PREFIX}oauth-${secretCount}`;
   const { refreshToken, accessToken } = await at.issueRefreshToken();
+  issued.add(refreshToken).add(accessToken);
   const document = {
     provider: 'oauth2-refresh-token',
     schemaVersion: 1,
@@ -224,6 +227,7 @@ describe('OAuth 2.0 refresh-token rotation against a real IdP', () => {
     await idp.exchange(secret.refreshToken);
     await failedRotation(secret.arn);
     const fresh = await idp.issueRefreshToken();
+    issued.add(fresh.refreshToken).add(fresh.accessToken);
 
     // Act
     const bootstrap = await runCli(['bootstrap', secret.name, ...localCliOptions()], `${fresh.refreshToken}\n`);
@@ -365,14 +369,17 @@ describe('mTLS to a provider, with the client certificate held in a secret', () 
     // Assess
     const failedStep = failure.attempts.find((attempt) => !attempt.ok);
     expect(failedStep?.step).toBe('testSecret');
+    expect(failedStep?.error?.errorMessage).toContain(
+      'the server requires a client certificate and the secret sets no tls.clientCertificateSecretId',
+    );
     expect(await rotor.valueAt(secret.arn, 'AWSCURRENT')).toBe(currentBefore);
   });
 });
 
 describe('What leaves the rotation function', () => {
   it('never carries a refresh token, access token or client secret in logs, events, metrics or the ledger', async () => {
-    // Prepare: every credential the IdPs issued to this file's secrets
-    const secretValues: string[] = [idp.clientSecret, slowIdp.clientSecret];
+    // Prepare: every credential the IdPs issued to this file's secrets, spent or current
+    const secretValues: string[] = [idp.clientSecret, slowIdp.clientSecret, ...issued];
     for (const arn of (await rotor.scanLedger()).map((item) => item.secretArn).filter(isString)) {
       for (const stage of ['AWSCURRENT', 'AWSPREVIOUS']) {
         const value = await rotor.valueAt(arn, stage).catch(() => undefined);
@@ -394,7 +401,8 @@ describe('What leaves the rotation function', () => {
     const logText = logs.join('\n');
 
     // Assess
-    expect(secretValues.length).toBeGreaterThan(10);
+    expect(issued.size).toBeGreaterThanOrEqual(20);
+    expect(secretValues.length).toBeGreaterThan(issued.size + 10);
     for (const value of new Set(secretValues)) {
       expect(ledger).not.toContain(value);
       expect(nonSecretsManagerCalls).not.toContain(value);

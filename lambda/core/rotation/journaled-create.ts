@@ -13,9 +13,10 @@ import type { JournalRecord, SideEffectJournal, SideEffectJournalEntry } from '.
 import { parseSecretDocument, serializeSecretDocument, type ParsedSecretDocument } from '../secret-document';
 import { AWSPENDING } from './secret-store';
 import type { RotationStepContext, SideEffectTiming, StepReport } from './rotation-step-context';
+import { DEFAULT_SIDE_EFFECT_LEASE_SECONDS } from '../../shared/rotor-constants';
 
 const DEFAULT_TIMING: Required<Omit<SideEffectTiming, 'sleep'>> = {
-  claimLeaseMs: 70_000,
+  claimLeaseMs: DEFAULT_SIDE_EFFECT_LEASE_SECONDS * 1000,
   twinWaitMs: 20_000,
   pendingWriteAttempts: 5,
 };
@@ -80,7 +81,9 @@ export async function createThroughJournal(context: RotationStepContext, current
         continue;
       }
     }
-    if (deps.now().getTime() - record.claimedAt < timing.claimLeaseMs) {
+    // A second attempt after a lost result holds the entry from when it was claimed.
+    const heldSince = Math.max(record.claimedAt, record.lostRetryAt ?? 0);
+    if (deps.now().getTime() - heldSince < timing.claimLeaseMs) {
       // The holder may still be acting: its result is the one to keep. A twin of this rotation
       // waits for it; another rotation's result is followed once stored, on a later attempt.
       const twin = record.versionId === event.clientRequestToken;
@@ -143,8 +146,9 @@ async function act(
       error instanceof ReauthorizationRequiredError ||
       error instanceof MalformedSecretError
     ) {
-      // Nothing happened at the provider: a later attempt may present the credential.
-      await journal.release(entry, claimId);
+      // Nothing happened at the provider: a later attempt may present the credential. Not after a
+      // lost result, though: the entry is the only record that it was presented once already.
+      if (attempt.lostRetry !== true) await journal.release(entry, claimId);
     } else if (error instanceof UpstreamReuseSuspectedError && attempt.lostRetry === true) {
       // Rotor itself presented this credential before: the issuer's refusal says its reuse interval
       // did not cover the retry, not that someone else used it.

@@ -74,7 +74,7 @@ export class InMemorySideEffectJournal implements SideEffectJournal {
       return Promise.resolve(undefined);
     }
     held.claimId = this.newId();
-    held.record = { ...held.record, lostRetryAt: this.now() };
+    held.record = { ...held.record, versionId: entry.versionId, lostRetryAt: this.now() };
     this.log.push('claim-lost-retry');
     return Promise.resolve(held.claimId);
   }
@@ -90,7 +90,14 @@ export class InMemorySideEffectJournal implements SideEffectJournal {
 
   /** Backdates every claim, as if its holder had stopped long ago. */
   age(ms: number): void {
-    for (const held of this.held.values()) held.record = { ...held.record, claimedAt: held.record.claimedAt - ms };
+    for (const held of this.held.values()) {
+      const { claimedAt, lostRetryAt } = held.record;
+      held.record = {
+        ...held.record,
+        claimedAt: claimedAt - ms,
+        ...(lostRetryAt === undefined ? {} : { lostRetryAt: lostRetryAt - ms }),
+      };
+    }
   }
 
   private newId(): string {

@@ -2,9 +2,10 @@ import * as z from 'zod/mini';
 import type { CredentialProvider, SecretDocument } from '../credential-provider';
 import { CredentialTestFailedError, MalformedSecretError } from '../../errors';
 import { describeSchemaIssues } from '../../schema-issues';
+import { RotorProviderName } from '../../../shared/rotor-constants';
 import { generateManagedToken, isWellFormedManagedToken } from './managed-token-format';
 
-export const MANAGED_TOKEN_PROVIDER = 'managed-token';
+export const MANAGED_TOKEN_PROVIDER = RotorProviderName.managedToken;
 
 /**
  * `{"provider":"managed-token","schemaVersion":1,"token":"rtr_..."}`. Consumers read `token`.

@@ -2,8 +2,9 @@ import * as z from 'zod/mini';
 import type { SecretDocument } from '../credential-provider';
 import { MalformedSecretError } from '../../errors';
 import { describeSchemaIssues } from '../../schema-issues';
+import { RotorProviderName } from '../../../shared/rotor-constants';
 
-export const OAUTH2_REFRESH_TOKEN_PROVIDER = 'oauth2-refresh-token';
+export const OAUTH2_REFRESH_TOKEN_PROVIDER = RotorProviderName.oauth2RefreshToken;
 
 /**
  * How Rotor authenticates as the OAuth client at the token and introspection endpoints

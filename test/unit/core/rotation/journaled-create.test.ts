@@ -14,6 +14,7 @@ import type {
 } from '../../../../lambda/core/rotation/rotation-observer';
 import { runRotationStep } from '../../../../lambda/core/rotation/run-rotation-step';
 import { AWSCURRENT, AWSPENDING } from '../../../../lambda/core/rotation/secret-store';
+import { DEFAULT_SIDE_EFFECT_LEASE_SECONDS } from '../../../../lambda/shared/rotor-constants';
 import { FAKE_SINGLE_USE_PROVIDER, FakeSingleUseProvider } from '../../fakes/fake-single-use-provider';
 import { InMemorySecretStore } from '../../fakes/in-memory-secret-store';
 import { InMemorySideEffectJournal } from '../../fakes/in-memory-side-effect-journal';
@@ -27,7 +28,7 @@ import {
   SECRET_NAME,
 } from '../../helpers/rotation-harness';
 
-const LEASE_MS = 70_000;
+const LEASE_MS = DEFAULT_SIDE_EFFECT_LEASE_SECONDS * 1000;
 const ABANDONED_VERSION = '0a0a0a0a-0000-4000-8000-00000000abcd';
 
 /** A readable stand-in for the HMAC: what matters here is that the journal is keyed by it. */
@@ -176,6 +177,7 @@ describe('Function: createSecret, with a provider that spends single-use credent
     journal.age(LEASE_MS + 1);
     provider.failNext = new ProviderCallError('timed out after sending', 'unknown');
     await expect(runRotationStep(rotationEvent('createSecret'), deps(store))).rejects.toThrow('timed out');
+    journal.age(LEASE_MS + 1);
 
     // Act
     const error = await rejectionOf(runRotationStep(rotationEvent('createSecret'), deps(store)));
@@ -184,6 +186,53 @@ describe('Function: createSecret, with a provider that spends single-use credent
     expect(error).toBeInstanceOf(SideEffectOutcomeUnknownError);
     expect(error.message).toContain('the one retry within the issuer’s reuse interval was already made');
     expect(provider.presented).toEqual(['refresh-0']);
+  });
+
+  it('keeps the entry when the lost-result retry is refused without acting, so the credential is not presented a third time', async () => {
+    // Prepare: the one retry within the reuse interval is rate-limited
+    const store = storeWith(documentWith('refresh-0', { reuseIntervalSeconds: 600 }));
+    await journal.claim({ secretArn: store.arn, versionId: ABANDONED_VERSION, action: 'x', spends: 'fp(refresh-0)' });
+    journal.age(LEASE_MS + 1);
+    provider.failNext = new ProviderRefusedError('HTTP 429');
+    await expect(runRotationStep(rotationEvent('createSecret'), deps(store))).rejects.toThrow('HTTP 429');
+    journal.age(LEASE_MS + 1);
+
+    // Act
+    const error = await rejectionOf(runRotationStep(rotationEvent('createSecret'), deps(store)));
+
+    // Assess
+    expect(error).toBeInstanceOf(SideEffectOutcomeUnknownError);
+    expect(error.message).toContain('the one retry within the issuer’s reuse interval was already made');
+    expect(provider.presented).toEqual(['refresh-0']);
+    expect(journal.spentRecord(store.arn, 'fp(refresh-0)')).toMatchObject({ versionId: PENDING_VERSION });
+  });
+
+  it('treats a lost-result retry still in its lease as in progress, not as lost again', async () => {
+    // Prepare: one invocation is presenting the credential again, after the first result was lost
+    const store = storeWith(documentWith('refresh-0', { reuseIntervalSeconds: 600 }));
+    await journal.claim({ secretArn: store.arn, versionId: ABANDONED_VERSION, action: 'x', spends: 'fp(refresh-0)' });
+    journal.age(LEASE_MS + 1);
+    let releaseRetry: () => void = () => undefined;
+    provider.afterPresent = () => new Promise<void>((resolve) => (releaseRetry = resolve));
+    const retry = runRotationStep(rotationEvent('createSecret'), deps(store));
+    while (provider.presented.length === 0) await new Promise((resolve) => setImmediate(resolve));
+
+    // Act: a twin whose wait runs out before the retry stores its value
+    let clock = HARNESS_NOW.getTime();
+    const twin = rejectionOf(
+      runRotationStep(rotationEvent('createSecret'), {
+        ...deps(store),
+        now: () => new Date(clock),
+        sideEffects: { twinWaitMs: 1_000, sleep: (ms) => Promise.resolve(void (clock += ms)) },
+      }),
+    );
+
+    // Assess
+    expect(await twin).toBeInstanceOf(SideEffectInProgressError);
+    releaseRetry();
+    await expect(retry).resolves.toMatchObject({ outcome: 'created' });
+    expect(provider.presented).toEqual(['refresh-0']);
+    expect(unknownOutcomes.map((event) => event.retrying)).toEqual([true]);
   });
 
   it('asks for re-authorization, not a theft report, when the issuer refuses the lost-result retry', async () => {
@@ -271,9 +320,12 @@ describe('Function: createSecret, with a provider that spends single-use credent
     // Act
     await runRotationStep(rotationEvent('createSecret'), deps(store));
 
-    // Assess
+    // Assess: the next rotation presents the same credential again
     expect(pendingOf(store)).toMatchObject({ refresh: 'refresh-0', access: 'access-1' });
     expect(journal.spentRecord(store.arn, 'fp(refresh-0)')).toBeUndefined();
+    const next = storeWith(documentWith('refresh-0'));
+    await runRotationStep(rotationEvent('createSecret'), deps(next));
+    expect(provider.presented).toEqual(['refresh-0', 'refresh-0']);
   });
 
   it('refuses to present anything without a fingerprinter', async () => {
