@@ -6,6 +6,8 @@ import { CreateSecretCommand, DescribeSecretCommand, ResourceExistsException } f
 import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import { randomBytes } from 'node:crypto';
 import {
+  DEFAULT_SIDE_EFFECT_LEASE_SECONDS,
+  HEALTH_AND_ROLLBACK_DEFAULTS,
   MANAGED_BY_TAG,
   RotorResourceName,
   rotorLambdaEnvironment,
@@ -30,7 +32,7 @@ export interface LocalStage {
   readonly graceSeconds?: number;
   readonly reuseMemorySeconds?: number;
   readonly auditRetentionSeconds?: number;
-  /** Rollback and health-check settings; unset, the functions use their defaults. */
+  /** Rollback and health-check settings; unset, the defaults the stack also writes. */
   readonly maxRollbackAttempts?: number;
   readonly healthCheckConcurrency?: number;
   readonly healthCheckBudgetSeconds?: number;
@@ -93,11 +95,13 @@ export async function provisionLocal(endpoint: LocalEndpoint, stage: LocalStage)
     scheduleGroupName,
     eventBusName: 'default',
     alertTopicArn,
-    ...(stage.maxRollbackAttempts === undefined ? {} : { maxRollbackAttempts: stage.maxRollbackAttempts }),
-    ...(stage.healthCheckConcurrency === undefined ? {} : { healthCheckConcurrency: stage.healthCheckConcurrency }),
-    ...(stage.healthCheckBudgetSeconds === undefined
-      ? {}
-      : { healthCheckBudgetSeconds: stage.healthCheckBudgetSeconds }),
+    // Written out like the stack writes them, so that `rotor local up` shows what the stage runs with.
+    maxRollbackAttempts: stage.maxRollbackAttempts ?? HEALTH_AND_ROLLBACK_DEFAULTS.maxRollbackAttempts,
+    rollbackIncidentWindowSeconds: HEALTH_AND_ROLLBACK_DEFAULTS.rollbackIncidentWindowSeconds,
+    healthCheckConcurrency: stage.healthCheckConcurrency ?? HEALTH_AND_ROLLBACK_DEFAULTS.healthCheckConcurrency,
+    healthCheckBudgetSeconds: stage.healthCheckBudgetSeconds ?? HEALTH_AND_ROLLBACK_DEFAULTS.healthCheckBudgetSeconds,
+    // Only the rotation function reads it; locally every bundle gets one environment.
+    sideEffectLeaseSeconds: DEFAULT_SIDE_EFFECT_LEASE_SECONDS,
     ...(stage.graceSeconds === undefined ? {} : { defaultGraceSeconds: stage.graceSeconds }),
     ...(stage.reuseMemorySeconds === undefined ? {} : { reuseMemorySeconds: stage.reuseMemorySeconds }),
     ...(stage.auditRetentionSeconds === undefined ? {} : { auditRetentionSeconds: stage.auditRetentionSeconds }),

@@ -63,7 +63,16 @@ describe('rotor CLI', () => {
       ROTOR_STAGE: 'ci',
       ROTOR_SECRET_NAME_PREFIX: 'rotor/ci/',
       AWS_ENDPOINT_URL: moto.endpoint,
+      // Every setting the deployed functions get, defaults included.
+      ROTOR_MAX_ROLLBACK_ATTEMPTS: '3',
+      ROTOR_ROLLBACK_INCIDENT_WINDOW_SECONDS: '86400',
+      ROTOR_HEALTH_CHECK_CONCURRENCY: '8',
+      ROTOR_HEALTH_CHECK_BUDGET_SECONDS: '40',
+      ROTOR_SIDE_EFFECT_LEASE_SECONDS: '70',
     });
+    expect(Object.keys(printed.env)).toEqual(
+      expect.arrayContaining(['ROTOR_ALERT_TOPIC_ARN', 'ROTOR_PEPPER_SECRET_ARN']),
+    );
     expect(printed.secrets).toEqual([SECRET]);
     const secret = await localClients({ endpoint: moto.endpoint, region: 'us-east-1' }).secretsManager.send(
       new DescribeSecretCommand({ SecretId: SECRET }),
