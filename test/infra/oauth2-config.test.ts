@@ -324,8 +324,8 @@ describe('the oauth2 block of a secret', () => {
   });
 });
 
-describe('the README', () => {
-  const readme = (): string => readFileSync(join(REPOSITORY_ROOT, 'README.md'), 'utf8');
+describe('the configuration reference', () => {
+  const readme = (): string => readFileSync(join(REPOSITORY_ROOT, 'docs', 'configuration.md'), 'utf8');
 
   it('shows an oauth2 secret that the config accepts, with the settings it documents', () => {
     const section = readme().split('### The `oauth2` block')[1]!;
