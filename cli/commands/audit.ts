@@ -1,9 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDbLedger } from '../../lambda/adapters/dynamodb-ledger';
 import { DEFAULT_DURATIONS, RotorEnv } from '../../lambda/shared/rotor-constants';
 import { LOCAL_CREDENTIALS } from '../local/local-clients';
 import { UsageError } from './cli-options';
+import { findSecret, whereOf } from './find-secret';
 import { prepareLocalEnvironment, type LocalStageOptions } from './local-environment';
 
 export interface AuditOptions extends LocalStageOptions {
@@ -34,13 +35,13 @@ export async function audit(secretId: string | undefined, options: AuditOptions)
     tableName = table;
   }
 
-  const secret = await clients.secretsManager.send(new DescribeSecretCommand({ SecretId: secretId }));
+  const secret = await findSecret(clients.secretsManager, secretId, whereOf(options, options.region));
   const ledger = new DynamoDbLedger({
     client: clients.dynamodb,
     tableName,
     auditRetentionSeconds: DEFAULT_DURATIONS.auditRetentionSeconds,
   });
-  const events = await ledger.readAudit(secret.ARN!);
+  const events = await ledger.readAudit(secret.ARN);
   const rows = events.map((event) => [
     new Date(event.at).toISOString(),
     event.type,

@@ -1,5 +1,4 @@
 import {
-  DescribeSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
   UpdateSecretVersionStageCommand,
@@ -7,6 +6,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import { RotorProviderName } from '../../lambda/shared/rotor-constants';
 import { UsageError } from './cli-options';
+import { findSecret, whereOf } from './find-secret';
 import { operatorContext, operatorName, type OperatorOptions } from './operator-context';
 import { readSecretLines } from './secret-input';
 
@@ -36,10 +36,7 @@ export async function bootstrap(secretId: string | undefined, options: Bootstrap
   const [refreshToken, clientSecret] = await readSecretLines(prompts);
   const context = await operatorContext('bootstrap', options, false);
   const sm = context.secretsManager;
-  const secret = await sm.send(new DescribeSecretCommand({ SecretId: secretId }));
-  if (secret.ARN === undefined || secret.Name === undefined) {
-    throw new Error(`DescribeSecret of ${secretId} named no secret`);
-  }
+  const secret = await findSecret(sm, secretId, whereOf(options, options.region));
   if (!secret.Name.startsWith(context.secretNamePrefix)) {
     throw new UsageError(`${secret.Name} is not in stage ${context.stage} (prefix ${context.secretNamePrefix})`);
   }

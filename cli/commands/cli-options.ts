@@ -1,12 +1,8 @@
 import { DEFAULT_LOCAL_REGION, type LocalEndpoint } from '../local/local-clients';
 
-/** Raised for a wrong command line: printed with the usage, exit code 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+import { UsageError } from './cli-errors';
+
+export { UsageError };
 
 export interface CommonOptions {
   readonly endpoint?: string | undefined;

@@ -8,6 +8,7 @@ import { loadRotorConfig, type RotorStageConfig } from '../../lib/config/rotor-c
 import { DEFAULT_DURATIONS, HEALTH_AND_ROLLBACK_DEFAULTS, RotorEnv } from '../../lambda/shared/rotor-constants';
 import { DynamoDbLedger } from '../../lambda/adapters/dynamodb-ledger';
 import { LOCAL_CREDENTIALS } from '../local/local-clients';
+import type { LocalEnvironment } from '../local/provision-local';
 import { pickStage, UsageError } from './cli-options';
 import { prepareLocalEnvironment, type LocalStageOptions } from './local-environment';
 
@@ -28,6 +29,8 @@ export interface OperatorContext {
   readonly secretsManager: SecretsManagerClient;
   readonly eventBridge: EventBridgeClient;
   readonly cloudWatch: CloudWatchClient;
+  /** With `--local`: the emulator's stage, whose environment runs the Lambda bundles. */
+  readonly local?: LocalEnvironment;
 }
 
 /**
@@ -51,6 +54,7 @@ export async function operatorContext(
       maxRollbackAttempts: stage?.maxRollbackAttempts ?? HEALTH_AND_ROLLBACK_DEFAULTS.maxRollbackAttempts,
       configuredProviders: providersOf(stage),
       ...clients(config, local.ledgerTableName),
+      local,
     };
   }
   const table = options.table ?? process.env[RotorEnv.ledgerTable];

@@ -1,7 +1,7 @@
-import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { EventBridgeRotationStatus } from '../../lambda/adapters/eventbridge-rotation-status';
 import { resumeRotation } from '../../lambda/core/rollback/resume-rotation';
 import { UsageError } from './cli-options';
+import { findSecret, whereOf } from './find-secret';
 import { operatorContext, operatorName, type OperatorOptions } from './operator-context';
 
 /**
@@ -12,9 +12,7 @@ import { operatorContext, operatorName, type OperatorOptions } from './operator-
 export async function resume(secretId: string | undefined, options: OperatorOptions): Promise<void> {
   if (secretId === undefined) throw new UsageError('resume needs the secret name or ARN');
   const context = await operatorContext('resume', options, false);
-  const secret = await context.secretsManager.send(new DescribeSecretCommand({ SecretId: secretId }));
-  if (secret.ARN === undefined || secret.Name === undefined)
-    throw new Error(`DescribeSecret of ${secretId} named no secret`);
+  const secret = await findSecret(context.secretsManager, secretId, whereOf(options, options.region));
   const outcome = await resumeRotation({ arn: secret.ARN, name: secret.Name }, operatorName('resume'), {
     ledger: context.ledger,
     events: new EventBridgeRotationStatus(context.eventBridge, context.eventBusName),

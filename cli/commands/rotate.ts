@@ -1,7 +1,10 @@
 import { RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { rotateLocally, type StepAttempt } from '../local/local-rotation';
-import { prepareLocalEnvironment, type LocalStageOptions } from './local-environment';
+import { localClients } from '../local/local-clients';
+import { LocalRotationFailedError, rotateLocally, type StepAttempt } from '../local/local-rotation';
+import { OperationFailedError } from './cli-errors';
 import { UsageError } from './cli-options';
+import { findSecret, whereOf } from './find-secret';
+import { prepareLocalEnvironment, type LocalStageOptions } from './local-environment';
 
 export interface RotateOptions extends LocalStageOptions {
   readonly local?: boolean | undefined;
@@ -13,10 +16,10 @@ export interface RotateOptions extends LocalStageOptions {
  * in the console does); Secrets Manager then runs the four steps. With `--local`, Rotor plays
  * Secrets Manager's part against the emulator and prints every step.
  */
-export async function rotate(secretId: string | undefined, options: RotateOptions): Promise<void> {
-  if (secretId === undefined) throw new UsageError('rotate needs the secret name or ARN');
+export async function rotate(secretId: string, options: RotateOptions): Promise<void> {
   if (!options.local) {
     const client = new SecretsManagerClient(options.region === undefined ? {} : { region: options.region });
+    await findSecret(client, secretId, whereOf(options, options.region));
     const started = await client.send(new RotateSecretCommand({ SecretId: secretId }));
     process.stdout.write(
       `rotation of ${secretId} started: version ${started.VersionId} is AWSPENDING; ` +
@@ -30,22 +33,41 @@ export async function rotate(secretId: string | undefined, options: RotateOption
     throw new UsageError(`--max-attempts must be a whole number of at least 1, got "${options.maxAttempts}"`);
   }
   const local = await prepareLocalEnvironment(options);
+  await findSecret(localClients(local.endpoint).secretsManager, secretId, whereOf(options));
   process.stdout.write(`rotating ${secretId} on ${local.endpoint.endpoint}\n`);
   let attemptShown = 0;
-  const result = await rotateLocally(local, secretId, {
-    maxAttempts,
-    onStep: (step: StepAttempt) => {
-      if (step.attempt !== attemptShown) {
-        attemptShown = step.attempt;
-        if (step.attempt > 1)
-          process.stdout.write(`  retrying the rotation (attempt ${step.attempt} of ${maxAttempts})\n`);
-      }
-      const status = step.ok
-        ? `ok      ${step.outcome ?? ''}`
-        : `FAILED  ${step.error?.errorType}: ${step.error?.errorMessage}`;
-      process.stdout.write(`  ${step.step.padEnd(13)} ${status}\n`);
-    },
-  });
+  let result;
+  try {
+    result = await rotateLocally(local, secretId, {
+      maxAttempts,
+      onStep: (step: StepAttempt) => {
+        if (step.attempt !== attemptShown) {
+          attemptShown = step.attempt;
+          if (step.attempt > 1)
+            process.stdout.write(`  retrying the rotation (attempt ${step.attempt} of ${maxAttempts})\n`);
+        }
+        const status = step.ok
+          ? `ok      ${step.outcome ?? ''}`
+          : `FAILED  ${step.error?.errorType}: ${step.error?.errorMessage}`;
+        process.stdout.write(`  ${step.step.padEnd(13)} ${status}\n`);
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof LocalRotationFailedError)) throw error;
+    // The step lines above carry the function's message; the last line says what happens next.
+    const last = error.attempts[error.attempts.length - 1];
+    if (error.permanent) {
+      throw new OperationFailedError(
+        `rotation of ${secretId} refused at ${last?.step} (${last?.error?.errorType}, shown above); not retried, ` +
+          `since running it again cannot succeed; ` +
+          (error.pendingRemoved ? 'the empty AWSPENDING was removed, the secret is as it was' : 'nothing else changed'),
+      );
+    }
+    throw new OperationFailedError(
+      `rotation of ${secretId} failed ${maxAttempts} time(s), last at ${last?.step} (shown above); ` +
+        `\`rotor repair ${secretId} --local\` shows what is left and finishes or cancels it`,
+    );
+  }
   process.stdout.write(
     `${result.resumed ? 'resumed and finished' : 'rotated'}: version ${result.versionId} is AWSCURRENT\n`,
   );

@@ -1,5 +1,9 @@
 import { DescribeAlarmsCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { SecretsManagerCatalog } from '../../lambda/adapters/secrets-manager-catalog';
 import type { SecretLedgerState, SecretStatus } from '../../lambda/core/ledger/ledger-records';
 import { HEALTH_AND_ROLLBACK_DEFAULTS, RotorAlarmKind, rotorAlarmName } from '../../lambda/shared/rotor-constants';
@@ -39,9 +43,10 @@ export async function status(options: OperatorOptions): Promise<void> {
   const rows: string[][] = [];
   const notes: string[] = [];
   for (const secret of secrets) {
-    const [described, state] = await Promise.all([
+    const [described, state, readable] = await Promise.all([
       context.secretsManager.send(new DescribeSecretCommand({ SecretId: secret.arn })),
       context.ledger.getSecretState(secret.arn),
+      currentIsRotorDocument(context.secretsManager, secret.arn),
     ]);
     const current =
       state?.currentFingerprint === undefined
@@ -50,7 +55,7 @@ export async function status(options: OperatorOptions): Promise<void> {
     rows.push([
       secret.name,
       current?.provider ?? context.configuredProviders.get(secret.name) ?? '-',
-      statusOf(state, context, now),
+      readable === false ? 'unreadable' : statusOf(state, context, now),
       current === undefined ? '-' : age(now - current.createdAt),
       described.NextRotationDate?.toISOString() ?? '-',
       await graceOf(state, context, now),
@@ -58,6 +63,12 @@ export async function status(options: OperatorOptions): Promise<void> {
         ([label, kind]) => `${label}:${alarms.get(rotorAlarmName(context.stage, kind, secret.name)) ?? '-'}`,
       ).join(' '),
     ]);
+    if (readable === false) {
+      notes.push(
+        `${secret.name}: AWSCURRENT does not hold a Rotor document, so rotation refuses it and consumers get no credential\n` +
+          `  store a valid document (see the provider's fields) or let \`rotor rotate ${secret.name}\` report what is wrong`,
+      );
+    }
     if (state?.status === 'paused') {
       notes.push(
         `${secret.name} is paused since ${iso(state.pause?.pausedAt)}: ${state.pause?.reason ?? '(no reason recorded)'}\n` +
@@ -68,6 +79,27 @@ export async function status(options: OperatorOptions): Promise<void> {
   printTable([['SECRET', 'PROVIDER', 'STATUS', 'AGE', 'NEXT ROTATION', 'GRACE', 'ALARMS'], ...rows]);
   if (secrets.length === 0) process.stdout.write(`  (no managed secrets in stage ${context.stage})\n`);
   for (const note of notes) process.stdout.write(`\n${note}\n`);
+}
+
+/**
+ * Whether AWSCURRENT holds a JSON document naming a provider; undefined when the caller may not
+ * read values (status then shows the ledger's word alone).
+ */
+async function currentIsRotorDocument(client: SecretsManagerClient, secretArn: string): Promise<boolean | undefined> {
+  try {
+    const current = await client.send(new GetSecretValueCommand({ SecretId: secretArn, VersionStage: 'AWSCURRENT' }));
+    const document = JSON.parse(current.SecretString ?? '') as unknown;
+    return (
+      typeof document === 'object' &&
+      document !== null &&
+      typeof (document as { provider?: unknown }).provider === 'string'
+    );
+  } catch (error) {
+    if (error instanceof SyntaxError) return false;
+    const name = (error as { name?: string }).name;
+    if (name === 'AccessDeniedException' || name === 'ResourceNotFoundException') return undefined;
+    throw error;
+  }
 }
 
 function statusOf(state: SecretLedgerState | undefined, context: OperatorContext, now: number): string {

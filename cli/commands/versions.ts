@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { LOCAL_CREDENTIALS } from '../local/local-clients';
 import { requireLocalEndpoint, UsageError } from './cli-options';
+import { findSecret, whereOf } from './find-secret';
 
 export interface VersionsOptions {
   readonly local?: boolean | undefined;
@@ -28,6 +29,7 @@ export async function versions(secretId: string | undefined, options: VersionsOp
   const client = options.local
     ? new SecretsManagerClient({ ...toClientEndpoint(options), credentials: LOCAL_CREDENTIALS })
     : new SecretsManagerClient(options.region === undefined ? {} : { region: options.region });
+  await findSecret(client, secretId, whereOf(options, options.region));
   const listed = await client.send(new ListSecretVersionIdsCommand({ SecretId: secretId }));
   const rows = [...(listed.Versions ?? [])].sort(
     (a, b) => (a.CreatedDate?.getTime() ?? 0) - (b.CreatedDate?.getTime() ?? 0),

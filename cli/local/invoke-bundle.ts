@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { EnvironmentError } from '../commands/cli-errors';
 import type { LambdaBundle } from '../../lambda/shared/rotor-constants';
 
 /** Where `npm run build` writes the Lambda bundles. */
@@ -88,6 +90,12 @@ function runInProcess(
   defaultTimeoutMs: number,
 ): Promise<{ outcome: string; logs: string[] }> {
   const bundle = join(options.distDir ?? DIST_LAMBDA_DIR, name, 'index.js');
+  if (!existsSync(bundle)) {
+    const shown = relative(process.cwd(), bundle) || bundle;
+    return Promise.reject(
+      new EnvironmentError(`the Lambda bundles are not built (${shown} is missing): run \`npm run build\``),
+    );
+  }
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['-e', runner, bundle], {
       env: { PATH: process.env.PATH ?? '', ...options.env },

@@ -1,5 +1,6 @@
 import {
   DescribeSecretCommand,
+  GetSecretValueCommand,
   RotateSecretCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
@@ -41,11 +42,34 @@ export class LocalRotationFailedError extends Error {
   constructor(
     message: string,
     readonly attempts: readonly StepAttempt[],
+    /** true when the failure cannot succeed on retry, so the rotation was not run again. */
+    readonly permanent = false,
+    /** true when the refused rotation's valueless AWSPENDING was removed, leaving the secret as it was. */
+    readonly pendingRemoved = false,
   ) {
     super(message);
     this.name = 'LocalRotationFailedError';
   }
 }
+
+/**
+ * Errors of the rotation function that the same rotation cannot get past by running again: the
+ * secret, its document or the stage refuses it, or a person must act first (resume, bootstrap).
+ * Anything else (a provider timeout, a propagation delay, a busy twin) is retried.
+ */
+export const PERMANENT_ROTATION_ERRORS: ReadonlySet<string> = new Set([
+  'InvalidRotationEventError',
+  'RotationNotAllowedError',
+  'UnexpectedVersionError',
+  'MalformedSecretError',
+  'UnsupportedProviderError',
+  'MissingJournalError',
+  'RotorConfigurationError',
+  'RotorSettingsError',
+  'RotationPausedError',
+  'UpstreamReuseSuspectedError',
+  'ReauthorizationRequiredError',
+]);
 
 /**
  * Plays Secrets Manager's part against the emulator: starts a rotation the way RotateSecret
@@ -68,6 +92,19 @@ export async function rotateLocally(
     if (await runSteps(local, arn, versionId, attempt, attempts, options.onStep)) {
       await clearPendingLabel(local, arn, versionId);
       return { secretArn: arn, versionId, resumed, attempts };
+    }
+    const failed = attempts[attempts.length - 1];
+    if (failed?.error !== undefined && PERMANENT_ROTATION_ERRORS.has(failed.error.errorType)) {
+      // Refused before anything was stored: remove the empty AWSPENDING that RotateSecret made, as
+      // cancelling a rotation on Secrets Manager does, so the next rotation is not blocked by it.
+      const removed = failed.step === 'createSecret' && !(await hasValue(local, arn, versionId));
+      if (removed) await clearPendingLabel(local, arn, versionId);
+      throw new LocalRotationFailedError(
+        `rotation of ${secretId} refused at ${failed.step}: ${failed.error.errorType}: ${failed.error.errorMessage}`,
+        attempts,
+        true,
+        removed,
+      );
     }
     if (attempt < maxAttempts) {
       await new Promise((resolve) => setTimeout(resolve, delay));
@@ -109,6 +146,24 @@ async function runSteps(
     if (!invocation.ok) return false;
   }
   return true;
+}
+
+/**
+ * Runs the four steps once more for an unfinished rotation's version (its AWSPENDING holds a
+ * value), as a Secrets Manager retry would, and leaves the end state of a finished rotation.
+ * @returns the step attempts; the last one failed when the rotation did not finish.
+ */
+export async function finishLocally(
+  local: LocalEnvironment,
+  secretArn: string,
+  versionId: string,
+  onStep?: (attempt: StepAttempt) => void,
+): Promise<readonly StepAttempt[]> {
+  const attempts: StepAttempt[] = [];
+  if (await runSteps(local, secretArn, versionId, 1, attempts, onStep)) {
+    await clearPendingLabel(local, secretArn, versionId);
+  }
+  return attempts;
 }
 
 /**
@@ -161,6 +216,19 @@ async function clearPendingLabel(local: LocalEnvironment, secretArn: string, ver
       RemoveFromVersionId: versionId,
     }),
   );
+}
+
+/** True when the version holds a value (RotateSecret's AWSPENDING holds none until createSecret stores one). */
+export async function hasValue(local: LocalEnvironment, secretArn: string, versionId: string): Promise<boolean> {
+  try {
+    await localClients(local.endpoint).secretsManager.send(
+      new GetSecretValueCommand({ SecretId: secretArn, VersionId: versionId }),
+    );
+    return true;
+  } catch (error) {
+    if ((error as { name?: string }).name === 'ResourceNotFoundException') return false;
+    throw error;
+  }
 }
 
 /** The `outcome` field of the handler's "rotation step completed" log line. */

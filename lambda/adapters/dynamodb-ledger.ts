@@ -55,6 +55,12 @@ import {
   rollbackTransaction,
 } from './dynamodb-ledger-rollback';
 
+/** A journal entry as `rotor repair` shows it: what it records, and whether it spent a single-use credential. */
+export interface JournalEntryView extends JournalRecord {
+  /** true for a `SPENT#` entry: the action presented a single-use credential (an OAuth refresh token). */
+  readonly spendsCredential: boolean;
+}
+
 /** Construction of a {@link DynamoDbLedger}. */
 export interface DynamoDbLedgerProps {
   /** A plain client is wrapped in a document client; a document client is used as it is. */
@@ -427,6 +433,40 @@ export class DynamoDbLedger implements Ledger {
       start = page.LastEvaluatedKey;
     } while (start !== undefined && events.length < limit);
     return events;
+  }
+
+  /**
+   * The secret's live side-effect journal entries (`SPENT#` and `JOURNAL#`), for an operator who
+   * must decide whether an unfinished rotation may be cancelled: an entry says a provider may have
+   * acted. Read only by `rotor repair`; the rotation path reads entries through {@link claim}.
+   */
+  async readJournal(secretArn: string): Promise<JournalEntryView[]> {
+    const now = this.now();
+    const entries: JournalEntryView[] = [];
+    for (const prefix of ['SPENT#', 'JOURNAL#']) {
+      let start: Record<string, unknown> | undefined;
+      do {
+        const x = new Expressions();
+        const page = await this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression:
+              `${x.name(LedgerSchema.partitionKey)} = ${x.value(secretPartition(secretArn))} AND ` +
+              `begins_with(${x.name(LedgerSchema.sortKey)}, ${x.value(prefix)})`,
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+            ...x.parameters(),
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          if (isExpired(item, now)) continue;
+          const record = toJournalRecord(item, { secretArn, versionId: '', action: '' }, now);
+          entries.push({ ...record, spendsCredential: prefix === 'SPENT#' });
+        }
+        start = page.LastEvaluatedKey;
+      } while (start !== undefined);
+    }
+    return entries;
   }
 
   /**

@@ -1,0 +1,267 @@
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { loadRotorConfig, type RotorStageConfig } from '../../lib/config/rotor-config';
+import {
+  DEFAULT_DURATIONS,
+  RotorAlarmKind,
+  RotorResourceName,
+  rotorAlarmName,
+} from '../../lambda/shared/rotor-constants';
+import { DynamoDbLedger } from '../../lambda/adapters/dynamodb-ledger';
+import { LOCAL_CREDENTIALS } from '../local/local-clients';
+import { pickStage, requireLocalEndpoint } from './cli-options';
+import { OperationFailedError } from './cli-errors';
+import type { OperatorOptions } from './operator-context';
+
+/** One line of the doctor's table. */
+export interface DoctorCheck {
+  readonly check: string;
+  readonly subject: string;
+  readonly result: 'ok' | 'PROBLEM' | 'skipped';
+  readonly detail: string;
+  /** What to do about a problem (or why a check was skipped). */
+  readonly fix: string;
+}
+
+interface DoctorClients {
+  readonly secretsManager: SecretsManagerClient;
+  readonly dynamodb: DynamoDBClient;
+  readonly lambda: LambdaClient;
+  readonly cloudWatch: CloudWatchClient;
+  readonly scheduler: SchedulerClient;
+}
+
+// Schedules the stack creates in the stage's group (lib/health-check-function.ts, lib/retire-function.ts).
+const STAGE_SCHEDULES = ['health-check', 'sweep-overdue-retirements'] as const;
+const ALARM_KINDS = [RotorAlarmKind.rotationFailures, RotorAlarmKind.healthCheckFailures, RotorAlarmKind.reuseDetected];
+
+/**
+ * `rotor doctor`: checks a stage end to end without changing anything, and prints one row per
+ * check with a fix for each problem. The emulator has no alarms or schedules (it cannot run
+ * them), so locally those checks say `skipped`. Exits 1 when a check found a problem.
+ */
+export async function doctor(options: OperatorOptions): Promise<void> {
+  const stage = pickStage(loadRotorConfig(options.config ?? 'rotor.config.json').stages, options.stage);
+  const config = options.local
+    ? { ...requireLocalEndpoint(options), credentials: LOCAL_CREDENTIALS }
+    : options.region === undefined
+      ? {}
+      : { region: options.region };
+  const clients: DoctorClients = {
+    secretsManager: new SecretsManagerClient(config),
+    dynamodb: new DynamoDBClient(config),
+    lambda: new LambdaClient(config),
+    cloudWatch: new CloudWatchClient(config),
+    scheduler: new SchedulerClient(config),
+  };
+  const checks = await runChecks(stage, clients, options.local === true);
+  printTable(checks);
+  const problems = checks.filter((check) => check.result === 'PROBLEM').length;
+  if (problems > 0) {
+    throw new OperationFailedError(
+      `${problems} problem(s) in stage ${stage.name}: apply the FIX column, then run doctor again`,
+    );
+  }
+  process.stdout.write(`stage ${stage.name} is healthy\n`);
+}
+
+async function runChecks(stage: RotorStageConfig, clients: DoctorClients, local: boolean): Promise<DoctorCheck[]> {
+  const deploy = local ? '`rotor local up`' : `\`cdk deploy Rotor-${stage.name}\``;
+  const table = RotorResourceName.ledgerTable(stage.name);
+  const checks: DoctorCheck[] = [];
+  const ledgerOk = await probe(checks, 'ledger reachable', table, deploy, async () => {
+    const described = await clients.dynamodb.send(new DescribeTableCommand({ TableName: table }));
+    return `table ${described.Table?.TableStatus ?? 'unknown'}`;
+  });
+  const pepper = RotorResourceName.fingerprintPepper(stage.name);
+  await probe(checks, 'pepper readable', pepper, deploy, async () => {
+    const value = await clients.secretsManager.send(
+      new GetSecretValueCommand({ SecretId: pepper, VersionStage: 'AWSCURRENT' }),
+    );
+    if ((value.SecretString ?? '').length < 32) throw new Error('the pepper is shorter than 32 characters');
+    return 'readable';
+  });
+  if (local) {
+    checks.push(skipped('schedules present', `group ${RotorResourceName.scheduleGroup(stage.name)}`));
+  } else {
+    for (const name of STAGE_SCHEDULES) {
+      await probe(checks, 'schedule present', name, deploy, async () => {
+        const schedule = await clients.scheduler.send(
+          new GetScheduleCommand({ GroupName: RotorResourceName.scheduleGroup(stage.name), Name: name }),
+        );
+        if (schedule.State !== 'ENABLED') throw new Error(`schedule is ${schedule.State}`);
+        return 'enabled';
+      });
+    }
+  }
+  const ledger = ledgerOk
+    ? new DynamoDbLedger({
+        client: clients.dynamodb,
+        tableName: table,
+        auditRetentionSeconds: DEFAULT_DURATIONS.auditRetentionSeconds,
+      })
+    : undefined;
+  for (const secret of stage.secrets) {
+    const name = `${stage.secretNamePrefix}${secret.name}`;
+    await checkSecret(checks, clients, ledger, stage, name, local, deploy);
+  }
+  return checks;
+}
+
+async function checkSecret(
+  checks: DoctorCheck[],
+  clients: DoctorClients,
+  ledger: DynamoDbLedger | undefined,
+  stage: RotorStageConfig,
+  name: string,
+  local: boolean,
+  deploy: string,
+): Promise<void> {
+  let described;
+  try {
+    described = await clients.secretsManager.send(new DescribeSecretCommand({ SecretId: name }));
+  } catch (error) {
+    checks.push(problem('secret exists', name, reason(error), deploy));
+    return;
+  }
+  const functionArn = described.RotationLambdaARN;
+  if (described.RotationEnabled !== true || functionArn === undefined) {
+    checks.push(
+      problem(
+        'wired to rotation',
+        name,
+        'rotation is not enabled with a rotation function',
+        local ? `\`rotor rotate ${name} --local\` (the emulator wires a secret at its first rotation)` : deploy,
+      ),
+    );
+  } else {
+    await probe(checks, 'wired to rotation', name, deploy, async () => {
+      await clients.lambda.send(new GetFunctionCommand({ FunctionName: functionArn }));
+      return `function ${functionArn.split(':').pop()}`;
+    });
+  }
+  const labels = Object.entries(described.VersionIdsToStages ?? {});
+  const pending = labels.find(([, stages]) => stages.includes('AWSPENDING') && !stages.includes('AWSCURRENT'));
+  checks.push(
+    pending === undefined
+      ? ok('no stuck rotation', name, 'no unfinished AWSPENDING')
+      : problem('no stuck rotation', name, `version ${pending[0]} is AWSPENDING`, `\`rotor repair ${name}\``),
+  );
+  await probe(
+    checks,
+    'current readable',
+    name,
+    `store a valid Rotor document; \`rotor rotate ${name}\` says what is wrong`,
+    async () => {
+      const current = await clients.secretsManager.send(
+        new GetSecretValueCommand({ SecretId: name, VersionStage: 'AWSCURRENT' }),
+      );
+      const document = JSON.parse(current.SecretString ?? '') as { provider?: unknown };
+      if (typeof document?.provider !== 'string') throw new Error('AWSCURRENT names no provider');
+      return `provider ${document.provider}`;
+    },
+  );
+  if (ledger !== undefined) {
+    const state = await ledger.getSecretState(described.ARN ?? name);
+    if (state?.status === 'paused') {
+      checks.push(
+        problem(
+          'not paused',
+          name,
+          `paused: ${state.pause?.reason ?? ''}`,
+          `look (\`rotor audit ${name}\`), then \`rotor resume ${name}\``,
+        ),
+      );
+    } else if (state?.status === 'compromised') {
+      checks.push(problem('not paused', name, 'compromised', `\`rotor bootstrap ${name}\``));
+    } else {
+      checks.push(ok('not paused', name, state === undefined ? 'never rotated' : state.status));
+    }
+  }
+  if (local) {
+    checks.push(skipped('alarms reporting', name));
+    return;
+  }
+  const names = ALARM_KINDS.map((kind) => rotorAlarmName(stage.name, kind, name));
+  const alarms = await clients.cloudWatch.send(new DescribeAlarmsCommand({ AlarmNames: names }));
+  for (const alarmName of names) {
+    const alarm = alarms.MetricAlarms?.find((candidate) => candidate.AlarmName === alarmName);
+    if (alarm === undefined) checks.push(problem('alarm present', alarmName, 'missing', deploy));
+    else if (alarm.StateValue === 'INSUFFICIENT_DATA')
+      checks.push(
+        problem(
+          'alarm reporting',
+          alarmName,
+          'INSUFFICIENT_DATA: no metric data reaches it',
+          'check the health-check schedule runs and the functions log EMF metrics (namespace Rotor)',
+        ),
+      );
+    else checks.push(ok('alarm reporting', alarmName, alarm.StateValue ?? 'unknown'));
+  }
+}
+
+/** Runs one check: its detail when `run` resolves, a problem with the error's words when it throws. */
+async function probe(
+  checks: DoctorCheck[],
+  check: string,
+  subject: string,
+  fix: string,
+  run: () => Promise<string>,
+): Promise<boolean> {
+  try {
+    checks.push(ok(check, subject, await run()));
+    return true;
+  } catch (error) {
+    // An endpoint that is not there fails every check the same way: say that once, not per row.
+    const code = (error as { code?: string }).code;
+    if (code === 'ECONNREFUSED' || (error as { name?: string }).name === 'SyntaxError') throw error;
+    checks.push(problem(check, subject, reason(error), fix));
+    return false;
+  }
+}
+
+function reason(error: unknown): string {
+  const failure = error as { name?: string; message?: string };
+  return `${failure.name ?? 'Error'}: ${String(failure.message ?? error).split('\n')[0]}`;
+}
+
+const ok = (check: string, subject: string, detail: string): DoctorCheck => ({
+  check,
+  subject,
+  result: 'ok',
+  detail,
+  fix: '',
+});
+const problem = (check: string, subject: string, detail: string, fix: string): DoctorCheck => ({
+  check,
+  subject,
+  result: 'PROBLEM',
+  detail,
+  fix,
+});
+const skipped = (check: string, subject: string): DoctorCheck => ({
+  check,
+  subject,
+  result: 'skipped',
+  detail: 'the emulator has none',
+  fix: '',
+});
+
+function printTable(checks: readonly DoctorCheck[]): void {
+  const lines = [
+    ['CHECK', 'SUBJECT', 'RESULT', 'DETAIL', 'FIX'],
+    ...checks.map((c) => [c.check, c.subject, c.result, c.detail, c.fix]),
+  ];
+  const widths = lines[0]!.map((_, column) => Math.max(...lines.map((line) => line[column]!.length)));
+  for (const line of lines) {
+    process.stdout.write(
+      `  ${line
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd()}\n`,
+    );
+  }
+}
