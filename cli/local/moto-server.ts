@@ -24,10 +24,12 @@ export interface StartMotoOptions {
  * server runs each request's check-and-write without a lock, so under load two conditional writes
  * to one item could both pass their condition, which DynamoDB never allows; Rotor's tests race
  * conditional writes on purpose and must see DynamoDB's semantics. Connections are still accepted
- * concurrently (keep-alive works as before); only the handling is serialised.
+ * concurrently (keep-alive works as before); only the handling is serialised. The server exits
+ * when its standard input closes, so it never outlives the process that started it, even one that
+ * was killed.
  */
 const SERIALIZED_MOTO_SERVER = `
-import sys, threading
+import os, sys, threading
 from werkzeug.serving import run_simple
 from moto.server import DomainDispatcherApplication, create_backend_app
 app = DomainDispatcherApplication(create_backend_app)
@@ -36,6 +38,10 @@ lock = threading.Lock()
 def serialized(environ, start_response):
     with lock:
         return list(app(environ, start_response))
+def exit_with_parent():
+    sys.stdin.read()
+    os._exit(0)
+threading.Thread(target=exit_with_parent, daemon=True).start()
 run_simple(sys.argv[1], int(sys.argv[2]), serialized, threaded=True)
 `;
 
@@ -49,7 +55,7 @@ export async function startMotoServer(options: StartMotoOptions = {}): Promise<M
   const port = options.port ?? (await findFreePort());
   const endpoint = `http://127.0.0.1:${port}`;
   const child = spawn(python, ['-c', SERIALIZED_MOTO_SERVER, '127.0.0.1', String(port)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['pipe', 'ignore', 'pipe'],
     env: { ...process.env, MOTO_PORT: String(port) },
   });
   let stderr = '';
@@ -64,13 +70,18 @@ export async function startMotoServer(options: StartMotoOptions = {}): Promise<M
     child.kill('SIGKILL');
     throw error;
   }
+  return { ...attachMotoServer(endpoint), stop: () => stopChild(child) };
+}
+
+/** A moto server someone else started and will stop: `reset()` wipes it, `stop()` does nothing. */
+export function attachMotoServer(endpoint: string): MotoServer {
   return {
     endpoint,
     reset: async () => {
       await postJson(`${endpoint}/moto-api/reset`, {});
       await postJson(`${endpoint}/moto-api/config`, { lambda: { use_docker: false } });
     },
-    stop: () => stopChild(child),
+    stop: () => Promise.resolve(),
   };
 }
 

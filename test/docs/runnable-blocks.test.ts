@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startMotoServer, type MotoServer } from '../../cli/local/moto-server';
+import type { MotoServer } from '../../cli/local/moto-server';
+import { workerMoto } from '../support/worker-moto';
 
 // The documentation's runnable shell blocks, run in order against one emulator so that they stay
 // true. A block is runnable when a `<!-- rotor:run -->` comment precedes its ```sh fence; each
@@ -47,7 +48,7 @@ const blocks = documentationFiles().flatMap(runnableBlocks);
 let moto: MotoServer;
 
 beforeAll(async () => {
-  moto = await startMotoServer();
+  moto = await workerMoto();
 });
 
 afterAll(async () => {

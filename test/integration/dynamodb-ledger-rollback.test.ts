@@ -3,7 +3,8 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from 
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ensureLedgerTable } from '../../cli/local/ledger-table';
 import { LOCAL_CREDENTIALS } from '../../cli/local/local-clients';
-import { startMotoServer, type MotoServer } from '../../cli/local/moto-server';
+import type { MotoServer } from '../../cli/local/moto-server';
+import { workerMoto } from '../support/worker-moto';
 import { DynamoDbLedger, type DynamoDbLedgerProps } from '../../lambda/adapters/dynamodb-ledger';
 import { Fingerprinter } from '../../lambda/core/ledger/fingerprint';
 import type {
@@ -33,7 +34,7 @@ const fingerprinter = new Fingerprinter(randomBytes(32));
 let secretCount = 0;
 
 beforeAll(async () => {
-  moto = await startMotoServer();
+  moto = await workerMoto();
   client = newClient();
   documents = DynamoDBDocumentClient.from(client);
   await ensureLedgerTable(client, TABLE);

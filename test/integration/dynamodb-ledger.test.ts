@@ -9,7 +9,8 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@a
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ensureLedgerTable } from '../../cli/local/ledger-table';
 import { LOCAL_CREDENTIALS } from '../../cli/local/local-clients';
-import { startMotoServer, type MotoServer } from '../../cli/local/moto-server';
+import type { MotoServer } from '../../cli/local/moto-server';
+import { workerMoto } from '../support/worker-moto';
 import { DynamoDbLedger, LedgerContentionError, type DynamoDbLedgerProps } from '../../lambda/adapters/dynamodb-ledger';
 import { NotAFingerprintError } from '../../lambda/adapters/dynamodb-ledger-items';
 import { Fingerprinter, fingerprintPrefix } from '../../lambda/core/ledger/fingerprint';
@@ -37,7 +38,7 @@ const fingerprinter = new Fingerprinter(randomBytes(32));
 let secretCount = 0;
 
 beforeAll(async () => {
-  moto = await startMotoServer();
+  moto = await workerMoto();
   client = newClient();
   documents = DynamoDBDocumentClient.from(client);
   await ensureLedgerTable(client, TABLE);

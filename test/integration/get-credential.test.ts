@@ -7,7 +7,8 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { DEFAULT_LOCAL_REGION, LOCAL_CREDENTIALS } from '../../cli/local/local-clients';
-import { startMotoServer, type MotoServer } from '../../cli/local/moto-server';
+import type { MotoServer } from '../../cli/local/moto-server';
+import { workerMoto } from '../support/worker-moto';
 import { CredentialReader } from '../../consumer/get-credential';
 import { generateManagedToken } from '../../lambda/core/providers/managed-token/managed-token-format';
 
@@ -19,7 +20,7 @@ let moto: MotoServer;
 let admin: SecretsManagerClient;
 
 beforeAll(async () => {
-  moto = await startMotoServer();
+  moto = await workerMoto();
   admin = new SecretsManagerClient({
     endpoint: moto.endpoint,
     region: DEFAULT_LOCAL_REGION,

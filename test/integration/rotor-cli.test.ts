@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { localClients } from '../../cli/local/local-clients';
-import { startMotoServer, type MotoServer } from '../../cli/local/moto-server';
+import type { MotoServer } from '../../cli/local/moto-server';
+import { workerMoto } from '../support/worker-moto';
 import { isWellFormedManagedToken } from '../../lambda/core/providers/managed-token/managed-token-format';
 
 // The built CLI (dist/cli/rotor.js), run as the README runs it, against a moto server.
@@ -16,7 +17,7 @@ let moto: MotoServer;
 let configPath: string;
 
 beforeAll(async () => {
-  moto = await startMotoServer();
+  moto = await workerMoto();
   configPath = join(mkdtempSync(join(tmpdir(), 'rotor-cli-')), 'rotor.config.json');
   writeFileSync(
     configPath,

@@ -9,7 +9,8 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { invokeBundle, invokeBundleConcurrently, type BundleInvocation } from '../../cli/local/invoke-bundle';
 import { localClients } from '../../cli/local/local-clients';
-import { startMotoServer, type MotoServer } from '../../cli/local/moto-server';
+import type { MotoServer } from '../../cli/local/moto-server';
+import { workerMoto } from './worker-moto';
 import { provisionLocal, type LocalEnvironment } from '../../cli/local/provision-local';
 import type { RotationStep } from '../../lambda/core/rotation/rotation-event';
 import { LambdaBundle, MANAGED_BY_TAG } from '../../lambda/shared/rotor-constants';
@@ -26,7 +27,7 @@ export interface LocalRotorOptions {
 }
 
 /**
- * Rotor provisioned on a moto server that this test file starts and stops itself, with every
+ * Rotor provisioned on the Jest worker's moto server (test/support/worker-moto.ts), with every
  * call of the bundles going through a counting, fault-injecting proxy.
  */
 export interface LocalRotor {
@@ -68,7 +69,7 @@ export interface LocalRotor {
 }
 
 export async function startLocalRotor(options: LocalRotorOptions = {}): Promise<LocalRotor> {
-  const moto = await startMotoServer();
+  const moto = await workerMoto();
   const proxy = await startAwsProxy(moto.endpoint);
   try {
     const { env: extraEnv, ...durations } = options;
