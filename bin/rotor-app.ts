@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadRotorConfig, RotorConfigError } from '../lib/config/rotor-config';
+import { LambdaBundleMissingError } from '../lib/lambda-bundle';
 import { addRotorStages } from '../lib/rotor-stages';
 
 // The CDK app: one `Rotor-<stage>` stack per stage in the config file (`-c config=<path>`,
@@ -12,8 +13,8 @@ const configPath = resolve(String(app.node.tryGetContext('config') ?? 'rotor.con
 try {
   addRotorStages(app, loadRotorConfig(configPath));
 } catch (error) {
-  // A config mistake is the operator's to fix: show the list of problems, not a stack trace.
-  if (!(error instanceof RotorConfigError)) throw error;
+  // A config mistake or a missing build is the operator's to fix: say what to do, not a stack trace.
+  if (!(error instanceof RotorConfigError) && !(error instanceof LambdaBundleMissingError)) throw error;
   console.error(error.message);
   process.exit(1);
 }

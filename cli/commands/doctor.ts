@@ -7,6 +7,7 @@ import { loadRotorConfig, type RotorStageConfig } from '../../lib/config/rotor-c
 import {
   DEFAULT_DURATIONS,
   RotorAlarmKind,
+  RotorEnv,
   RotorResourceName,
   rotorAlarmName,
 } from '../../lambda/shared/rotor-constants';
@@ -138,9 +139,18 @@ async function checkSecret(
       ),
     );
   } else {
-    await probe(checks, 'wired to rotation', name, deploy, async () => {
-      await clients.lambda.send(new GetFunctionCommand({ FunctionName: functionArn }));
-      return `function ${functionArn.split(':').pop()}`;
+    const rewire = local ? `\`rotor rotate ${name} --local\` (wires it to this stage's function)` : deploy;
+    await probe(checks, 'wired to rotation', name, rewire, async () => {
+      const fn = await clients.lambda.send(new GetFunctionCommand({ FunctionName: functionArn }));
+      const functionName = fn.Configuration?.FunctionName ?? functionArn;
+      // The stack's function names its stage in its environment; the emulator's stand-in, in its name.
+      const stageOfFunction = local
+        ? /^rotor-(.+)-rotation$/.exec(functionName)?.[1]
+        : fn.Configuration?.Environment?.Variables?.[RotorEnv.stage];
+      if (stageOfFunction !== stage.name) {
+        throw new Error(`rotated by ${functionName}, the function of stage ${stageOfFunction ?? '(unknown)'}`);
+      }
+      return `function ${functionName}`;
     });
   }
   const labels = Object.entries(described.VersionIdsToStages ?? {});
@@ -225,7 +235,8 @@ async function probe(
 
 function reason(error: unknown): string {
   const failure = error as { name?: string; message?: string };
-  return `${failure.name ?? 'Error'}: ${String(failure.message ?? error).split('\n')[0]}`;
+  const message = String(failure.message ?? error).split('\n')[0]!;
+  return failure.name === undefined || failure.name === 'Error' ? message : `${failure.name}: ${message}`;
 }
 
 const ok = (check: string, subject: string, detail: string): DoctorCheck => ({

@@ -1,4 +1,5 @@
 import { RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { RotorEnv } from '../../lambda/shared/rotor-constants';
 import { localClients } from '../local/local-clients';
 import { LocalRotationFailedError, rotateLocally, type StepAttempt } from '../local/local-rotation';
 import { OperationFailedError } from './cli-errors';
@@ -33,7 +34,14 @@ export async function rotate(secretId: string, options: RotateOptions): Promise<
     throw new UsageError(`--max-attempts must be a whole number of at least 1, got "${options.maxAttempts}"`);
   }
   const local = await prepareLocalEnvironment(options);
-  await findSecret(localClients(local.endpoint).secretsManager, secretId, whereOf(options));
+  const secret = await findSecret(localClients(local.endpoint).secretsManager, secretId, whereOf(options));
+  const prefix = local.env[RotorEnv.secretNamePrefix] ?? '';
+  if (!secret.Name.startsWith(prefix)) {
+    // Refused before RotateSecret, which would also wire the secret to this stage's function.
+    throw new UsageError(
+      `${secret.Name} is not in stage ${local.stage} (its secrets start with ${prefix}): pass the secret's stage with --stage`,
+    );
+  }
   process.stdout.write(`rotating ${secretId} on ${local.endpoint.endpoint}\n`);
   let attemptShown = 0;
   let result;
