@@ -250,6 +250,7 @@ export function toCredentialRecord(item: LedgerItem): CredentialRecord {
     ...optionalNumbers(item, [
       'promotedAt',
       'supersededAt',
+      'supersessionGraceEndsAt',
       'graceEndsAt',
       'retiredAt',
       'revokedAt',

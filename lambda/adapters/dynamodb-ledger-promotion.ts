@@ -21,6 +21,11 @@ export interface PromotionReads {
   readonly state: LedgerItem | undefined;
   readonly current: LedgerItem | undefined;
   readonly previous: LedgerItem | undefined;
+  /**
+   * The credential the state still names current when it is neither the promoted one nor the
+   * replaced one: the ledger missed an earlier promotion. Read only then.
+   */
+  readonly stale?: LedgerItem | undefined;
 }
 
 /**
@@ -31,9 +36,14 @@ export interface PromotionReads {
  * 2. the new credential: created current if unknown, made current if pending (or current,
  *    previous: a rollback), left as it is if retired or revoked (a dead credential never comes
  *    back) with a ConditionCheck so that the transaction still rests on what was read;
- * 3. the replaced credential, only if current: previous, with its grace end, the grace index
- *    and the TTL of its reuse memory. A revoked one stays revoked; an unknown one stays unknown;
- * 4. a `promoted` audit event whose id is the transaction's.
+ * 3. the replaced credential, only if current (or pending: the ledger missed its promotion):
+ *    previous, with its grace end (never later than the one finishSecret marked before moving
+ *    AWSCURRENT), the grace index and the TTL of its reuse memory. A revoked one stays revoked;
+ *    an unknown one stays unknown;
+ * 4. a credential the state still names current although it is neither of these (a promotion
+ *    the ledger missed): previous with the grace it was marked with, or none left, so that a
+ *    rotated-out credential is never current in the ledger after the next promotion;
+ * 5. a `promoted` audit event whose id is the transaction's.
  */
 export function promotionTransaction(
   table: LedgerTable,
@@ -53,8 +63,32 @@ export function promotionTransaction(
         : currentUpdate(table, promotion, current.state),
   ];
   const { previous } = reads;
-  if (promotion.previous !== undefined && previous?.state === 'current' && previous.secretArn === promotion.secretArn) {
-    items.push(previousUpdate(table, promotion, promotion.previous.fingerprint));
+  if (
+    promotion.previous !== undefined &&
+    (previous?.state === 'current' || previous?.state === 'pending') &&
+    previous.secretArn === promotion.secretArn
+  ) {
+    items.push(
+      previousUpdate(table, promotion, promotion.previous.fingerprint, previous.state, {
+        graceEndsAt: earliest(promotion.graceEndsAt, previous.supersessionGraceEndsAt),
+        expiresAt: promotion.previousExpiresAt,
+      }),
+    );
+  }
+  const { stale } = reads;
+  if (
+    stale?.state === 'current' &&
+    stale.secretArn === promotion.secretArn &&
+    stale.fingerprint !== promotion.current.fingerprint &&
+    stale.fingerprint !== promotion.previous?.fingerprint
+  ) {
+    const graceEndsAt = earliest(promotion.now, stale.supersessionGraceEndsAt);
+    items.push(
+      previousUpdate(table, promotion, String(stale.fingerprint), 'current', {
+        graceEndsAt,
+        expiresAt: promotion.previousExpiresAt,
+      }),
+    );
   }
   items.push({
     Put: auditEventPut(
@@ -197,14 +231,20 @@ function currentUpdate(table: LedgerTable, promotion: Promotion, readState: unkn
         `SET ${x.name('state')} = ${x.value('current')}, ${x.name('promotedAt')} = ${x.value(promotion.now)}, ` +
         `${x.name('versionId')} = ${x.value(promotion.current.versionId)} ` +
         `REMOVE ${x.name(LedgerSchema.ttlAttribute)}, ${x.name(LedgerSchema.graceIndex.partitionKey)}, ` +
-        `${x.name('graceEndsAt')}, ${x.name('supersededAt')}`,
+        `${x.name('graceEndsAt')}, ${x.name('supersededAt')}, ${x.name('supersessionGraceEndsAt')}`,
       ConditionExpression: `${x.name('state')} = ${x.value(readState)} AND ${x.live(promotion.now)}`,
       ...x.parameters(),
     },
   };
 }
 
-function previousUpdate(table: LedgerTable, promotion: Promotion, fingerprint: string): TransactItem {
+function previousUpdate(
+  table: LedgerTable,
+  promotion: Promotion,
+  fingerprint: string,
+  readState: 'current' | 'pending',
+  grace: { readonly graceEndsAt: number; readonly expiresAt: number },
+): TransactItem {
   const x = new Expressions();
   return {
     Update: {
@@ -212,11 +252,18 @@ function previousUpdate(table: LedgerTable, promotion: Promotion, fingerprint: s
       Key: credentialKey(fingerprint),
       UpdateExpression:
         `SET ${x.name('state')} = ${x.value('previous')}, ${x.name('supersededAt')} = ${x.value(promotion.now)}, ` +
-        `${x.name('graceEndsAt')} = ${x.value(promotion.graceEndsAt)}, ` +
+        `${x.name('graceEndsAt')} = ${x.value(grace.graceEndsAt)}, ` +
         `${x.name(LedgerSchema.graceIndex.partitionKey)} = ${x.value(GRACE_INDEX_PREVIOUS)}, ` +
-        `${x.name(LedgerSchema.ttlAttribute)} = ${x.value(promotion.previousExpiresAt)}`,
-      ConditionExpression: `${x.name('state')} = ${x.value('current')} AND ${x.live(promotion.now)}`,
+        `${x.name(LedgerSchema.ttlAttribute)} = ${x.value(grace.expiresAt)} ` +
+        `REMOVE ${x.name('supersessionGraceEndsAt')}`,
+      ConditionExpression: `${x.name('state')} = ${x.value(readState)} AND ${x.live(promotion.now)}`,
       ...x.parameters(),
     },
   };
+}
+
+// The grace marked before AWSCURRENT moved bounds the grace recorded after: a promotion recorded
+// late (by a retry or a healer) never lengthens the life of the credential it replaced.
+function earliest(graceEndsAt: number, marked: unknown): number {
+  return typeof marked === 'number' && marked < graceEndsAt ? marked : graceEndsAt;
 }

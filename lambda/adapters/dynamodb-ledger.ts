@@ -15,6 +15,7 @@ import type {
   PauseRequest,
   PendingCredential,
   Promotion,
+  Supersession,
   ReauthorizationRequest,
   ResumeRequest,
   RollbackClaimRequest,
@@ -250,11 +251,12 @@ export class DynamoDbLedger implements Ledger {
       ]);
       const outcome = promotionOutcome(state, promotion, ourIds);
       if (outcome !== undefined) return outcome;
+      const stale = await this.readStaleCurrent(state, promotion);
 
       const id = this.newId();
       ourIds.push(id);
       const cancelled = await this.transact(
-        promotionTransaction(this.table, promotion, id, { state, current, previous }),
+        promotionTransaction(this.table, promotion, id, { state, current, previous, stale }),
         id,
       );
       if (cancelled === undefined) return 'recorded';
@@ -263,6 +265,32 @@ export class DynamoDbLedger implements Ledger {
     const outcome = promotionOutcome(await this.read(secretStateKey(promotion.secretArn)), promotion, ourIds);
     if (outcome !== undefined) return outcome;
     throw this.contention('recordPromotion', this.maxTransactionAttempts, reasons);
+  }
+
+  // The credential the state names current, when the promotion is not replacing it: the ledger
+  // missed a promotion (finishSecret failed after moving AWSCURRENT, and nothing healed it yet).
+  private async readStaleCurrent(state: LedgerItem | undefined, promotion: Promotion): Promise<LedgerItem | undefined> {
+    const fingerprint = state?.currentFingerprint;
+    if (typeof fingerprint !== 'string') return undefined;
+    if (fingerprint === promotion.current.fingerprint || fingerprint === promotion.previous?.fingerprint)
+      return undefined;
+    return this.readLive(credentialKey(fingerprint), promotion.now);
+  }
+
+  /**
+   * Conditional on the credential being current, for this secret and version; a credential that
+   * is not (unknown, or already moved on) is left alone.
+   */
+  async markSupersession(supersession: Supersession): Promise<void> {
+    assertFingerprint(supersession.fingerprint);
+    const x = new Expressions();
+    await this.conditionalUpdate(
+      credentialKey(supersession.fingerprint),
+      `SET ${x.name('supersessionGraceEndsAt')} = ${x.value(supersession.graceEndsAt)}`,
+      `${x.name('state')} = ${x.value('current')} AND ${x.name('secretArn')} = ${x.value(supersession.secretArn)} ` +
+        `AND ${x.name('versionId')} = ${x.value(supersession.versionId)} AND ${x.live(supersession.now)}`,
+      x,
+    );
   }
 
   async getCredential(fingerprint: string): Promise<CredentialRecord | undefined> {

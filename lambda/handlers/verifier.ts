@@ -4,6 +4,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDbLedger } from '../adapters/dynamodb-ledger';
 import { EventBridgeIncidents } from '../adapters/eventbridge-incidents';
 import { pepperedFingerprinter } from '../adapters/pepper-source';
+import { SecretsManagerCurrentVersion } from '../adapters/secrets-manager-current-version';
 import { SecretsManagerRotationStarter } from '../adapters/secrets-manager-rotation-starter';
 import type { Verdict } from '../core/verifier/verdict';
 import { verifyToken, type VerifierDependencies } from '../core/verifier/verify-token';
@@ -27,10 +28,11 @@ function buildDependencies(): VerifierDependencies {
     fingerprinter: pepperedFingerprinter(secretsManager, requiredSetting(RotorEnv.pepperSecretArn)),
     incidents: new EventBridgeIncidents(new EventBridgeClient({}), requiredSetting(RotorEnv.eventBusName)),
     rotations: new SecretsManagerRotationStarter(secretsManager),
+    versions: new SecretsManagerCurrentVersion(secretsManager),
     now: Date.now,
     reuseMemorySeconds: durations.reuseMemorySeconds,
     onResponseFailed: (error) =>
-      logger.error('reuse response failed; the next presentation will answer the incident again', error as Error),
+      logger.error('reuse response or Secrets Manager lookup failed; the token was denied', error as Error),
   };
 }
 

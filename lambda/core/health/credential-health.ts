@@ -98,7 +98,11 @@ export async function checkCredentialHealth(
   if (record.secretArn !== version.secretArn) {
     return { status: 'unhealthy', provider, reason: `the ledger knows ${whose} under another secret` };
   }
-  if (record.state !== 'current') {
+  // The version was just read at AWSCURRENT: a credential the ledger still holds as pending for it
+  // is one whose promotion the ledger has not recorded yet (the verifier asks Secrets Manager and
+  // allows it; the next rotation step records it). Healthy, not a reason to roll back.
+  const promotionUnrecorded = record.state === 'pending' && record.versionId === version.versionId;
+  if (record.state !== 'current' && !(promotionUnrecorded && version.stage === 'AWSCURRENT')) {
     return { status: 'unhealthy', provider, reason: `the ledger has ${whose} ${record.state}, not current` };
   }
   return { status: 'healthy', provider };

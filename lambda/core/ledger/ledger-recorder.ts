@@ -1,5 +1,5 @@
 import type { ParsedSecretDocument } from '../secret-document';
-import type { Promoted, PendingStored, RotationObserver } from '../rotation/rotation-observer';
+import type { CurrentObserved, Promoted, PendingStored, RotationObserver } from '../rotation/rotation-observer';
 import { fingerprintPrefix, type Fingerprinter } from './fingerprint';
 import { PENDING_LIFETIME_SECONDS, type CredentialVersionRef, type Ledger, type LedgerDurations } from './ledger';
 import type { RetirementScheduler } from './retirement-scheduler';
@@ -16,11 +16,65 @@ export interface LedgerRecorderDependencies {
 
 /**
  * Keeps the ledger in step with the rotation: the pending credential when createSecret stores
- * it, then current and previous (with its grace end) when finishSecret promotes, and a
- * one-time schedule that retires the previous credential at the end of its grace.
+ * it, the grace the current one will get just before finishSecret moves AWSCURRENT, then current
+ * and previous (with its grace end) once it moved, and a one-time schedule that retires the
+ * previous credential at the end of its grace. Before a step writes, it checks that it can do its
+ * part and records a promotion an earlier step failed to record.
  */
 export class LedgerRecorder implements RotationObserver {
   constructor(private readonly deps: LedgerRecorderDependencies) {}
+
+  /**
+   * Loads the pepper and reads the secret's state (the table is there and readable) before the
+   * step writes anything. If Secrets Manager's AWSCURRENT is a credential the ledger still holds
+   * as pending for that version, an earlier finishSecret moved the label and failed before the
+   * ledger heard of it: its promotion is recorded now, and the credential it replaced (still
+   * `current` in the ledger) becomes previous within the grace marked before the move.
+   */
+  async prepare(event: CurrentObserved): Promise<void> {
+    const fingerprinter = await this.deps.fingerprinter();
+    const state = await this.deps.ledger.getSecretState(event.secret.arn);
+    if (state?.currentVersionId === event.versionId) return;
+    const current = await event.readCurrent();
+    const credential = current?.provider.credentialOf(current.document);
+    if (current === undefined || credential === undefined) return;
+    const record = await this.deps.ledger.getCredential(fingerprinter.of(credential));
+    // Only a credential Rotor issued for this very version is promoted: anything else written to
+    // AWSCURRENT outside Rotor stays unknown to the ledger (and the health check reports it).
+    if (record?.state !== 'pending' || record.secretArn !== event.secret.arn || record.versionId !== event.versionId) {
+      return;
+    }
+    await this.promoted({
+      secret: event.secret,
+      versionId: event.versionId,
+      current,
+      ...(event.previousVersionId === undefined ? {} : { previousVersionId: event.previousVersionId }),
+      readPrevious: () => event.readPrevious(),
+    });
+  }
+
+  /**
+   * Marks the credential AWSCURRENT is about to leave with the end of the grace it will get, so
+   * that the ledger's `current` is never trusted beyond it should the promotion go unrecorded.
+   */
+  async promoting(event: Promoted): Promise<void> {
+    const fingerprinter = await this.deps.fingerprinter();
+    const state = await this.deps.ledger.getSecretState(event.secret.arn);
+    const previous = await this.previousVersion(
+      event,
+      state?.currentVersionId,
+      state?.currentFingerprint,
+      fingerprinter,
+    );
+    if (previous === undefined) return;
+    const now = this.deps.now();
+    await this.deps.ledger.markSupersession({
+      secretArn: event.secret.arn,
+      ...previous,
+      graceEndsAt: now + this.graceSecondsOf(event) * 1000,
+      now,
+    });
+  }
 
   async pendingStored({ secret, versionId, pending }: PendingStored): Promise<void> {
     const credential = pending.provider.credentialOf(pending.document);
@@ -52,8 +106,7 @@ export class LedgerRecorder implements RotationObserver {
       fingerprinter,
     );
     const now = this.deps.now();
-    const graceSeconds = event.current.policy.graceSeconds ?? this.deps.durations.defaultGraceSeconds;
-    const graceEndsAt = now + graceSeconds * 1000;
+    const graceEndsAt = now + this.graceSecondsOf(event) * 1000;
     const outcome = await ledger.recordPromotion({
       secretArn: event.secret.arn,
       secretName: event.secret.name,
@@ -68,6 +121,10 @@ export class LedgerRecorder implements RotationObserver {
     if (outcome === 'recorded' && previous !== undefined) {
       await this.scheduleRetirement(event, previous, graceEndsAt);
     }
+  }
+
+  private graceSecondsOf(event: Promoted): number {
+    return event.current.policy.graceSeconds ?? this.deps.durations.defaultGraceSeconds;
   }
 
   // The ledger usually knows the replaced credential's fingerprint; read the version only when not.

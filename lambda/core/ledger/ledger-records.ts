@@ -26,6 +26,12 @@ export interface CredentialRecord {
   readonly createdAt: number;
   readonly promotedAt?: number;
   readonly supersededAt?: number;
+  /**
+   * Set on a `current` credential just before finishSecret moves AWSCURRENT away from it: the end
+   * of the grace it will have. Until the ledger records the promotion, the credential is
+   * AWSCURRENT or within this grace; after it, only Secrets Manager can say which.
+   */
+  readonly supersessionGraceEndsAt?: number;
   /** Set while (and after) the credential is `previous`: until then it is still accepted. */
   readonly graceEndsAt?: number;
   readonly retiredAt?: number;

@@ -40,6 +40,13 @@ export interface Promotion {
   readonly onReuse: ReuseResponse;
 }
 
+/** The credential AWSCURRENT is about to move away from, and the end of the grace it will have. */
+export interface Supersession extends CredentialVersionRef {
+  readonly secretArn: string;
+  readonly graceEndsAt: number;
+  readonly now: number;
+}
+
 /** A rollback attempt to claim, and the state the decision to make it was taken on. */
 export interface RollbackClaimRequest extends RollbackClaim {
   readonly secretArn: string;
@@ -107,6 +114,13 @@ export interface Ledger extends SideEffectJournal {
    * @returns `already-recorded` when the state already names this version current.
    */
   recordPromotion(promotion: Promotion): Promise<'recorded' | 'already-recorded'>;
+  /**
+   * Marks the current credential with the grace it will have, before finishSecret moves AWSCURRENT
+   * away from it, so that until the promotion is recorded the verifier knows how long the ledger's
+   * `current` can be trusted. Leaves a credential that is not current (for this secret and version)
+   * alone; running it again moves the mark.
+   */
+  markSupersession(supersession: Supersession): Promise<void>;
   getCredential(fingerprint: string): Promise<CredentialRecord | undefined>;
   getSecretState(secretArn: string): Promise<SecretLedgerState | undefined>;
   /**

@@ -1,4 +1,5 @@
-import { serializeSecretDocument } from '../secret-document';
+import { MalformedSecretError, UnsupportedProviderError } from '../errors';
+import { parseSecretDocument, serializeSecretDocument, type ParsedSecretDocument } from '../secret-document';
 import { readSecretDocument } from './read-secret-document';
 import { createThroughJournal } from './journaled-create';
 import { assertRotationMayStart } from './rotation-gate';
@@ -18,8 +19,10 @@ import type { RotationStepContext, StepReport } from './rotation-step-context';
 export async function createSecret(context: RotationStepContext): Promise<StepReport> {
   const { secret, event, deps, currentVersionId } = context;
   const versionId = event.clientRequestToken;
-  if ((await deps.store.readVersion(secret.arn, versionId, AWSPENDING)) !== undefined) {
-    return { outcome: 'already-created' };
+  const stored = await deps.store.readVersion(secret.arn, versionId, AWSPENDING);
+  if (stored !== undefined) {
+    // An earlier attempt may have stored it and failed before the ledger heard of it.
+    return { outcome: 'already-created', ...(await notifyStoredPending(context, stored)) };
   }
   // Only a rotation that has not made its credential yet is refused: one past this point may finish.
   await assertRotationMayStart(secret, deps.gate);
@@ -30,15 +33,36 @@ export async function createSecret(context: RotationStepContext): Promise<StepRe
   }
 
   const pending = await current.provider.create(current.document, context.provider);
-  const stored = await deps.store.putPendingVersion(
+  const written = await deps.store.putPendingVersion(
     secret.arn,
     versionId,
     serializeSecretDocument(pending),
     event.rotationToken,
   );
-  if (stored === 'created') {
-    const parsed = { provider: current.provider, document: pending, policy: current.policy };
-    for (const observer of deps.observers ?? []) await observer.pendingStored?.({ secret, versionId, pending: parsed });
+  if (written === 'already-exists') {
+    // A twin stored its value first: that value is the pending credential, and is recorded.
+    const raw = await deps.store.readVersion(secret.arn, versionId, AWSPENDING);
+    return { outcome: 'already-created', ...(raw === undefined ? {} : await notifyStoredPending(context, raw)) };
   }
-  return { outcome: stored === 'created' ? 'created' : 'already-created', provider: current.provider.name };
+  const parsed = { provider: current.provider, document: pending, policy: current.policy };
+  for (const observer of deps.observers ?? []) await observer.pendingStored?.({ secret, versionId, pending: parsed });
+  return { outcome: 'created', provider: current.provider.name };
+}
+
+// Observers are idempotent, so telling them again about a value they may know already is safe. A
+// pending value that is not a Rotor document is left to the later steps, which refuse it.
+async function notifyStoredPending(context: RotationStepContext, raw: string): Promise<{ provider?: string }> {
+  const { secret, event, deps } = context;
+  if ((deps.observers ?? []).every((observer) => observer.pendingStored === undefined)) return {};
+  let pending: ParsedSecretDocument;
+  try {
+    pending = parseSecretDocument(raw, deps.providers, `secret ${secret.name} (${AWSPENDING})`);
+  } catch (error) {
+    if (error instanceof MalformedSecretError || error instanceof UnsupportedProviderError) return {};
+    throw error;
+  }
+  for (const observer of deps.observers ?? []) {
+    await observer.pendingStored?.({ secret, versionId: event.clientRequestToken, pending });
+  }
+  return { provider: pending.provider.name };
 }

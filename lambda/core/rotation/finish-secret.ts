@@ -2,11 +2,15 @@ import { MalformedSecretError, UnexpectedVersionError } from '../errors';
 import { parseSecretDocument, type ParsedSecretDocument } from '../secret-document';
 import { readSecretDocument } from './read-secret-document';
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from './secret-store';
+import type { Promoted } from './rotation-observer';
 import type { RotationStepContext, StepReport } from './rotation-step-context';
 
 /**
  * finishSecret: makes the pending version AWSCURRENT with one UpdateSecretVersionStage
- * (Secrets Manager moves AWSPREVIOUS to the old version itself).
+ * (Secrets Manager moves AWSPREVIOUS to the old version itself). Writes, in order: the ledger's
+ * supersession mark on the current credential, the stage move, the ledger's promotion, the
+ * retirement schedule (see docs on the write order: a fault between any two is healed by the
+ * retry, the next rotation or the retirement sweep, and the verifier answers right meanwhile).
  *
  * A version without a valid document and a credential is never promoted, whoever invokes
  * this step. Of two concurrent invocations one moves the label; the other finds its
@@ -22,6 +26,12 @@ export async function finishSecret(context: RotationStepContext): Promise<StepRe
     throw new MalformedSecretError(`pending version ${versionId} of secret ${secret.name} holds no credential`);
   }
 
+  // Before the move, the ledger marks the current credential with the grace it is about to get:
+  // should the promotion not be recorded after the move (a fault, a crash), the verifier still
+  // knows how long the ledger's `current` may be trusted, and asks Secrets Manager after that.
+  for (const observer of deps.observers ?? []) {
+    await observer.promoting?.(promotedEvent(context, pending, currentVersionId));
+  }
   if ((await deps.store.moveCurrent(secret.arn, versionId, currentVersionId)) === 'moved') {
     await notifyPromoted(context, pending, currentVersionId);
     return { outcome: 'promoted', provider: pending.provider.name };
@@ -48,20 +58,29 @@ export async function notifyPromoted(
   current: ParsedSecretDocument,
   previousVersionId: string | undefined,
 ): Promise<void> {
-  const { secret, event, deps } = context;
-  for (const observer of deps.observers ?? []) {
-    await observer.promoted?.({
-      secret,
-      versionId: event.clientRequestToken,
-      current,
-      ...(previousVersionId === undefined ? {} : { previousVersionId }),
-      readPrevious: async () => {
-        if (previousVersionId === undefined) return undefined;
-        const raw = await deps.store.readVersion(secret.arn, previousVersionId, AWSPREVIOUS);
-        return raw === undefined
-          ? undefined
-          : parseSecretDocument(raw, deps.providers, `secret ${secret.name} (${AWSPREVIOUS})`);
-      },
-    });
+  for (const observer of context.deps.observers ?? []) {
+    await observer.promoted?.(promotedEvent(context, current, previousVersionId));
   }
+}
+
+function promotedEvent(
+  context: Pick<RotationStepContext, 'secret' | 'event' | 'deps'>,
+  current: ParsedSecretDocument,
+  previousVersionId: string | undefined,
+): Promoted {
+  const { secret, event, deps } = context;
+  return {
+    secret,
+    versionId: event.clientRequestToken,
+    current,
+    ...(previousVersionId === undefined ? {} : { previousVersionId }),
+    // Read by whatever label it carries now: AWSCURRENT before the move, AWSPREVIOUS after it.
+    readPrevious: async () => {
+      if (previousVersionId === undefined) return undefined;
+      const raw = await deps.store.readVersion(secret.arn, previousVersionId, undefined);
+      return raw === undefined
+        ? undefined
+        : parseSecretDocument(raw, deps.providers, `secret ${secret.name} (${AWSPREVIOUS})`);
+    },
+  };
 }

@@ -23,12 +23,35 @@ export interface Promoted {
 }
 
 /**
- * Told about the rotation's lifecycle by the engine, after Secrets Manager has the change. A
+ * The secret as a step finds it before its first write: its AWSCURRENT and AWSPREVIOUS versions,
+ * read only when an observer needs them.
+ */
+export interface CurrentObserved {
+  readonly secret: SecretDescription;
+  /** The AWSCURRENT version. */
+  readonly versionId: string;
+  readCurrent(): Promise<ParsedSecretDocument | undefined>;
+  /** The AWSPREVIOUS version, if any. */
+  readonly previousVersionId?: string;
+  readPrevious(): Promise<ParsedSecretDocument | undefined>;
+}
+
+/**
+ * Told about the rotation's lifecycle by the engine, after Secrets Manager has the change (except
+ * `prepare` and `promoting`, which come before a write and may refuse it). A
  * failing observer fails the step, so Secrets Manager retries it: observers must be
  * idempotent, since they may be told the same thing again.
  */
 export interface RotationObserver {
+  /**
+   * Before createSecret or finishSecret writes anything: checks what the observer will need
+   * (for the ledger: the pepper readable, the table reachable), so that a fault it would meet
+   * later fails the step before Secrets Manager changed, and heals what it missed earlier.
+   */
+  prepare?(event: CurrentObserved): Promise<void>;
   pendingStored?(event: PendingStored): Promise<void>;
+  /** finishSecret is about to move AWSCURRENT from `previousVersionId` to `versionId`. */
+  promoting?(event: Promoted): Promise<void>;
   promoted?(event: Promoted): Promise<void>;
   /** The provider refused a single-use credential Rotor had not spent: possible theft upstream. */
   upstreamReuseSuspected?(event: UpstreamReuseSuspected): Promise<void>;

@@ -8,6 +8,7 @@ import type { RotationEvent, RotationStep } from './rotation-event';
 import type { RotationDependencies, RotationStepContext, StepReport } from './rotation-step-context';
 import type { SecretDescription } from './secret-store';
 import { setSecret } from './set-secret';
+import { parseSecretDocument } from '../secret-document';
 import { testSecret } from './test-secret';
 
 const STEPS: Readonly<Record<RotationStep, (context: RotationStepContext) => Promise<StepReport>>> = {
@@ -46,14 +47,40 @@ export async function runRotationStep(
     return { ...identity, outcome: 'already-current' };
   }
 
-  const report = await STEPS[event.step]({
+  const context: RotationStepContext = {
     event,
     secret,
     currentVersionId: verdict.currentVersionId,
     deps,
     provider: { secretArn: secret.arn, secretName: secret.name, versionId: event.clientRequestToken, now: deps.now },
-  });
+  };
+  if (WRITING_STEPS.has(event.step)) await prepareObservers(context);
+  const report = await STEPS[event.step](context);
   return { ...identity, ...report };
+}
+
+// The steps that write to Secrets Manager. setSecret and testSecret change nothing in AWS.
+const WRITING_STEPS: ReadonlySet<RotationStep> = new Set(['createSecret', 'finishSecret']);
+
+// Every precondition that needs no write is checked before the step's first write: a pepper that
+// cannot be read or a ledger that cannot be reached fails the step with Secrets Manager unchanged.
+async function prepareObservers(context: RotationStepContext): Promise<void> {
+  const { secret, deps, currentVersionId } = context;
+  const previousVersionId = findVersionWithStage(secret, AWSPREVIOUS);
+  const read = async (versionId: string | undefined, stage: string) => {
+    if (versionId === undefined) return undefined;
+    const raw = await deps.store.readVersion(secret.arn, versionId, stage);
+    return raw === undefined ? undefined : parseSecretDocument(raw, deps.providers, `secret ${secret.name} (${stage})`);
+  };
+  for (const observer of deps.observers ?? []) {
+    await observer.prepare?.({
+      secret,
+      versionId: currentVersionId,
+      readCurrent: () => read(currentVersionId, AWSCURRENT),
+      ...(previousVersionId === undefined ? {} : { previousVersionId }),
+      readPrevious: () => read(previousVersionId, AWSPREVIOUS),
+    });
+  }
 }
 
 // A late finishSecret retry: AWSCURRENT already moved, perhaps in an attempt that failed

@@ -1,8 +1,10 @@
 /**
  * Why a token was allowed or denied (DESIGN section 5). `malformed` is a token that fails the
- * format or checksum: refused before the ledger is asked.
+ * format or checksum: refused before the ledger is asked. `unconfirmed`: the ledger lags Secrets
+ * Manager for this token (a promotion not recorded yet) and Secrets Manager could not be asked.
  */
-export type VerdictReason = 'current' | 'grace' | 'unknown' | 'pending' | 'reuse' | 'revoked' | 'malformed';
+export type VerdictReason =
+  'current' | 'grace' | 'unknown' | 'pending' | 'reuse' | 'revoked' | 'malformed' | 'unconfirmed';
 
 /** The verifier's answer. Never carries the token. */
 export interface Verdict {

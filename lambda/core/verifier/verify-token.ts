@@ -5,8 +5,15 @@ import { isWellFormedManagedToken } from '../providers/managed-token/managed-tok
 import { respondToReuse, type ReuseResponseDependencies } from './reuse-response';
 import type { Verdict } from './verdict';
 
+/** Asks Secrets Manager whether a version is AWSCURRENT now (DescribeSecret). */
+export interface CurrentVersionLookup {
+  isCurrent(secretArn: string, versionId: string): Promise<boolean>;
+}
+
 export interface VerifierDependencies extends ReuseResponseDependencies {
   readonly ledger: Ledger;
+  /** Asked only when the ledger may lag Secrets Manager (see {@link verifyToken}). */
+  readonly versions: CurrentVersionLookup;
   readonly fingerprinter: () => Promise<Fingerprinter>;
   /** Told when the incident response failed; the verdict is still a denial. */
   readonly onResponseFailed?: (error: unknown) => void;
@@ -24,6 +31,13 @@ export interface VerifierDependencies extends ReuseResponseDependencies {
  * | previous, grace not over          | allow `grace`          |
  * | previous after grace, retired     | deny `reuse` + incident|
  * | revoked                           | deny `revoked` + report|
+ *
+ * The ledger records a promotion after Secrets Manager moved AWSCURRENT, so a fault between the
+ * two leaves it behind for a while. Two rules keep the answer right meanwhile, at the cost of one
+ * DescribeSecret only in those cases: a `pending` token is allowed if its version is AWSCURRENT
+ * (the promotion is not recorded yet); a `current` token past the grace that finishSecret marked
+ * before moving the label is allowed only if its version is still AWSCURRENT (the move failed),
+ * and is otherwise a rotated-out token presented after its grace: reuse.
  */
 export async function verifyToken(candidate: unknown, deps: VerifierDependencies): Promise<Verdict> {
   if (!isWellFormedManagedToken(candidate)) return { allowed: false, reason: 'malformed' };
@@ -34,10 +48,18 @@ export async function verifyToken(candidate: unknown, deps: VerifierDependencies
   const known = { secretName: record.secretName, versionId: record.versionId };
   const now = deps.now();
   switch (record.state) {
-    case 'current':
-      return { allowed: true, reason: 'current', ...known };
-    case 'pending':
-      return { allowed: false, reason: 'pending', ...known };
+    case 'current': {
+      const markedEnd = record.supersessionGraceEndsAt;
+      if (markedEnd === undefined || now < markedEnd) return { allowed: true, reason: 'current', ...known };
+      const stillCurrent = await askSecretsManager(record, deps);
+      if (stillCurrent === undefined) return { allowed: false, reason: 'unconfirmed', ...known };
+      return stillCurrent ? { allowed: true, reason: 'current', ...known } : deny('reuse', record, deps);
+    }
+    case 'pending': {
+      const promoted = await askSecretsManager(record, deps);
+      if (promoted === undefined) return { allowed: false, reason: 'unconfirmed', ...known };
+      return { allowed: promoted, reason: promoted ? 'current' : 'pending', ...known };
+    }
     case 'previous':
       if (record.graceEndsAt !== undefined && now < record.graceEndsAt) {
         await recordFirstGraceUse(record, deps, now);
@@ -48,6 +70,16 @@ export async function verifyToken(candidate: unknown, deps: VerifierDependencies
       return deny('reuse', record, deps);
     case 'revoked':
       return deny('revoked', record, deps);
+  }
+}
+
+// Fails closed: a lookup that fails denies the token (undefined), it never allows it.
+async function askSecretsManager(record: CredentialRecord, deps: VerifierDependencies): Promise<boolean | undefined> {
+  try {
+    return await deps.versions.isCurrent(record.secretArn, record.versionId);
+  } catch (error) {
+    deps.onResponseFailed?.(error);
+    return undefined;
   }
 }
 

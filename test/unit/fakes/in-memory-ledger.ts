@@ -8,6 +8,7 @@ import type {
   ResumeRequest,
   RollbackClaimRequest,
   RollbackRecord,
+  Supersession,
 } from '../../../lambda/core/ledger/ledger';
 import {
   MAX_HANDLED_ALARMS,
@@ -39,7 +40,9 @@ interface CredentialItem extends Mutable<CredentialRecord> {
  * - every claim (reuse report, grace use, retirement, journal entry) is decided in one step after
  *   the yield: of racing callers the first wins;
  * - recordPromotion records a version once (`already-recorded` after), keeps a retired or revoked
- *   credential dead, and turns only a `current` credential into `previous`;
+ *   credential dead, turns the replaced credential `previous` when it is `current` (or `pending`:
+ *   a promotion the ledger missed), within the grace marked by markSupersession, and demotes a
+ *   stale `current` the state still names;
  * - revokeFamily revokes the current and previous credentials, never the pending one, and marks
  *   the secret compromised;
  * - a promotion keeps a paused secret paused (unless the promoted credential is revoked);
@@ -117,15 +120,20 @@ export class InMemoryLedger implements Ledger {
       delete current.expiresAt;
       delete current.graceEndsAt;
       delete current.supersededAt;
+      delete current.supersessionGraceEndsAt;
     }
     const previous = promotion.previous && this.live(promotion.previous.fingerprint, now);
-    if (previous?.state === 'current' && previous.secretArn === secretArn) {
-      Object.assign(previous, {
-        state: 'previous',
-        supersededAt: now,
-        graceEndsAt: promotion.graceEndsAt,
-        expiresAt: promotion.previousExpiresAt,
-      });
+    if ((previous?.state === 'current' || previous?.state === 'pending') && previous.secretArn === secretArn) {
+      demote(previous, now, Math.min(promotion.graceEndsAt, previous.supersessionGraceEndsAt ?? Infinity), promotion);
+    }
+    const stale = state?.currentFingerprint === undefined ? undefined : this.live(state.currentFingerprint, now);
+    if (
+      stale?.state === 'current' &&
+      stale.secretArn === secretArn &&
+      stale.fingerprint !== promotion.current.fingerprint &&
+      stale.fingerprint !== promotion.previous?.fingerprint
+    ) {
+      demote(stale, now, Math.min(now, stale.supersessionGraceEndsAt ?? Infinity), promotion);
     }
     const pendingPromoted = state?.pendingVersionId === promotion.current.versionId;
     const status =
@@ -152,6 +160,14 @@ export class InMemoryLedger implements Ledger {
       fingerprintPrefix: fingerprintPrefix(promotion.current.fingerprint),
     });
     return 'recorded';
+  }
+
+  async markSupersession(supersession: Supersession): Promise<void> {
+    await this.enter('markSupersession');
+    const item = this.live(supersession.fingerprint, supersession.now);
+    if (item?.state !== 'current' || item.secretArn !== supersession.secretArn) return;
+    if (item.versionId !== supersession.versionId) return;
+    item.supersessionGraceEndsAt = supersession.graceEndsAt;
   }
 
   async getCredential(fingerprint: string): Promise<CredentialRecord | undefined> {
@@ -442,4 +458,9 @@ function withHandled(handled: readonly string[] | undefined, alarmKey: string): 
 
 function newState(secretArn: string, secretName: string): Mutable<SecretLedgerState> {
   return { secretArn, secretName, generation: 0, status: 'active', onReuse: 'revoke-and-rotate' };
+}
+
+function demote(record: CredentialItem, now: number, graceEndsAt: number, promotion: Promotion): void {
+  Object.assign(record, { state: 'previous', supersededAt: now, graceEndsAt, expiresAt: promotion.previousExpiresAt });
+  delete record.supersessionGraceEndsAt;
 }

@@ -132,13 +132,14 @@ describe('Function: handler (rotation)', () => {
     // Assess
     expect(secretsManager).toHaveReceivedCommandTimes(DescribeSecretCommand, 4);
     expect(secretsManager).toHaveReceivedCommandWith(DescribeSecretCommand, { SecretId: ARN });
-    // createSecret finds the pending version empty and reads AWSCURRENT; the later steps reuse the
-    // value createSecret wrote, from the cache.
+    // Before createSecret writes, the ledger's check reads AWSCURRENT (a first rotation: the ledger
+    // knows no current version yet); createSecret finds the pending version empty; the later steps
+    // reuse the values, from the cache.
     // (The fingerprint pepper is read at most once per container, for the ledger.)
     const reads = secretsManager.commandCalls(GetSecretValueCommand).map((call) => call.args[0].input);
     expect(reads.filter((input) => input.SecretId === ARN)).toEqual([
-      { SecretId: ARN, VersionId: pending, VersionStage: 'AWSPENDING' },
       { SecretId: ARN, VersionId: current, VersionStage: 'AWSCURRENT' },
+      { SecretId: ARN, VersionId: pending, VersionStage: 'AWSPENDING' },
     ]);
     expect(reads.filter((input) => input.SecretId === PEPPER_ARN).length).toBeLessThanOrEqual(1);
     const puts = secretsManager.commandCalls(PutSecretValueCommand);

@@ -34,7 +34,28 @@ describe('Function: checkCredentialHealth', () => {
     });
   });
 
-  it.each(['pending', 'previous', 'retired', 'revoked'] as const)('fails a token the ledger has %s', async (state) => {
+  it('passes a token the ledger still has pending for the AWSCURRENT version (its promotion not recorded yet)', async () => {
+    // Prepare: finishSecret moved the label and failed before the ledger recorded the promotion.
+    const current = await world.rotate();
+    world.ledger.forceState(current.fingerprint, 'pending');
+
+    // Act & Assess
+    expect(await check(current.versionId, documentOf(current.token))).toEqual({
+      status: 'healthy',
+      provider: 'managed-token',
+    });
+  });
+
+  it('fails a token the ledger has pending for another version', async () => {
+    // Prepare
+    const current = await world.rotate();
+    world.ledger.forceState(current.fingerprint, 'pending');
+
+    // Act & Assess
+    expect(await check('another-version', documentOf(current.token))).toMatchObject({ status: 'unhealthy' });
+  });
+
+  it.each(['previous', 'retired', 'revoked'] as const)('fails a token the ledger has %s', async (state) => {
     // Prepare
     const current = await world.rotate();
     world.ledger.forceState(current.fingerprint, state);

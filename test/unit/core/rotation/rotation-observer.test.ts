@@ -6,7 +6,7 @@ import { ROTATION_STEPS, type RotationStep } from '../../../../lambda/core/rotat
 import type { PendingStored, Promoted, RotationObserver } from '../../../../lambda/core/rotation/rotation-observer';
 import type { RotationDependencies } from '../../../../lambda/core/rotation/rotation-step-context';
 import { runRotationStep } from '../../../../lambda/core/rotation/run-rotation-step';
-import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../../../../lambda/core/rotation/secret-store';
+import { AWSCURRENT, AWSPENDING } from '../../../../lambda/core/rotation/secret-store';
 import type { InMemorySecretStore } from '../../fakes/in-memory-secret-store';
 import { InMemoryLedger } from '../../fakes/in-memory-ledger';
 import { fingerprinter, T0 } from '../../helpers/ledger-harness';
@@ -73,7 +73,7 @@ describe('Function: createSecret, with observers', () => {
     expect(event?.pending.policy).toEqual({ graceSeconds: 30, onReuse: 'alert-only' });
   });
 
-  it('tells nothing when the pending version already holds a value', async () => {
+  it('tells again when the pending version already holds a value: an earlier attempt may have failed before the ledger heard', async () => {
     // Prepare
     const store = storeMidRotation();
     store.addVersion(PENDING_VERSION, JSON.stringify(managedTokenDocument({ token: PENDING_TOKEN })), [AWSPENDING]);
@@ -84,10 +84,13 @@ describe('Function: createSecret, with observers', () => {
 
     // Assess
     expect(result.outcome).toBe('already-created');
-    expect(observer.stored).toEqual([]);
+    expect(store.puts).toEqual([]);
+    expect(observer.stored.map((event) => event.pending.provider.credentialOf(event.pending.document))).toEqual([
+      PENDING_TOKEN,
+    ]);
   });
 
-  it('tells once when two invocations run at once and only one write is stored', async () => {
+  it('tells the stored value from both of two concurrent invocations when only one write is stored', async () => {
     // Prepare
     const store = storeMidRotation();
     const observer = new RecordingObserver();
@@ -99,10 +102,10 @@ describe('Function: createSecret, with observers', () => {
     // Assess
     expect(store.puts.map((put) => put.result).sort()).toEqual(['already-exists', 'created']);
     expect(results.map((result) => result.outcome).sort()).toEqual(['already-created', 'created']);
-    expect(observer.stored).toHaveLength(1);
-    expect(observer.stored[0]?.pending.provider.credentialOf(observer.stored[0].pending.document)).toBe(
+    expect(observer.stored.map((event) => event.pending.provider.credentialOf(event.pending.document))).toEqual([
       tokenOf(store, PENDING_VERSION),
-    );
+      tokenOf(store, PENDING_VERSION),
+    ]);
   });
 
   it('tells every observer in order, and fails the step when one fails, after the value was stored', async () => {
@@ -149,7 +152,7 @@ describe('Function: finishSecret, with observers', () => {
     expect(event?.current.provider.credentialOf(event.current.document)).toBe(PENDING_TOKEN);
   });
 
-  it('reads the previous version as AWSPREVIOUS, and only when an observer asks', async () => {
+  it('reads the previous version by its id (AWSCURRENT before the move, AWSPREVIOUS after), and only when an observer asks', async () => {
     // Prepare
     const store = storeWithPending();
     const observer = new RecordingObserver();
@@ -161,7 +164,7 @@ describe('Function: finishSecret, with observers', () => {
 
     // Assess
     expect(previous?.provider.credentialOf(previous.document)).toBe(CURRENT_TOKEN);
-    expect(store.reads.slice(readsBefore)).toEqual([{ versionId: CURRENT_VERSION, stage: AWSPREVIOUS, found: true }]);
+    expect(store.reads.slice(readsBefore)).toEqual([{ versionId: CURRENT_VERSION, stage: undefined, found: true }]);
   });
 
   it('tells the observers from both of two concurrent invocations (promoted and already-promoted)', async () => {

@@ -24,6 +24,9 @@ describe('Function: verifyToken', () => {
   let loadFingerprinter: jest.Mock<Promise<Fingerprinter>, []>;
   let deps: VerifierDependencies;
   let history: SecretHistory;
+  /** Version ids Secrets Manager has AWSCURRENT, per secret ARN (the verifier's DescribeSecret). */
+  let awsCurrent: Map<string, string>;
+  let lookups: string[];
 
   beforeEach(async () => {
     clock = new ManualClock(T0 + 3000);
@@ -31,15 +34,25 @@ describe('Function: verifyToken', () => {
     incidents = new RecordingIncidents();
     rotations = new RecordingRotations();
     loadFingerprinter = jest.fn(() => Promise.resolve(fingerprinter));
+    awsCurrent = new Map();
+    lookups = [];
     deps = {
       ledger,
       fingerprinter: loadFingerprinter,
       incidents,
       rotations,
+      versions: {
+        isCurrent: (secretArn, versionId) => {
+          lookups.push(versionId);
+          if (!awsCurrent.has(secretArn)) return Promise.reject(new Error('ThrottlingException: injected'));
+          return Promise.resolve(awsCurrent.get(secretArn) === versionId);
+        },
+      },
       now: clock.now,
       reuseMemorySeconds: REUSE_MEMORY_SECONDS,
     };
     history = await secretWithHistory(ledger);
+    awsCurrent.set(LEDGER_SECRET.arn, history.current.versionId);
     ledger.calls.length = 0;
   });
 
@@ -87,6 +100,69 @@ describe('Function: verifyToken', () => {
     expect(verdict).toEqual({ allowed: false, reason: 'pending', ...known({ versionId: history.pending.versionId }) });
     expect(ledger.calls).toEqual(['getCredential']);
     expect(incidents.published).toEqual([]);
+  });
+
+  describe('while the ledger lags Secrets Manager (a promotion not recorded yet)', () => {
+    it('allows a pending token whose version is AWSCURRENT, after asking Secrets Manager once', async () => {
+      // Prepare: finishSecret moved AWSCURRENT to the pending version; the ledger did not hear of it.
+      awsCurrent.set(LEDGER_SECRET.arn, history.pending.versionId);
+
+      // Act
+      const verdict = await verifyToken(history.pending.token, deps);
+
+      // Assess
+      expect(verdict).toEqual({ allowed: true, reason: 'current', ...known({ versionId: history.pending.versionId }) });
+      expect(lookups).toEqual([history.pending.versionId]);
+    });
+
+    it('denies a pending token when Secrets Manager cannot be asked (fails closed)', async () => {
+      // Prepare
+      awsCurrent.delete(LEDGER_SECRET.arn);
+
+      // Act
+      const verdict = await verifyToken(history.pending.token, deps);
+
+      // Assess
+      expect(verdict).toMatchObject({ allowed: false, reason: 'unconfirmed' });
+    });
+
+    it('trusts a current token marked for supersession until the marked grace ends, without asking', async () => {
+      // Prepare
+      await ledger.markSupersession({
+        secretArn: LEDGER_SECRET.arn,
+        ...history.current,
+        graceEndsAt: clock.now() + 1000,
+        now: clock.now(),
+      });
+
+      // Act
+      const verdict = await verifyToken(history.current.token, deps);
+
+      // Assess
+      expect(verdict).toEqual({ allowed: true, reason: 'current', ...known({ versionId: history.current.versionId }) });
+      expect(lookups).toEqual([]);
+    });
+
+    it('after the marked grace, allows it only while it is still AWSCURRENT, and treats it as reuse once it is not', async () => {
+      // Prepare
+      await ledger.markSupersession({
+        secretArn: LEDGER_SECRET.arn,
+        ...history.current,
+        graceEndsAt: clock.now() + 1000,
+        now: clock.now(),
+      });
+      clock.current += 1000;
+
+      // Act: the move failed (still AWSCURRENT), then the move happened (AWSCURRENT elsewhere).
+      const moveFailed = await verifyToken(history.current.token, deps);
+      awsCurrent.set(LEDGER_SECRET.arn, history.pending.versionId);
+      const moved = await verifyToken(history.current.token, deps);
+
+      // Assess
+      expect(moveFailed).toMatchObject({ allowed: true, reason: 'current' });
+      expect(moved).toMatchObject({ allowed: false, reason: 'reuse', incidentOpened: true });
+      expect(lookups).toEqual([history.current.versionId, history.current.versionId]);
+    });
   });
 
   it('allows the current token in one consistent read and nothing else', async () => {
