@@ -90,6 +90,8 @@ export interface GitLabApiServer {
   }): GitLabToken;
   token(id: number): GitLabToken | undefined;
   tokens(): readonly GitLabToken[];
+  /** `POST /personal_access_tokens/self/rotate` as the holder of `value` would call it (a thief, in tests). */
+  rotateAsHolder(value: string): Promise<{ status: number }>;
   /** Whether `value` would be accepted now (a consumer's view: a registry push, an API call). */
   accepts(value: string): boolean;
   /** The next response to a matching request is dropped after GitLab acted (a lost answer). */
@@ -387,6 +389,12 @@ export async function startGitLabApiServer(options: GitLabApiServerOptions): Pro
     },
     token: (id) => tokens.get(id),
     tokens: () => [...tokens.values()],
+    async rotateAsHolder(value) {
+      const caller = byValue(value);
+      if (caller === undefined || !active(caller)) return { status: 401 };
+      const [status] = await rotate(caller, {});
+      return { status };
+    },
     accepts(value) {
       const token = byValue(value);
       return token !== undefined && active(token);
