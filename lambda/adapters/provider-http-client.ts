@@ -78,13 +78,23 @@ export class NodeProviderHttpClient implements ProviderHttpClient {
     }
     const settings = request.tls ?? {};
     const pool = this.poolFor(settings, target);
-    const body = request.form === undefined ? undefined : Buffer.from(new URLSearchParams(request.form).toString());
+    if (request.form !== undefined && request.json !== undefined) {
+      throw new ProviderCallError(
+        `${target.label} was not sent: a request has a form or a JSON body, not both`,
+        'none',
+      );
+    }
+    const body =
+      request.form !== undefined
+        ? Buffer.from(new URLSearchParams(request.form).toString())
+        : request.json !== undefined
+          ? Buffer.from(JSON.stringify(request.json))
+          : undefined;
+    const contentType = request.form !== undefined ? 'application/x-www-form-urlencoded' : 'application/json';
     const headers: Record<string, string> = {
       accept: 'application/json',
       ...request.headers,
-      ...(body === undefined
-        ? {}
-        : { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(body.length) }),
+      ...(body === undefined ? {} : { 'content-type': contentType, 'content-length': String(body.length) }),
     };
     pool.activeCalls += 1;
     try {
@@ -168,7 +178,7 @@ interface Target {
   readonly hostname: string;
   readonly port: number;
   readonly path: string;
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'DELETE';
   /** The host as written in the URL, with its port when not the default one. */
   readonly host: string;
   /** `POST https://idp.example.com/oauth/token`: no user info, query string or fragment. */

@@ -1,9 +1,11 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { gitlabAccessTokenProvider } from '../core/providers/gitlab/gitlab-access-token-provider';
 import { managedTokenProvider } from '../core/providers/managed-token/managed-token-provider';
 import { oauth2RefreshTokenProvider } from '../core/providers/oauth2/oauth2-refresh-token-provider';
 import { ProviderRegistry } from '../core/providers/provider-registry';
 import { NodeProviderHttpClient } from './provider-http-client';
 import { SecretsManagerClientCertificates } from './secrets-manager-client-certificates';
+import { SecretsManagerManagerTokens } from './secrets-manager-manager-tokens';
 
 /**
  * Every provider Rotor ships (one per name in ROTOR_PROVIDERS), as the rotation, health-check and
@@ -14,11 +16,16 @@ export function rotorProviderRegistry(
   secretsManager: SecretsManagerClient,
   secretNamePrefix: string,
 ): ProviderRegistry {
+  const http = new NodeProviderHttpClient();
   return new ProviderRegistry([
     managedTokenProvider,
     oauth2RefreshTokenProvider({
-      http: new NodeProviderHttpClient(),
+      http,
       clientCertificates: new SecretsManagerClientCertificates({ client: secretsManager, secretNamePrefix }),
+    }),
+    gitlabAccessTokenProvider({
+      http,
+      managerTokens: new SecretsManagerManagerTokens({ client: secretsManager, secretNamePrefix }),
     }),
   ]);
 }

@@ -36,6 +36,11 @@ export const MetricName = {
    * its result never reached AWSPENDING: the credential may be lost.
    */
   SideEffectOutcomeUnknown: 'SideEffectOutcomeUnknown',
+  /**
+   * Retirement could not revoke a previous credential at its issuer (a GitLab token); the ledger
+   * keeps it previous, so the sweep tries again.
+   */
+  RevocationFailed: 'RevocationFailed',
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 
@@ -248,8 +253,14 @@ export const RotorProviderName = {
   managedToken: 'managed-token',
   /** OAuth 2.0 refresh-token grants at an IdP that rotates refresh tokens. */
   oauth2RefreshToken: 'oauth2-refresh-token',
+  /** GitLab personal, project and group access tokens. */
+  gitlabAccessToken: 'gitlab-access-token',
 } as const;
-export const ROTOR_PROVIDERS = [RotorProviderName.managedToken, RotorProviderName.oauth2RefreshToken] as const;
+export const ROTOR_PROVIDERS = [
+  RotorProviderName.managedToken,
+  RotorProviderName.oauth2RefreshToken,
+  RotorProviderName.gitlabAccessToken,
+] as const;
 export type RotorProvider = (typeof ROTOR_PROVIDERS)[number];
 
 /**

@@ -64,6 +64,20 @@ export interface CredentialProvider<D extends SecretDocument = SecretDocument> {
    * use it, to present the spent credential once more. @default none: never again
    */
   reuseIntervalSeconds?(current: D): number | undefined;
+  /**
+   * After an earlier attempt's result was lost: looks at the issuer for what that attempt made
+   * (by name and creation time), undoes it where it can, and says whether making the credential
+   * again is safe. @default none: the engine reports the outcome unknown
+   */
+  recoverLostCreate?(current: D, context: ProviderContext, attemptedAt: Date): Promise<LostCreateFinding>;
+}
+
+/** What a provider found at its issuer after a lost create. */
+export interface LostCreateFinding {
+  /** Whether the earlier attempt's effect was undone (or never happened), so that acting again is safe. */
+  readonly safeToRetry: boolean;
+  /** For operators: what was found and done (ids, never credentials). */
+  readonly summary: string;
 }
 
 /*

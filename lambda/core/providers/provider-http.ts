@@ -22,13 +22,15 @@ export interface ClientCertificate {
 }
 
 export interface ProviderHttpRequest {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'DELETE';
   /** Must be an `https:` URL. */
   readonly url: string;
   /** Header names in lower case. Values are never logged. */
   readonly headers?: Readonly<Record<string, string>>;
   /** Sent as `application/x-www-form-urlencoded` (OAuth 2.0 token and introspection requests). */
   readonly form?: Readonly<Record<string, string>>;
+  /** Sent as `application/json` (GitLab's API); never together with `form`. */
+  readonly json?: Readonly<Record<string, unknown>>;
   readonly tls?: ProviderTlsSettings;
   /** Whole-call deadline in milliseconds. @default the client's (10 000) */
   readonly timeoutMs?: number;

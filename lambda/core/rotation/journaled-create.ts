@@ -8,7 +8,7 @@ import {
   SideEffectOutcomeUnknownError,
   UpstreamReuseSuspectedError,
 } from '../errors';
-import type { SecretDocument } from '../providers/credential-provider';
+import type { LostCreateFinding, SecretDocument } from '../providers/credential-provider';
 import type { JournalRecord, SideEffectJournal, SideEffectJournalEntry } from '../providers/side-effect-journal';
 import { parseSecretDocument, serializeSecretDocument, type ParsedSecretDocument } from '../secret-document';
 import { AWSPENDING } from './secret-store';
@@ -254,8 +254,19 @@ async function recoverLostOutcome(
   const provider = source.parsed.provider;
   const reuseIntervalMs = (provider.reuseIntervalSeconds?.(source.parsed.document) ?? 0) * 1000;
   const withinReuseInterval = deps.now().getTime() - record.claimedAt < reuseIntervalMs;
-  const retryClaim =
-    withinReuseInterval && record.lostRetryAt === undefined ? await journal.claimLostRetry(entry, record) : undefined;
+  // A provider that can find and undo what the lost attempt made (a GitLab token created in
+  // overlap mode) may act once more. The one second attempt is claimed before it looks, so that
+  // no concurrent attempt takes the new credential for the lost one's.
+  const recovers = provider.recoverLostCreate !== undefined;
+  let retryClaim =
+    (withinReuseInterval || recovers) && record.lostRetryAt === undefined
+      ? await journal.claimLostRetry(entry, record)
+      : undefined;
+  let finding: LostCreateFinding | undefined;
+  if (retryClaim !== undefined && provider.recoverLostCreate !== undefined) {
+    finding = await provider.recoverLostCreate(source.parsed.document, context.provider, new Date(record.claimedAt));
+    if (!finding.safeToRetry && !withinReuseInterval) retryClaim = undefined;
+  }
 
   for (const observer of deps.observers ?? []) {
     await observer.sideEffectOutcomeUnknown?.({
@@ -272,11 +283,14 @@ async function recoverLostOutcome(
     return act(context, journal, { entry, claimId: retryClaim, source, lostRetry: true }, timing, sleep);
   }
 
-  const why = withinReuseInterval
-    ? 'the one retry within the issuer’s reuse interval was already made'
-    : reuseIntervalMs > 0
-      ? 'the issuer’s reuse interval has passed'
-      : 'the secret declares no reuse interval for its issuer';
+  const why =
+    finding !== undefined
+      ? finding.summary
+      : withinReuseInterval
+        ? 'the one retry within the issuer’s reuse interval was already made'
+        : reuseIntervalMs > 0
+          ? 'the issuer’s reuse interval has passed'
+          : 'the secret declares no reuse interval for its issuer';
   throw new SideEffectOutcomeUnknownError(
     `rotation ${record.versionId} of secret ${secret.name} called provider ${provider.name} at ` +
       `${new Date(record.claimedAt).toISOString()} and its result never reached AWSPENDING; ${why}, so Rotor will ` +

@@ -37,6 +37,7 @@ describe('Function: handler (retire)', () => {
     process.env.AWS_REGION = 'eu-west-1';
     process.env.ROTOR_STAGE = 'development';
     process.env.ROTOR_LEDGER_TABLE = 'rotor-development-ledger';
+    process.env.ROTOR_SECRET_NAME_PREFIX = 'rotor/dev/';
     delete process.env.POWERTOOLS_DEV;
     ({ handler } = await import('../../../lambda/handlers/retire'));
   });

@@ -1,6 +1,7 @@
 import type { CredentialRecord } from '../../../../lambda/core/ledger/ledger-records';
 import {
   retireCredential,
+  RevocationFailedError,
   sweepOverdueRetirements,
   type RetirementDependencies,
 } from '../../../../lambda/core/ledger/retire-credentials';
@@ -69,8 +70,25 @@ describe('Function: retireCredential', () => {
 
     // Assess
     expect(result).toEqual({ outcome: 'not-due' });
-    expect(ledger.calls).toEqual(['retire']);
+    expect(ledger.calls).toEqual(['getCredential', 'retire']);
     expect(revokeAtIssuer).not.toHaveBeenCalled();
+  });
+
+  it('revokes at the issuer before the ledger, and a failed revoke leaves the credential previous for the sweep', async () => {
+    // Prepare
+    clock.current = history.graceEndsAt;
+    revokeAtIssuer.mockRejectedValueOnce(new Error('GitLab answered HTTP 503'));
+
+    // Act
+    const error = await rejectionOf(retireCredential(history.previous.fingerprint, deps));
+    const overdue = await ledger.listOverdue(clock.now(), 10);
+    const retry = await retireCredential(history.previous.fingerprint, deps);
+
+    // Assess
+    expect(error).toBeInstanceOf(RevocationFailedError);
+    expect(overdue.map((record) => record.fingerprint)).toEqual([history.previous.fingerprint]);
+    expect(retry.outcome).toBe('retired');
+    expect(revokeAtIssuer).toHaveBeenCalledTimes(2);
   });
 
   it('answers not-previous the second time, without revoking or recording again', async () => {
