@@ -36,7 +36,7 @@ export interface RollbackFunctionProps extends RotorFunctionOptions {
 // What a rollback calls: DescribeSecret for the versions and their stages, GetSecretValue for the
 // previous credential (by version id, to run its provider's test), UpdateSecretVersionStage to
 // move AWSCURRENT back to it.
-const ROLLBACK_ACTIONS = [
+export const ROLLBACK_ACTIONS = [
   'secretsmanager:DescribeSecret',
   'secretsmanager:GetSecretValue',
   'secretsmanager:UpdateSecretVersionStage',

@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct } from 'constructs';
+import { Construct, type IDependable } from 'constructs';
 import {
   MANAGED_BY_TAG,
   MetricName,
@@ -61,6 +61,16 @@ export interface RotatedSecretProps {
    * @default - true, except false for `oauth2-refresh-token`
    */
   readonly rotateImmediatelyOnUpdate?: boolean;
+
+  /**
+   * The rotation function's access to every secret of the stage, by name prefix and tag (see
+   * StageSecretAccess), which a stage of thousands of secrets needs because a role's policy cannot
+   * list them all. When given, the secret adds no statement of its own to the function's role and
+   * its rotation schedule waits for this instead.
+   *
+   * @default - the secret grants the function the rotation actions on exactly its own ARN
+   */
+  readonly rotationAccess?: IDependable;
 }
 
 /**
@@ -128,7 +138,11 @@ export class RotatedSecret extends Construct {
     // Secrets Manager invokes the function as soon as the schedule exists: the invoke permission
     // and the function's access to this secret must be in place first.
     this.rotationSchedule.node.addDependency(rotationFunction.invokePermission);
-    rotationFunction.grantRotation(secret).applyBefore(this.rotationSchedule);
+    if (props.rotationAccess === undefined) {
+      rotationFunction.grantRotation(secret).applyBefore(this.rotationSchedule);
+    } else {
+      this.rotationSchedule.node.addDependency(props.rotationAccess);
+    }
     if (props.oauth2 !== undefined) {
       // Spending a refresh token at the IdP may end in `Token Reuse Detected` (invalid_grant on a
       // token Rotor has not spent) or `Credential Outcome Unknown` events.

@@ -39,7 +39,7 @@ export interface RotationFunctionProps extends RotorFunctionOptions {
 /** Added to the function's timeout for the journal-claim lease (`ROTOR_SIDE_EFFECT_LEASE_SECONDS`). */
 const SIDE_EFFECT_LEASE_MARGIN_SECONDS = 10;
 
-const ROTATION_ACTIONS = [
+export const ROTATION_ACTIONS = [
   'secretsmanager:DescribeSecret',
   'secretsmanager:GetSecretValue',
   'secretsmanager:PutSecretValue',

@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { MetricName, METRICS_NAMESPACE, SECRET_NAME_DIMENSION } from '../lambda/shared/rotor-constants';
 import type { RotatedSecret } from './rotated-secret';
 import type { SecretAlarms } from './secret-alarms';
 
@@ -24,6 +25,14 @@ export interface RotorDashboardProps {
    * @default - no row of function errors
    */
   readonly functions?: Readonly<Record<string, lambda.IFunction>>;
+  /**
+   * Show the stage as a fleet: Metrics Insights queries over every secret under this name prefix
+   * (the secrets in trouble, the stage's totals) instead of a row per secret, which a dashboard of
+   * thousands of secrets could not hold. Pass an empty `secrets` with it.
+   *
+   * @default - no fleet rows
+   */
+  readonly fleetSecretNamePrefix?: string;
 }
 
 // Rotations happen hours apart: hourly sums show each one. Health checks and grace use happen
@@ -49,15 +58,18 @@ export class RotorDashboard extends Construct {
     });
 
     const alarms = props.secrets.flatMap(({ alarms: secretAlarms }) => Object.values(secretAlarms.alarms));
-    this.dashboard.addWidgets(
-      new cloudwatch.AlarmStatusWidget({
-        title: `Rotor ${props.stage}: alarms`,
-        alarms,
-        width: 24,
-        height: Math.max(2, Math.ceil(alarms.length / 4) + 1),
-        sortBy: cloudwatch.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP,
-      }),
-    );
+    if (alarms.length > 0) {
+      this.dashboard.addWidgets(
+        new cloudwatch.AlarmStatusWidget({
+          title: `Rotor ${props.stage}: alarms`,
+          alarms,
+          width: 24,
+          height: Math.max(2, Math.ceil(alarms.length / 4) + 1),
+          sortBy: cloudwatch.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP,
+        }),
+      );
+    }
+    if (props.fleetSecretNamePrefix !== undefined) this.dashboard.addWidgets(...fleetRow(props.fleetSecretNamePrefix));
 
     for (const { secret } of props.secrets) {
       this.dashboard.addWidgets(
@@ -78,6 +90,53 @@ export class RotorDashboard extends Construct {
       );
     }
   }
+}
+
+/** At most this many secrets per "in trouble" graph: the worst first. */
+const TROUBLE_LIMIT = 20;
+
+/**
+ * The Metrics Insights query of `metricName` over the secrets under `prefix`: one time series per
+ * secret (GROUP BY), the `limit` largest, or the stage's total without a limit.
+ */
+export function fleetQuery(metricName: MetricName, prefix: string, limit?: number): string {
+  const from = `FROM SCHEMA("${METRICS_NAMESPACE}", ${SECRET_NAME_DIMENSION}) WHERE ${SECRET_NAME_DIMENSION} LIKE '${prefix}%'`;
+  return limit === undefined
+    ? `SELECT SUM(${metricName}) ${from}`
+    : `SELECT SUM(${metricName}) ${from} GROUP BY ${SECRET_NAME_DIMENSION} ORDER BY SUM() DESC LIMIT ${limit}`;
+}
+
+function fleetRow(prefix: string): cloudwatch.IWidget[] {
+  const query = (metricName: MetricName, label: string, period: Duration, limit?: number) =>
+    new cloudwatch.MathExpression({ expression: fleetQuery(metricName, prefix, limit), label, period });
+  return [
+    new cloudwatch.GraphWidget({
+      title: 'Rotations of the stage',
+      left: [
+        query(MetricName.RotationSucceeded, 'Succeeded', ROTATION_PERIOD),
+        query(MetricName.RotationFailed, 'Failed', ROTATION_PERIOD),
+      ],
+      ...GRAPH,
+    }),
+    new cloudwatch.GraphWidget({
+      title: `Rotation failures: worst ${TROUBLE_LIMIT} secrets`,
+      left: [query(MetricName.RotationFailed, '', ROTATION_PERIOD, TROUBLE_LIMIT)],
+      ...GRAPH,
+    }),
+    new cloudwatch.GraphWidget({
+      title: `Health-check failures: worst ${TROUBLE_LIMIT} secrets`,
+      left: [query(MetricName.HealthCheckFailed, '', FREQUENT_PERIOD, TROUBLE_LIMIT)],
+      ...GRAPH,
+    }),
+    new cloudwatch.GraphWidget({
+      title: `Reuse detected and rollbacks: worst ${TROUBLE_LIMIT} secrets`,
+      left: [
+        query(MetricName.ReuseDetected, '', ROTATION_PERIOD, TROUBLE_LIMIT),
+        query(MetricName.RollbackPerformed, '', ROTATION_PERIOD, TROUBLE_LIMIT),
+      ],
+      ...GRAPH,
+    }),
+  ];
 }
 
 function secretRow(secret: RotatedSecret): cloudwatch.IWidget[] {

@@ -4,7 +4,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { HEALTH_AND_ROLLBACK_DEFAULTS, RotorStackOutput } from '../lambda/shared/rotor-constants';
-import { AccessTokenRefreshSchedule } from './access-token-refresh-schedule';
+import type { AccessTokenRefreshSchedule } from './access-token-refresh-schedule';
 import { AlertTopic } from './alert-topic';
 import { CiConsumers, CONSUMER_ROLE_ARNS_OUTPUT } from './ci-consumers';
 import { fullSecretName, type RotorStageConfig } from './config/rotor-config';
@@ -13,12 +13,16 @@ import { HealthCheckFunction } from './health-check-function';
 import { LedgerTable } from './ledger-table';
 import { RetireFunction } from './retire-function';
 import { RollbackFunction } from './rollback-function';
-import { RotatedSecret } from './rotated-secret';
+import type { RotatedSecret } from './rotated-secret';
 import { RotationEventsFunction } from './rotation-events-function';
 import { RotationFunction } from './rotation-function';
 import type { RotorStageResources } from './rotor-function';
 import { RotorDashboard } from './rotor-dashboard';
-import { SecretAlarms } from './secret-alarms';
+import type { SecretAlarms } from './secret-alarms';
+import { SecretShard } from './secret-shard';
+import { assignShards, shardId } from './shard-assignment';
+import { StageSecretAccess } from './stage-secret-access';
+import { addStageSecrets, type StageSecrets } from './stage-secrets';
 import { VerifierFunction } from './verifier-function';
 
 /** Properties of a {@link RotorStack}. */
@@ -68,6 +72,8 @@ export class RotorStack extends Stack {
   readonly rotationEventsFunction: RotationEventsFunction;
   /** The alarms of each secret, in the order of {@link secrets}. */
   readonly secretAlarms: readonly SecretAlarms[];
+  /** The nested stacks that hold the secrets of a sharded stage, by index; empty when the stage is not sharded. */
+  readonly shards: readonly SecretShard[];
   /** The stage's dashboard, `rotor-<stage>`. */
   readonly dashboard: RotorDashboard;
 
@@ -128,52 +134,11 @@ export class RotorStack extends Stack {
       logRetention,
     });
 
-    this.secrets = stage.secrets.map(
-      (secret) =>
-        new RotatedSecret(this, `Secret-${secret.name}`, {
-          rotationFunction: this.rotationFunction,
-          encryptionKey: this.encryptionKey,
-          secretName: fullSecretName(stage, secret),
-          provider: secret.provider,
-          ...(secret.oauth2 === undefined ? {} : { oauth2: secret.oauth2 }),
-          schedule: secret.schedule,
-          window: secret.window,
-          ...(secret.description === undefined ? {} : { description: secret.description }),
-        }),
-    );
-    // Secrets Manager rotates at most every 4 hours; an OAuth 2.0 access token lives 30 minutes or
-    // less, so Scheduler rotates those secrets every refresh interval, in the stage's group.
-    this.accessTokenRefreshSchedules = new Map(
-      stage.secrets.flatMap((secret, index) =>
-        secret.oauth2 === undefined
-          ? []
-          : [
-              [
-                secret.name,
-                new AccessTokenRefreshSchedule(this, `AccessTokenRefresh-${secret.name}`, {
-                  secret: this.secrets[index]!,
-                  rotationFunction: this.rotationFunction,
-                  scheduleGroup: this.retireFunction.scheduleGroup,
-                  intervalSeconds: secret.oauth2.refreshIntervalSeconds,
-                }),
-              ] as const,
-            ],
-      ),
-    );
-
     this.verifierFunction = new VerifierFunction(this, 'Verifier', {
       resources,
       retirement: this.retireFunction,
       rotationFunction: this.rotationFunction,
       logRetention,
-    });
-    for (const secret of this.secrets) this.verifierFunction.grantStartRotation(secret.secret);
-
-    this.consumers = new CiConsumers(this, 'Consumers', {
-      stage: stage.name,
-      consumers: stage.consumers,
-      oidcProviders: stage.oidcProviders,
-      secrets: new Map(stage.secrets.map((secret, index) => [secret.name, this.secrets[index]!])),
     });
 
     this.healthCheckFunction = new HealthCheckFunction(this, 'HealthCheck', {
@@ -193,10 +158,6 @@ export class RotorStack extends Stack {
       retirement: this.retireFunction,
       logRetention,
     });
-    for (const secret of this.secrets) {
-      this.healthCheckFunction.grantHealthCheck(secret.secret);
-      this.rollbackFunction.grantRollback(secret.secret);
-    }
     // Both test access tokens with the secret's TLS settings, its client certificate included.
     for (const secret of stage.secrets) {
       const certificate = secret.oauth2?.tls?.clientCertificateSecretName;
@@ -206,17 +167,80 @@ export class RotorStack extends Stack {
     }
 
     const notify = new cloudwatchActions.SnsAction(this.alertTopic.topic);
-    this.secretAlarms = stage.secrets.map(
-      (secret, index) =>
-        new SecretAlarms(this, `Alarms-${secret.name}`, {
-          secret: this.secrets[index]!,
-          thresholds: secret.alarms,
-          alarmAction: notify,
-        }),
+    const secretsProps = {
+      stage,
+      rotationFunction: this.rotationFunction,
+      encryptionKey: this.encryptionKey,
+      scheduleGroup: this.retireFunction.scheduleGroup,
+      alarmAction: notify,
+    };
+    let contents: StageSecrets[];
+    if (stage.shards === undefined) {
+      // One stack: each function's role names every secret's ARN.
+      contents = [addStageSecrets(this, { ...secretsProps, secrets: stage.secrets })];
+      this.shards = [];
+      for (const secret of contents[0]!.secrets) {
+        this.verifierFunction.grantStartRotation(secret.secret);
+        this.healthCheckFunction.grantHealthCheck(secret.secret);
+        this.rollbackFunction.grantRollback(secret.secret);
+      }
+    } else {
+      // Nested stacks, each secret in the shard its name hashes to; the functions reach the
+      // secrets by prefix and tag, so that the stage's own template does not grow with them.
+      const access = new StageSecretAccess(this, 'SecretAccess', {
+        stage: stage.name,
+        secretNamePrefix: stage.secretNamePrefix,
+        rotation: this.rotationFunction.role,
+        healthCheck: this.healthCheckFunction.role,
+        rollback: this.rollbackFunction.role,
+        verifier: this.verifierFunction.role,
+      });
+      const shardCount = stage.shards;
+      this.shards = assignShards(stage.secrets, shardCount, (secret) => secret.name).map(
+        (secrets, index) =>
+          new SecretShard(this, shardId(index), {
+            ...secretsProps,
+            secrets,
+            index,
+            shardCount,
+            rotationAccess: access.rotationPolicy,
+          }),
+      );
+      contents = this.shards.map((shard) => shard.contents);
+    }
+    // In config order, whichever shard holds each secret.
+    const byName = new Map(
+      contents.flatMap(({ secrets, alarms }) =>
+        secrets.map((secret, index) => [secret.secretName, { secret, alarms: alarms[index]! }] as const),
+      ),
     );
+    const ordered = stage.secrets.map((secret) => byName.get(fullSecretName(stage, secret))!);
+    this.secrets = ordered.map(({ secret }) => secret);
+    this.secretAlarms = ordered.map(({ alarms }) => alarms);
+    const schedules = new Map(contents.flatMap(({ accessTokenRefreshSchedules }) => [...accessTokenRefreshSchedules]));
+    this.accessTokenRefreshSchedules = new Map(
+      stage.secrets.flatMap((secret) => {
+        const schedule = schedules.get(secret.name);
+        return schedule === undefined ? [] : [[secret.name, schedule] as const];
+      }),
+    );
+
+    this.consumers = new CiConsumers(this, 'Consumers', {
+      stage: stage.name,
+      consumers: stage.consumers,
+      oidcProviders: stage.oidcProviders,
+      secrets: new Map(stage.secrets.map((secret, index) => [secret.name, this.secrets[index]!])),
+    });
+
     this.dashboard = new RotorDashboard(this, 'Dashboard', {
       stage: stage.name,
-      secrets: this.secrets.map((secret, index) => ({ secret, alarms: this.secretAlarms[index]! })),
+      // A sharded stage is shown as a fleet: a row per secret would not fit, and would tie the
+      // stage's template to every shard's alarms.
+      secrets:
+        stage.shards === undefined
+          ? this.secrets.map((secret, index) => ({ secret, alarms: this.secretAlarms[index]! }))
+          : [],
+      ...(stage.shards === undefined ? {} : { fleetSecretNamePrefix: stage.secretNamePrefix }),
       functions: {
         rotation: this.rotationFunction.function,
         verifier: this.verifierFunction.function,
@@ -235,10 +259,19 @@ export class RotorStack extends Stack {
       description: 'CloudWatch log group of the rotation function',
       value: this.rotationFunction.logGroup.logGroupName,
     });
-    new CfnOutput(this, RotorStackOutput.secretNames, {
-      description: "Comma-separated full names of this stage's rotated secrets",
-      value: stage.secrets.map((secret) => fullSecretName(stage, secret)).join(','),
-    });
+    if (stage.shards === undefined) {
+      new CfnOutput(this, RotorStackOutput.secretNames, {
+        description: "Comma-separated full names of this stage's rotated secrets",
+        value: stage.secrets.map((secret) => fullSecretName(stage, secret)).join(','),
+      });
+    } else {
+      // Thousands of names would not fit an output, and would change the stage's template with
+      // every secret added to a shard.
+      new CfnOutput(this, RotorStackOutput.secretNamePrefix, {
+        description: 'Prefix of the names of every rotated secret of this sharded stage, each tagged rotor:stage',
+        value: stage.secretNamePrefix,
+      });
+    }
     new CfnOutput(this, RotorStackOutput.ledgerTableName, {
       description: "DynamoDB table of the stage's ledger: credential versions, rotation state, audit trail",
       value: this.ledger.table.tableName,

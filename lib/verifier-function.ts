@@ -29,7 +29,7 @@ export interface VerifierFunctionProps extends RotorFunctionOptions {
 
 // What starting a rotation calls (see the rotation starter adapter): DescribeSecret reads the
 // secret's rotation function and rules, RotateSecret restates them and rotates at once.
-const START_ROTATION_ACTIONS = ['secretsmanager:DescribeSecret', 'secretsmanager:RotateSecret'];
+export const START_ROTATION_ACTIONS = ['secretsmanager:DescribeSecret', 'secretsmanager:RotateSecret'];
 
 /**
  * The verifier: answers whether a presented token may pass, from the ledger, and handles reuse of

@@ -276,8 +276,10 @@ export const RotorStackOutput = {
   rotationFunctionName: 'RotationFunctionName',
   /** CloudWatch log group of the rotation function. */
   rotationLogGroupName: 'RotationLogGroupName',
-  /** Comma-separated full names of the stage's rotated secrets. */
+  /** Comma-separated full names of the stage's rotated secrets (a stage that is not sharded). */
   secretNames: 'SecretNames',
+  /** The prefix of every secret of a sharded stage, whose names are too many to list. */
+  secretNamePrefix: 'SecretNamePrefix',
   /** The ledger's DynamoDB table (`rotor audit` reads it). */
   ledgerTableName: 'LedgerTableName',
   /** Name of the verifier function: invoke it with `{"token": "..."}`. */

@@ -12,6 +12,7 @@ import {
 import type { AlarmThresholds } from '../alarm-thresholds';
 import { DEFAULT_HEALTH_CHECK_SCHEDULE } from '../health-check-schedule';
 import { parseRotationSchedule, parseWindowHours, rotationWindowProblem } from '../rotation-schedule';
+import { MAX_SHARDS } from '../shard-assignment';
 import { DEFAULT_SWEEP_SCHEDULE, sweepScheduleProblem } from '../sweep-schedule';
 import { AlarmsSchema, checkStageAlerts, resolveAlarmThresholds, StageAlertFields } from './alert-config';
 import {
@@ -104,6 +105,12 @@ export interface RotorStageConfig {
   readonly alertHttpsEndpoints: readonly string[];
   /** The stage's alarm thresholds before any secret's overrides (each secret has its own in `alarms`). */
   readonly alarms: AlarmThresholds;
+  /**
+   * How many nested stacks hold the stage's secrets, each secret in the one its name hashes to
+   * (see shardOf); absent, the secrets are in the stage's own stack. Fixed for the life of a
+   * deployed stage: changing it moves secrets between shards.
+   */
+  readonly shards?: number;
 }
 
 /** The validated contents of `rotor.config.json`. */
@@ -243,6 +250,7 @@ const StageSchema = z
     secrets: z.array(SecretSchema).min(1, { error: 'must list at least one secret, got []' }),
     consumers: z.array(ConsumerSchema).optional(),
     oidcProviders: OidcProvidersSchema.optional(),
+    shards: wholeNumber(1, MAX_SHARDS, 'shards').optional(),
     ...StageAlertFields,
   })
   .superRefine((stage, ctx) => {
@@ -364,6 +372,7 @@ function toRotorConfig(file: ConfigFile): RotorConfig {
       alertEmails: stage.alertEmails ?? [],
       alertHttpsEndpoints: stage.alertHttpsEndpoints ?? [],
       alarms: resolveAlarmThresholds(stage.alarms),
+      ...(stage.shards === undefined ? {} : { shards: stage.shards }),
     })),
   };
 }

@@ -180,3 +180,27 @@ export function fixtureEnvironment(fixture: StageFixture, extra: Partial<RotorLa
     }),
   );
 }
+
+/**
+ * A stage file `fleet` of `count` managed tokens rotated every 4 hours, named
+ * `team-<n>/pipeline-<m>` (a hundred per team), in `shards` shards (none: one stack).
+ */
+export function fleetStageFile(count: number, shards?: number): Record<string, unknown> {
+  return {
+    name: 'fleet',
+    secretNamePrefix: 'rotor/fleet/',
+    logRetentionDays: 30,
+    ...(shards === undefined ? {} : { shards }),
+    secrets: Array.from({ length: count }, (_, index) => ({
+      name: fleetSecretName(index),
+      provider: 'managed-token',
+      schedule: 'rate(4 hours)',
+      window: '1h',
+    })),
+  };
+}
+
+/** Name within the stage of the `index`th secret of {@link fleetStageFile}. */
+export function fleetSecretName(index: number): string {
+  return `team-${Math.floor(index / 100)}/pipeline-${index % 100}`;
+}

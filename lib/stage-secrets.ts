@@ -1,0 +1,91 @@
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type { Construct, IDependable } from 'constructs';
+import { AccessTokenRefreshSchedule } from './access-token-refresh-schedule';
+import { fullSecretName, type RotorSecretConfig, type RotorStageConfig } from './config/rotor-config';
+import { RotatedSecret } from './rotated-secret';
+import type { RotationFunction } from './rotation-function';
+import { SecretAlarms } from './secret-alarms';
+
+/** What {@link addStageSecrets} needs from the stage. */
+export interface StageSecretsProps {
+  /** The stage: its name and secret name prefix. */
+  readonly stage: Pick<RotorStageConfig, 'name' | 'secretNamePrefix'>;
+  /** The secrets to add, each with its own settings. */
+  readonly secrets: readonly RotorSecretConfig[];
+  /** Rotates the secrets. */
+  readonly rotationFunction: RotationFunction;
+  /** The stage's key. */
+  readonly encryptionKey: kms.IKey;
+  /** The stage's schedule group, for the access-token refresh schedules. */
+  readonly scheduleGroup: scheduler.CfnScheduleGroup;
+  /** What each alarm does when it enters ALARM. @default - no action */
+  readonly alarmAction?: cloudwatch.IAlarmAction;
+  /**
+   * The rotation function's access to every secret of the stage (see StageSecretAccess).
+   *
+   * @default - each secret grants the function access to itself
+   */
+  readonly rotationAccess?: IDependable;
+}
+
+/** What {@link addStageSecrets} adds, each list in the order of the secrets. */
+export interface StageSecrets {
+  readonly secrets: readonly RotatedSecret[];
+  readonly alarms: readonly SecretAlarms[];
+  /** The refresh schedule of each `oauth2-refresh-token` secret, by its name within the stage. */
+  readonly accessTokenRefreshSchedules: ReadonlyMap<string, AccessTokenRefreshSchedule>;
+}
+
+/**
+ * Adds to `scope` each secret with what belongs to it alone: the rotated secret (`Secret-<name>`),
+ * its alarms (`Alarms-<name>`) and, for an OAuth 2.0 secret, its access-token refresh schedule
+ * (`AccessTokenRefresh-<name>`). The construct ids depend only on the secret's name, so a secret's
+ * resources keep their logical ids whatever its neighbours are.
+ */
+export function addStageSecrets(scope: Construct, props: StageSecretsProps): StageSecrets {
+  const { stage, rotationFunction } = props;
+  const secrets = props.secrets.map(
+    (secret) =>
+      new RotatedSecret(scope, `Secret-${secret.name}`, {
+        rotationFunction,
+        encryptionKey: props.encryptionKey,
+        secretName: fullSecretName(stage, secret),
+        provider: secret.provider,
+        ...(secret.oauth2 === undefined ? {} : { oauth2: secret.oauth2 }),
+        schedule: secret.schedule,
+        window: secret.window,
+        ...(secret.description === undefined ? {} : { description: secret.description }),
+        ...(props.rotationAccess === undefined ? {} : { rotationAccess: props.rotationAccess }),
+      }),
+  );
+  // Secrets Manager rotates at most every 4 hours; an OAuth 2.0 access token lives 30 minutes or
+  // less, so Scheduler rotates those secrets every refresh interval, in the stage's group.
+  const accessTokenRefreshSchedules = new Map(
+    props.secrets.flatMap((secret, index) =>
+      secret.oauth2 === undefined
+        ? []
+        : [
+            [
+              secret.name,
+              new AccessTokenRefreshSchedule(scope, `AccessTokenRefresh-${secret.name}`, {
+                secret: secrets[index]!,
+                rotationFunction,
+                scheduleGroup: props.scheduleGroup,
+                intervalSeconds: secret.oauth2.refreshIntervalSeconds,
+              }),
+            ] as const,
+          ],
+    ),
+  );
+  const alarms = props.secrets.map(
+    (secret, index) =>
+      new SecretAlarms(scope, `Alarms-${secret.name}`, {
+        secret: secrets[index]!,
+        thresholds: secret.alarms,
+        ...(props.alarmAction === undefined ? {} : { alarmAction: props.alarmAction }),
+      }),
+  );
+  return { secrets, alarms, accessTokenRefreshSchedules };
+}

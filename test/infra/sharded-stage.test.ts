@@ -1,0 +1,192 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CfnResource, NestedStack } from 'aws-cdk-lib';
+import { type App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { MANAGED_BY_TAG, RotorStackOutput } from '../../lambda/shared/rotor-constants';
+import { parseRotorConfig, RotorConfigError } from '../../lib/config/rotor-config';
+import type { RotorStack } from '../../lib/rotor-stack';
+import { addRotorStages } from '../../lib/rotor-stages';
+import { shardId, shardOf } from '../../lib/shard-assignment';
+import { fleetSecretName, fleetStageFile, newTestApp } from './infra-test-app';
+
+/** Synthesizes `stageFile` and returns the app, its stack and each template's JSON by stack path. */
+function synthStage(stageFile: Record<string, unknown>): {
+  app: App;
+  stack: RotorStack;
+  templates: Map<string, string>;
+} {
+  const app = newTestApp();
+  const [stack] = addRotorStages(app, parseRotorConfig({ stages: [stageFile] }));
+  const assembly = app.synth();
+  const templates = new Map(
+    app.node
+      .findAll()
+      .filter((construct): construct is Stack => Stack.isStack(construct))
+      .map((each) => [each.node.path, readFileSync(join(assembly.directory, each.templateFile), 'utf8')]),
+  );
+  return { app, stack: stack!, templates };
+}
+
+const resourcesOf = (template: string): Record<string, { Type: string; Properties?: Record<string, unknown> }> =>
+  (JSON.parse(template) as { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> })
+    .Resources;
+
+describe('a sharded stage of 1,000 secrets', () => {
+  // GIVEN 1,000 managed tokens in 16 shards
+  let stack: RotorStack;
+  let templates: Map<string, string>;
+
+  beforeAll(() => {
+    // WHEN synthesized
+    ({ stack, templates } = synthStage(fleetStageFile(1000, 16)));
+  });
+
+  it('keeps every template within CloudFormation limits: at most 500 resources, 200 parameters and outputs, under 1 MB', () => {
+    expect(templates.size).toBe(17);
+    for (const [path, text] of templates) {
+      const template = JSON.parse(text) as Record<string, object | undefined>;
+      expect({ path, within: Object.keys(template.Resources ?? {}).length <= 500 }).toEqual({ path, within: true });
+      expect(Object.keys(template.Parameters ?? {}).length).toBeLessThanOrEqual(200);
+      expect(Object.keys(template.Outputs ?? {}).length).toBeLessThanOrEqual(200);
+      expect(Buffer.byteLength(text)).toBeLessThan(1024 * 1024);
+    }
+  });
+
+  it('puts each secret, with its rotation schedule and alarms, in the shard its name hashes to', () => {
+    for (let index = 0; index < 1000; index += 37) {
+      const name = fleetSecretName(index);
+      const shard = stack.node.findChild(shardId(shardOf(name, 16))) as NestedStack;
+      const secret = stack.secrets[index]!;
+      expect(secret.secretName).toBe(`rotor/fleet/${name}`);
+      expect(Stack.of(secret)).toBe(shard);
+      expect(Stack.of(secret.rotationSchedule)).toBe(shard);
+      expect(Stack.of(stack.secretAlarms[index]!)).toBe(shard);
+    }
+  });
+
+  it("leaves the stage's own template free of any secret: the functions reach them by prefix and the stage's tag", () => {
+    const own = templates.get('Rotor-fleet')!;
+    expect(own).not.toContain('team-0/pipeline-0');
+    expect(
+      Object.values(resourcesOf(own)).filter((resource) => resource.Type === 'AWS::CloudFormation::Stack'),
+    ).toHaveLength(16);
+    const template = Template.fromStack(stack);
+    const stageSecrets = {
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':secretsmanager:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          ':secret:rotor/fleet/*',
+        ],
+      ],
+    };
+    const tagged = { [`aws:ResourceTag/${MANAGED_BY_TAG}`]: 'fleet' };
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: [
+              'secretsmanager:DescribeSecret',
+              'secretsmanager:GetSecretValue',
+              'secretsmanager:PutSecretValue',
+              'secretsmanager:UpdateSecretVersionStage',
+            ],
+            Effect: 'Allow',
+            Resource: stageSecrets,
+            Condition: { StringEquals: tagged },
+          },
+        ],
+      },
+      Roles: [{ Ref: stack.getLogicalId(stack.rotationFunction.role.node.defaultChild as CfnResource) }],
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: 'secretsmanager:DescribeSecret',
+            Effect: 'Allow',
+            Resource: stageSecrets,
+            Condition: { StringEquals: tagged },
+          },
+          {
+            Action: 'secretsmanager:GetSecretValue',
+            Effect: 'Allow',
+            Resource: stageSecrets,
+            Condition: { StringEquals: { ...tagged, 'secretsmanager:VersionStage': 'AWSCURRENT' } },
+          },
+        ],
+      },
+    });
+    template.hasOutput(RotorStackOutput.secretNamePrefix, { Value: 'rotor/fleet/' });
+  });
+
+  it('tags every secret with its stage, which the functions’ access requires', () => {
+    const shard = Template.fromStack(stack.shards[3]!);
+    const secrets = shard.findResources('AWS::SecretsManager::Secret');
+    expect(Object.keys(secrets).length).toBeGreaterThan(0);
+    for (const secret of Object.values(secrets)) {
+      expect((secret as { Properties: { Tags: unknown[] } }).Properties.Tags).toContainEqual({
+        Key: MANAGED_BY_TAG,
+        Value: 'fleet',
+      });
+    }
+  });
+});
+
+describe('adding or removing a secret of a sharded stage', () => {
+  // Nested stack resources name their template by its hash: mask it to compare the rest.
+  const masked = (template: string): string => template.replace(/[0-9a-f]{64}\.json/g, '<hash>.json');
+
+  it('changes the template of its own shard only, and no logical id elsewhere', () => {
+    // GIVEN a stage of 40 secrets in 4 shards, and the same stage with one more and one fewer
+    const base = fleetStageFile(40, 4);
+    const secrets = base.secrets as { name: string }[];
+    const added = { ...base, secrets: [...secrets, { ...secrets[0]!, name: 'team-9/new-pipeline' }] };
+    const removed = { ...base, secrets: secrets.filter((secret) => secret.name !== fleetSecretName(17)) };
+    // WHEN each is synthesized
+    const before = synthStage(base).templates;
+    const after = { added: synthStage(added).templates, removed: synthStage(removed).templates };
+    // THEN only the shard of the added (removed) secret differs; the stage's own template only in
+    // that shard's template hash
+    const changed = (other: Map<string, string>): string[] =>
+      [...before].filter(([path, text]) => other.get(path) !== text).map(([path]) => path);
+    expect(changed(after.added)).toEqual(
+      [`Rotor-fleet/${shardId(shardOf('team-9/new-pipeline', 4))}`, 'Rotor-fleet'].sort(),
+    );
+    expect(changed(after.removed)).toEqual(
+      [`Rotor-fleet/${shardId(shardOf(fleetSecretName(17), 4))}`, 'Rotor-fleet'].sort(),
+    );
+    expect(masked(after.added.get('Rotor-fleet')!)).toBe(masked(before.get('Rotor-fleet')!));
+    expect(masked(after.removed.get('Rotor-fleet')!)).toBe(masked(before.get('Rotor-fleet')!));
+  });
+});
+
+describe('a stage over CloudFormation limits', () => {
+  const problem = (stageFile: Record<string, unknown>): string => {
+    try {
+      addRotorStages(newTestApp(), parseRotorConfig({ stages: [stageFile] }));
+    } catch (error) {
+      expect(error).toBeInstanceOf(RotorConfigError);
+      return (error as Error).message;
+    }
+    throw new Error('expected the stage to be refused');
+  };
+
+  it('fails without shards in one line that says how many to set', () => {
+    expect(problem(fleetStageFile(100))).toBe(
+      'stages[0] ("fleet"): stack Rotor-fleet needs 552 resources, more than CloudFormation\'s 500 per template; set "shards": 2 on the stage',
+    );
+  });
+
+  it('fails with too few shards in one line that says how many to set', () => {
+    expect(problem(fleetStageFile(120, 1))).toBe(
+      'stages[0] ("fleet"): shard Shard000 needs 600 resources, more than CloudFormation\'s 500 per template; raise "shards" from 1 to 3 (each secret then moves to the shard its name hashes to)',
+    );
+  });
+});
