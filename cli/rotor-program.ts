@@ -1,15 +1,5 @@
 import { Command, Option } from 'commander';
-import { audit } from './commands/audit';
-import { bootstrap } from './commands/bootstrap';
 import { UsageError } from './commands/cli-errors';
-import { doctor } from './commands/doctor';
-import { localEmulator } from './commands/local-emulator';
-import { localUp } from './commands/local-up';
-import { repair } from './commands/repair';
-import { resume } from './commands/resume';
-import { rotate } from './commands/rotate';
-import { status } from './commands/status';
-import { versions } from './commands/versions';
 
 /** The options every command that reaches AWS or the emulator takes. */
 function withTarget(command: Command, what: { stage?: boolean; table?: boolean } = {}): Command {
@@ -42,7 +32,11 @@ function options<T extends object>(command: Command, values: T): T & { config?: 
   return { ...values, config };
 }
 
-/** The `rotor` command line: every command with its own help, arguments and examples. */
+/**
+ * The `rotor` command line: every command with its own help, arguments and examples. Each
+ * command's module (and the SDK clients it needs) loads only when that command runs, so help,
+ * usage errors and `--version` answer at once.
+ */
 export function rotorProgram(version: string): Command {
   const program = new Command('rotor')
     .description('Short-lived, rotating CI/CD credentials on AWS: rotate, inspect, repair and check Rotor secrets.')
@@ -73,7 +67,9 @@ export function rotorProgram(version: string): Command {
         'rotor rotate rotor/development/deploy-token --local --endpoint http://127.0.0.1:4566',
       ),
     )
-    .action((secret: string, values: object, command: Command) => rotate(secret, options(command, values)));
+    .action((secret: string, values: object, command: Command) =>
+      import('./commands/rotate').then((m) => m.rotate(secret, options(command, values))),
+    );
 
   withTarget(
     program
@@ -81,11 +77,10 @@ export function rotorProgram(version: string): Command {
       .summary("a secret's versions and staging labels")
       .description("List a secret's versions and staging labels, oldest first.")
       .argument('<secret>', 'secret name or ARN'),
-    { stage: false },
   )
     .option('--fingerprints', "show a short SHA-256 of each labelled version's credential (never the value)")
     .addHelpText('after', examples('rotor versions rotor/production/deploy-token --fingerprints'))
-    .action((secret: string, values: object) => versions(secret, values));
+    .action((secret: string, values: object) => import('./commands/versions').then((m) => m.versions(secret, values)));
 
   withTarget(
     program
@@ -98,7 +93,9 @@ export function rotorProgram(version: string): Command {
     { table: true },
   )
     .addHelpText('after', examples('rotor audit rotor/production/deploy-token --table rotor-production-ledger'))
-    .action((secret: string, values: object, command: Command) => audit(secret, options(command, values)));
+    .action((secret: string, values: object, command: Command) =>
+      import('./commands/audit').then((m) => m.audit(secret, options(command, values))),
+    );
 
   withTarget(
     program
@@ -117,7 +114,9 @@ export function rotorProgram(version: string): Command {
         'rotor status --local --endpoint http://127.0.0.1:4566',
       ),
     )
-    .action((values: object, command: Command) => status(options(command, values)));
+    .action((values: object, command: Command) =>
+      import('./commands/status').then((m) => m.status(options(command, values))),
+    );
 
   withTarget(
     program
@@ -133,7 +132,9 @@ export function rotorProgram(version: string): Command {
       'after',
       examples('rotor resume rotor/production/deploy-token --stage production --table rotor-production-ledger'),
     )
-    .action((secret: string, values: object, command: Command) => resume(secret, options(command, values)));
+    .action((secret: string, values: object, command: Command) =>
+      import('./commands/resume').then((m) => m.resume(secret, options(command, values))),
+    );
 
   withTarget(
     program
@@ -151,7 +152,9 @@ export function rotorProgram(version: string): Command {
       'after',
       examples('rotor bootstrap rotor/production/idp-token --table rotor-production-ledger < token.txt'),
     )
-    .action((secret: string, values: object, command: Command) => bootstrap(secret, options(command, values)));
+    .action((secret: string, values: object, command: Command) =>
+      import('./commands/bootstrap').then((m) => m.bootstrap(secret, options(command, values))),
+    );
 
   withTarget(
     program
@@ -173,7 +176,9 @@ export function rotorProgram(version: string): Command {
         'rotor repair rotor/development/deploy-token --local --endpoint http://127.0.0.1:4566',
       ),
     )
-    .action((secret: string, values: object, command: Command) => repair(secret, options(command, values)));
+    .action((secret: string, values: object, command: Command) =>
+      import('./commands/repair').then((m) => m.repair(secret, options(command, values))),
+    );
 
   withTarget(
     program
@@ -189,7 +194,9 @@ export function rotorProgram(version: string): Command {
       'after',
       examples('rotor doctor --stage production', 'rotor doctor --local --endpoint http://127.0.0.1:4566'),
     )
-    .action((values: object, command: Command) => doctor(options(command, values)));
+    .action((values: object, command: Command) =>
+      import('./commands/doctor').then((m) => m.doctor(options(command, values))),
+    );
 
   const local = program
     .command('local')
@@ -212,7 +219,7 @@ export function rotorProgram(version: string): Command {
     .description('Run the local AWS emulator (moto) until Ctrl-C.')
     .addOption(new Option('--port <port>', 'TCP port').default('4566'))
     .addHelpText('after', examples('rotor local emulator --port 4566'))
-    .action((values: { port: string }) => localEmulator(values));
+    .action((values: { port: string }) => import('./commands/local-emulator').then((m) => m.localEmulator(values)));
   withTarget(
     local
       .command('up')
@@ -221,7 +228,9 @@ export function rotorProgram(version: string): Command {
       ),
   )
     .addHelpText('after', examples('rotor local up --endpoint http://127.0.0.1:4566 --stage development'))
-    .action((values: object, command: Command) => localUp(options(command, values)));
+    .action((values: object, command: Command) =>
+      import('./commands/local-up').then((m) => m.localUp(options(command, values))),
+    );
 
   return program;
 }

@@ -33,5 +33,6 @@ export function whereOf(
   region?: string,
 ): string {
   if (options.local) return `in the emulator at ${options.endpoint ?? process.env.AWS_ENDPOINT_URL ?? '?'}`;
-  return `in the account${region === undefined ? '' : ` (${region})`}`;
+  const shown = region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  return `in the account${shown === undefined ? '' : ` (${shown})`}`;
 }

@@ -199,10 +199,10 @@ describe('OAuth 2.0 refresh-token rotation against a real IdP', () => {
     expect(retry.attempts[0]?.error?.errorType).toBe('ReauthorizationRequiredError');
     expect(idp.refreshRequests() - before).toBe(1);
     expect(await rotor.valueAt(secret.arn, 'AWSCURRENT')).toBe(currentBefore);
+    // The refused attempt stored nothing: its empty AWSPENDING is gone, as a cancelled rotation's.
     const labels = await rotor.labels(secret.arn);
-    const pendingVersion = Object.keys(labels).find((id) => labels[id]!.includes('AWSPENDING'));
-    expect(pendingVersion).toBeDefined();
-    expect(await rotor.valueAt(secret.arn, 'AWSPENDING')).toBeUndefined();
+    expect(Object.values(labels).flat()).not.toContain('AWSPENDING');
+    expect(theft.permanent && retry.permanent).toBe(true);
 
     const items = await ledgerItemsOf(secret.arn);
     expect(items.find((item) => item.sk === 'STATE')).toMatchObject({ status: 'compromised' });
@@ -289,6 +289,35 @@ describe('OAuth 2.0 refresh-token rotation against a real IdP', () => {
     const audit = (await ledgerItemsOf(secret.arn)).filter((item) => item.type === 'outcome-unknown');
     expect(audit).toHaveLength(1);
     logs.push(...crashed.logs, ...retried.logs);
+  });
+
+  it('rotor repair finishes, never cancels, a rotation that spent the refresh token', async () => {
+    // Prepare: createSecret spent the refresh token and stored its result; the rotation then stopped
+    const secret = await newOAuthSecret(idp);
+    const { versionId } = await beginRotation(rotor.local, secret.arn);
+    const created = await rotor.runStep('createSecret', secret.arn, versionId);
+    expect(created.ok).toBe(true);
+    const pending = await documentAt(secret.arn, 'AWSPENDING');
+    issued.add(pending.refreshToken!).add(pending.accessToken!);
+    const before = idp.refreshRequests();
+
+    // Act
+    const dryRun = await runCli(['repair', secret.name, ...localCliOptions(), '--dry-run'], '');
+    const repaired = await runCli(['repair', secret.name, ...localCliOptions()], '');
+
+    // Assess
+    expect(dryRun.code).toBe(0);
+    expect(dryRun.stdout).toMatch(/journal +oauth2-refresh-token:create by rotation .*spent a single-use credential/);
+    expect(dryRun.stdout).toMatch(/action: finish the rotation .*never cancel it/);
+    expect(repaired.code).toBe(0);
+    expect(repaired.stdout).toContain(`repaired: rotation ${versionId} finished, it is AWSCURRENT`);
+    const labels = await rotor.labels(secret.arn);
+    expect(labels[versionId]).toEqual(['AWSCURRENT']);
+    expect(idp.refreshRequests() - before).toBe(0);
+    const current = await documentAt(secret.arn, 'AWSCURRENT');
+    expect(current.refreshToken).toBe(pending.refreshToken);
+    expect((await idp.introspect(current.accessToken!)).active).toBe(true);
+    for (const token of issued) expect(dryRun.stdout + repaired.stdout + repaired.stderr).not.toContain(token);
   });
 
   it('refuses an IdP whose certificate the secret does not trust, before presenting the token', async () => {

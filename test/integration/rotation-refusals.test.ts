@@ -68,10 +68,11 @@ describe('Foreign and malformed secrets', () => {
     // Assess
     expect(failure).toBeInstanceOf(LocalRotationFailedError);
     const attempts = (failure as LocalRotationFailedError).attempts;
-    expect(attempts.map((a) => [a.step, a.ok])).toEqual([
-      ['createSecret', false],
-      ['createSecret', false],
-    ]);
+    // A refusal cannot succeed on retry: the rotation is not run again, and its empty AWSPENDING is removed.
+    expect(attempts.map((a) => [a.step, a.ok])).toEqual([['createSecret', false]]);
+    expect((failure as LocalRotationFailedError).permanent).toBe(true);
+    expect((failure as LocalRotationFailedError).pendingRemoved).toBe(true);
+    expect(Object.values(await rotor.labels(arn)).flat()).not.toContain('AWSPENDING');
     const error = attempts[0]!.error!;
     expect(`${error.errorType}: ${error.errorMessage}`).toMatch(expected);
     expect(error.errorMessage).not.toContain('hunter2');

@@ -1,20 +1,34 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { invokeBundle } from '../../cli/local/invoke-bundle';
 import { localClients } from '../../cli/local/local-clients';
+import { beginRotation } from '../../cli/local/local-rotation';
 import type { MotoServer } from '../../cli/local/moto-server';
 import { workerMoto } from '../support/worker-moto';
+import { provisionLocal, type LocalEnvironment } from '../../cli/local/provision-local';
+import { LambdaBundle } from '../../lambda/shared/rotor-constants';
 import { isWellFormedManagedToken } from '../../lambda/core/providers/managed-token/managed-token-format';
 
 // The built CLI (dist/cli/rotor.js), run as the README runs it, against a moto server.
 
 const CLI = join(__dirname, '..', '..', 'dist', 'cli', 'rotor.js');
 const SECRET = 'rotor/ci/deploy-token';
+const CI_STAGE = {
+  name: 'ci',
+  secretNamePrefix: 'rotor/ci/',
+  secrets: [{ name: 'deploy-token', provider: 'managed-token' as const }],
+};
 let moto: MotoServer;
 let configPath: string;
+// A web server that answers every request with an HTML page, as a wrong --endpoint might.
+let htmlServer: Server;
+let htmlEndpoint: string;
 
 beforeAll(async () => {
   moto = await workerMoto();
@@ -29,19 +43,33 @@ beforeAll(async () => {
           logRetentionDays: 30,
           secrets: [{ name: 'deploy-token', provider: 'managed-token', schedule: 'rate(4 hours)', window: '1h' }],
         },
+        {
+          name: 'production',
+          secretNamePrefix: 'rotor/production/',
+          logRetentionDays: 365,
+          secrets: [{ name: 'deploy-token', provider: 'managed-token', schedule: 'rate(4 hours)', window: '1h' }],
+        },
       ],
     }),
   );
+  htmlServer = createServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'text/html' });
+    response.end('<!doctype html><html><body>not AWS</body></html>');
+  });
+  await new Promise<void>((resolve) => htmlServer.listen(0, '127.0.0.1', resolve));
+  htmlEndpoint = `http://127.0.0.1:${(htmlServer.address() as AddressInfo).port}`;
 });
 
 afterAll(async () => {
   await moto?.stop();
+  await new Promise((resolve) => htmlServer?.close(resolve));
 });
 
 async function rotor(args: string[], env: Record<string, string> = {}) {
   try {
+    // HOME points nowhere: no shared AWS config or credentials file of the machine leaks in.
     const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env.PATH ?? '', ...env },
+      env: { PATH: process.env.PATH ?? '', HOME: tmpdir(), ...env },
     });
     return { code: 0, stdout, stderr };
   } catch (error) {
@@ -149,18 +177,307 @@ describe('rotor CLI', () => {
   });
 
   it.each([
-    [['rotate'], /rotate needs the secret name or ARN/],
-    [['rotate', SECRET, '--local'], /--local needs --endpoint URL/],
-    [['rotate', SECRET, '--local', '--endpoint', 'not a url'], /--endpoint must be a URL/],
-    [['frobnicate'], /unknown command "frobnicate"/],
-    [['rotate', SECRET, '--bogus'], /Unknown option '--bogus'/],
-  ])('exits 2 with the usage for %j', async (args, message) => {
+    [['rotate'], /^rotor: missing required argument 'secret'\nsee `rotor rotate --help`\n$/],
+    [
+      ['rotate', 'a', 'b'],
+      /^rotor: too many arguments for 'rotate'\. Expected 1 argument but got 2\.\nsee `rotor rotate --help`\n$/,
+    ],
+    [['rotate', SECRET, '--local'], /^rotor: --local needs --endpoint URL .*\nsee `rotor rotate --help`\n$/],
+    [
+      ['rotate', SECRET, '--local', '--endpoint', 'not a url'],
+      /^rotor: --endpoint must be a URL.*\nsee `rotor rotate --help`\n$/,
+    ],
+    [['frobnicate'], /^rotor: unknown command 'frobnicate'\nsee `rotor --help`\n$/],
+    [['rotate', SECRET, '--bogus'], /^rotor: unknown option '--bogus'\nsee `rotor rotate --help`\n$/],
+    [
+      ['local'],
+      /^rotor: local needs a subcommand: `rotor local emulator` .* or `rotor local up` .*\nsee `rotor local --help`\n$/,
+    ],
+    [['local', 'down'], /^rotor: unknown local command "down".*\nsee `rotor local --help`\n$/],
+  ])('exits 2 with one line and a pointer to the help for %j', async (args, message) => {
     // Act
     const run = await rotor(args);
 
     // Assess
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
-    expect(run.stderr).toContain('Usage:');
+    expect(run.stdout).toBe('');
+  });
+
+  it('prints the version from package.json', async () => {
+    // Act
+    const run = await rotor(['--version']);
+
+    // Assess
+    const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    expect(run).toMatchObject({ code: 0, stdout: `${manifest.version}\n` });
+  });
+
+  it.each([
+    ['rotate', /<secret>/],
+    ['versions', /<secret>/],
+    ['audit', /<secret>/],
+    ['status', /--stage <name>/],
+    ['resume', /<secret>/],
+    ['bootstrap', /<secret>/],
+    ['repair', /--dry-run/],
+    ['doctor', /--stage <name>/],
+    ['local up', /--endpoint <url>/],
+    ['local emulator', /--port <port>/],
+  ])('rotor %s --help explains the command, its arguments and an example', async (command, argument) => {
+    // Act
+    const run = await rotor([...command.split(' '), '--help']);
+
+    // Assess
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`^Usage: rotor ${command} `));
+    expect(run.stdout).toMatch(argument);
+    expect(run.stdout).toMatch(new RegExp(`Examples:\n  \\$ rotor ${command}`));
+  });
+});
+
+describe('rotor CLI failures a person can cause', () => {
+  const account = () => ({ AWS_ACCESS_KEY_ID: 'rotor-local', AWS_SECRET_ACCESS_KEY: 'rotor-local' });
+
+  it.each([
+    ['no region', ['rotate', SECRET], {}, /^rotor: no AWS region: pass --region REGION or set AWS_REGION/],
+    [
+      'no credentials',
+      ['versions', SECRET],
+      { AWS_REGION: 'us-east-1' },
+      /^rotor: no AWS credentials: set AWS_PROFILE/,
+    ],
+  ])('%s: one line that says what to do, exit 3', async (_name, args, env, message) => {
+    // Act
+    const run = await rotor(args, env);
+
+    // Assess
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
+  });
+
+  it('nothing listening at the endpoint: one line naming it, exit 3', async () => {
+    // Prepare: a port that was free a moment ago
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise((resolve) => closed.close(resolve));
+
+    // Act
+    const run = await rotor(['versions', SECRET, '--local', '--endpoint', endpoint]);
+
+    // Assess
+    expect(run.code).toBe(3);
+    expect(run.stderr).toBe(
+      `rotor: nothing answers at ${endpoint} (ECONNREFUSED): start the emulator (\`rotor local emulator\`) or point --endpoint (or AWS_ENDPOINT_URL) at it\n`,
+    );
+  });
+
+  it.each([['versions'], ['rotate'], ['audit'], ['resume']])(
+    '%s against an endpoint that answers HTML: one line, exit 3',
+    async (command) => {
+      // Act
+      const run = await rotor([
+        command,
+        'rotor/ci/nope',
+        '--local',
+        '--endpoint',
+        htmlEndpoint,
+        '--config',
+        configPath,
+      ]);
+
+      // Assess
+      expect(run.code).toBe(3);
+      expect(run.stderr).toBe(
+        `rotor: ${htmlEndpoint} answered, but not as an AWS API does (an HTML page?): point --endpoint (or AWS_ENDPOINT_URL) at the emulator, e.g. http://127.0.0.1:4566\n`,
+      );
+    },
+  );
+
+  it.each([['versions'], ['rotate'], ['audit'], ['resume'], ['repair']])(
+    '%s of an unknown secret says so the same way, exit 4',
+    async (command) => {
+      // Act
+      const run = await rotor([command, 'rotor/ci/nope', ...local()]);
+
+      // Assess
+      expect(run.code).toBe(4);
+      expect(run.stderr).toBe(
+        `rotor: no secret rotor/ci/nope in the emulator at ${moto.endpoint}: check the name (\`rotor status\` lists the stage's secrets)\n`,
+      );
+    },
+  );
+
+  it('unknown secret against an account: the same line, exit 4', async () => {
+    // Act
+    const run = await rotor(['rotate', 'rotor/ci/nope'], {
+      ...account(),
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL: moto.endpoint,
+    });
+
+    // Assess
+    expect(run.code).toBe(4);
+    expect(run.stderr).toBe(
+      "rotor: no secret rotor/ci/nope in the account (us-east-1): check the name (`rotor status` lists the stage's secrets)\n",
+    );
+  });
+
+  it('rotating a secret of another stage is refused before anything changes, exit 2', async () => {
+    // Prepare
+    const before = await describeSecret(SECRET);
+
+    // Act
+    const run = await rotor(['rotate', SECRET, ...local(), '--stage', 'production']);
+
+    // Assess
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(
+      `rotor: ${SECRET} is not in stage production (its secrets start with rotor/production/): pass the secret's stage with --stage\nsee \`rotor rotate --help\`\n`,
+    );
+    const after = await describeSecret(SECRET);
+    expect(after.VersionIdsToStages).toEqual(before.VersionIdsToStages);
+    expect(after.RotationLambdaARN).toBe(before.RotationLambdaARN);
+  });
+
+  it('a secret holding garbage: refused once, not retried, no AWSPENDING left, status says unreadable', async () => {
+    // Prepare
+    const env = await stageEnvironment();
+    const name = 'rotor/ci/garbage';
+    await localClients(env.endpoint).secretsManager.send(
+      new CreateSecretCommand({
+        Name: name,
+        SecretString: 'hunter2 is not json',
+        KmsKeyId: env.kmsKeyArn,
+        Tags: [{ Key: 'rotor:stage', Value: 'ci' }],
+      }),
+    );
+
+    // Act
+    const first = await rotor(['rotate', name, ...local()]);
+    const second = await rotor(['rotate', name, ...local()]);
+    const status = await rotor(['status', ...local()]);
+
+    // Assess
+    for (const run of [first, second]) {
+      expect(run.code).toBe(1);
+      expect(run.stdout.match(/MalformedSecretError/g)).toHaveLength(1);
+      expect(run.stdout).not.toMatch(/retrying/);
+      expect(run.stderr).toMatch(
+        /^rotor: rotation of rotor\/ci\/garbage refused at createSecret \(MalformedSecretError, shown above\); not retried, .*the empty AWSPENDING was removed/,
+      );
+      expect(run.stdout + run.stderr).not.toContain('hunter2');
+    }
+    const labels = Object.values((await describeSecret(name)).VersionIdsToStages ?? {}).flat();
+    expect(labels).toEqual(['AWSCURRENT']);
+    expect(status.stdout).toMatch(/rotor\/ci\/garbage\s+-\s+unreadable\s/);
+    expect(status.stdout).toMatch(/rotor\/ci\/deploy-token\s+managed-token\s+active\s/);
+  });
+});
+
+async function describeSecret(secretId: string) {
+  return localClients({ endpoint: moto.endpoint, region: 'us-east-1' }).secretsManager.send(
+    new DescribeSecretCommand({ SecretId: secretId }),
+  );
+}
+
+// The stage as the CLI provisions it (idempotent), for the tests' own rotations.
+function stageEnvironment(): Promise<LocalEnvironment> {
+  return provisionLocal({ endpoint: moto.endpoint, region: 'us-east-1' }, CI_STAGE);
+}
+
+function pendingOf(stages: Record<string, string[]> | undefined): string | undefined {
+  return Object.entries(stages ?? {}).find(([, labels]) => labels.includes('AWSPENDING'))?.[0];
+}
+
+describe('rotor repair and rotor doctor', () => {
+  it('doctor prints a healthy table for the rotated stage', async () => {
+    // Act
+    const run = await rotor(['doctor', ...local()]);
+
+    // Assess
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/ledger reachable\s+rotor-ci-ledger\s+ok/);
+    expect(run.stdout).toMatch(/pepper readable\s+rotor-internal\/ci\/fingerprint-pepper\s+ok/);
+    expect(run.stdout).toMatch(/wired to rotation\s+rotor\/ci\/deploy-token\s+ok\s+function rotor-ci-rotation/);
+    expect(run.stdout).toMatch(/no stuck rotation\s+rotor\/ci\/deploy-token\s+ok/);
+    expect(run.stdout).toMatch(/alarms reporting\s+rotor\/ci\/deploy-token\s+skipped/);
+    expect(run.stdout).not.toMatch(/PROBLEM/);
+    expect(run.stdout).toMatch(/stage ci is healthy\n$/);
+  });
+
+  it('a valueless AWSPENDING: doctor flags it, repair --dry-run says and changes nothing, repair removes it', async () => {
+    // Prepare: RotateSecret left an empty AWSPENDING (its first step never ran)
+    const env = await stageEnvironment();
+    const { versionId } = await beginRotation(env, SECRET);
+    const before = await describeSecret(SECRET);
+
+    // Act
+    const doctor = await rotor(['doctor', ...local()]);
+    const dryRun = await rotor(['repair', SECRET, ...local(), '--dry-run']);
+    const afterDryRun = await describeSecret(SECRET);
+    const repaired = await rotor(['repair', SECRET, ...local()]);
+    const after = await describeSecret(SECRET);
+    const doctorAgain = await rotor(['doctor', ...local()]);
+
+    // Assess
+    expect(doctor.code).toBe(1);
+    expect(doctor.stdout).toMatch(
+      new RegExp(
+        `no stuck rotation\\s+rotor/ci/deploy-token\\s+PROBLEM\\s+version ${versionId} is AWSPENDING\\s+\`rotor repair rotor/ci/deploy-token\``,
+      ),
+    );
+    expect(doctor.stderr).toBe('rotor: 1 problem(s) in stage ci: apply the FIX column, then run doctor again\n');
+    expect(dryRun.code).toBe(0);
+    expect(dryRun.stdout).toContain(`AWSPENDING  ${versionId}  holds no value`);
+    expect(dryRun.stdout).toMatch(/action: remove AWSPENDING from that empty version/);
+    expect(dryRun.stdout).toMatch(/dry run: nothing changed\n$/);
+    expect(afterDryRun.VersionIdsToStages).toEqual(before.VersionIdsToStages);
+    expect(repaired.code).toBe(0);
+    expect(repaired.stdout).toContain(`repaired: AWSPENDING removed from ${versionId}`);
+    expect(pendingOf(after.VersionIdsToStages)).toBeUndefined();
+    expect(Object.entries(after.VersionIdsToStages ?? {}).find(([, l]) => l.includes('AWSCURRENT'))).toEqual(
+      Object.entries(before.VersionIdsToStages ?? {}).find(([, l]) => l.includes('AWSCURRENT')),
+    );
+    expect(doctorAgain.code).toBe(0);
+  });
+
+  it('a pending managed token that was never promoted is cancelled; AWSCURRENT keeps its value', async () => {
+    // Prepare: createSecret stored a new token under AWSPENDING, then the rotation stopped
+    const env = await stageEnvironment();
+    const { arn, versionId } = await beginRotation(env, SECRET);
+    const created = await invokeBundle(
+      LambdaBundle.rotation,
+      { Step: 'createSecret', SecretId: arn, ClientRequestToken: versionId },
+      { env: env.env },
+    );
+    expect(created.ok).toBe(true);
+    const sm = localClients(env.endpoint).secretsManager;
+    const current = await sm.send(new GetSecretValueCommand({ SecretId: SECRET, VersionStage: 'AWSCURRENT' }));
+
+    // Act
+    const repaired = await rotor(['repair', SECRET, ...local()]);
+
+    // Assess
+    expect(repaired.code).toBe(0);
+    expect(repaired.stdout).toContain(`AWSPENDING  ${versionId}  holds a value (provider managed-token)`);
+    expect(repaired.stdout).toMatch(/diagnosis: .*managed token that was never promoted/);
+    expect(pendingOf((await describeSecret(SECRET)).VersionIdsToStages)).toBeUndefined();
+    const after = await sm.send(new GetSecretValueCommand({ SecretId: SECRET, VersionStage: 'AWSCURRENT' }));
+    expect(after.VersionId).toBe(current.VersionId);
+    expect(repaired.stdout).not.toMatch(/rtr_[0-9A-Za-z]{20}/);
+  });
+
+  it('repair of a secret with nothing stuck changes nothing', async () => {
+    // Act
+    const run = await rotor(['repair', SECRET, ...local()]);
+
+    // Assess
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/diagnosis: no rotation is in progress/);
   });
 });
