@@ -29,6 +29,8 @@ export interface VerifierFunctionProps extends RotorFunctionOptions {
 
 // What starting a rotation calls (see the rotation starter adapter): DescribeSecret reads the
 // secret's rotation function and rules, RotateSecret restates them and rotates at once.
+// DescribeSecret also answers whether a version is AWSCURRENT when the ledger may lag Secrets
+// Manager (a promotion not recorded yet; see the current-version adapter).
 export const START_ROTATION_ACTIONS = ['secretsmanager:DescribeSecret', 'secretsmanager:RotateSecret'];
 
 /**
