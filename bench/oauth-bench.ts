@@ -3,8 +3,8 @@ import { NodeProviderHttpClient } from '../lambda/adapters/provider-http-client'
 import { beginRotation } from '../cli/local/local-rotation';
 import { ROTATION_STEPS } from '../lambda/core/rotation/rotation-event';
 import type { LocalRotor } from '../test/support/local-rotor';
-import { startTestIdp } from '../test/support/oidc-idp';
-import { createTestPki } from '../test/support/test-pki';
+import { startTestIdp, type TestIdp } from '../test/support/oidc-idp';
+import { createTestPki, type TestPki } from '../test/support/test-pki';
 
 const ROTATIONS = 15;
 
@@ -19,6 +19,17 @@ export interface OAuthFigures {
 
 type Handler = (event: unknown) => Promise<void>;
 
+/** The bench's IdP: started before the rotation handler loads, which reads its origin (ROTOR_PROVIDER_ORIGINS) once. */
+export interface BenchIdp {
+  readonly pki: TestPki;
+  readonly idp: TestIdp;
+}
+
+export async function startBenchIdp(): Promise<BenchIdp> {
+  const pki = createTestPki();
+  return { pki, idp: await startTestIdp({ tls: pki.server, caPem: pki.caPem }) };
+}
+
 /**
  * What the spend-once guard costs: createSecret of an `oauth2-refresh-token` rotation (journal
  * claim, the refresh request, AWSPENDING, the ledger's pending record) against the refresh request
@@ -29,10 +40,11 @@ export async function measureOAuthRotation(
   rotor: LocalRotor,
   handler: Handler,
   dynamoDbCallsSinceReset: () => number,
+  { pki, idp }: BenchIdp,
 ): Promise<OAuthFigures> {
-  const pki = createTestPki();
-  const idp = await startTestIdp({ tls: pki.server, caPem: pki.caPem });
-  const http = new NodeProviderHttpClient();
+  const http = new NodeProviderHttpClient({
+    endpoints: { origins: new Set([idp.issuer]), allowPrivateAddresses: true },
+  });
   try {
     const { refreshToken, accessToken } = await idp.issueRefreshToken();
     const arn = await rotor.createSecret(

@@ -26,7 +26,7 @@ import { ROTATION_STEPS } from '../lambda/core/rotation/rotation-event';
 import { LambdaBundle } from '../lambda/shared/rotor-constants';
 import { startLocalRotor } from '../test/support/local-rotor';
 import { replayAwsTemplateRotation } from './aws-template-rotation';
-import { measureOAuthRotation } from './oauth-bench';
+import { measureOAuthRotation, startBenchIdp } from './oauth-bench';
 import { measureVerifier, percentile } from './verifier-bench';
 
 const ROTATIONS = 5;
@@ -88,7 +88,9 @@ async function measureOnEmulator(): Promise<Figure[]> {
 
     // Rotor, all steps of every rotation in one process (one warm container, as usual on Lambda).
     // The handler's log lines and EMF records would bury the table.
+    const benchIdp = await startBenchIdp();
     Object.assign(process.env, rotor.local.env, {
+      ROTOR_PROVIDER_ORIGINS: benchIdp.idp.issuer,
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       POWERTOOLS_METRICS_DISABLED: 'true',
     });
@@ -109,7 +111,7 @@ async function measureOnEmulator(): Promise<Figure[]> {
       warmDynamoDbCalls.push(dynamoDbCalls());
       return secretsManagerCalls();
     });
-    const oauth = await measureOAuthRotation(rotor, handler, dynamoDbCalls);
+    const oauth = await measureOAuthRotation(rotor, handler, dynamoDbCalls, benchIdp);
 
     const baseline = { name: 'AWS rotation template', value: median(template) };
     const verifier = await measureVerifier(rotor);

@@ -103,6 +103,13 @@ export interface RotorStageResources {
    * @default - none set: the functions use HEALTH_AND_ROLLBACK_DEFAULTS
    */
   readonly healthAndRollback?: HealthAndRollbackSettings;
+  /**
+   * The origins provider calls may reach (`ROTOR_PROVIDER_ORIGINS`): a secret document naming any
+   * other is refused before anything is sent.
+   *
+   * @default - none: every provider call is refused
+   */
+  readonly providerOrigins?: readonly string[];
 }
 
 /** Where previous credentials are sent at the end of their grace: the retire function and its schedules. */
@@ -178,6 +185,7 @@ export function rotorLambdaSettings(
     logLevel,
     ...(resources.alertTopic === undefined ? {} : { alertTopicArn: resources.alertTopic.topicArn }),
     ...definedOnly(resources.healthAndRollback ?? {}),
+    ...(resources.providerOrigins === undefined ? {} : { providerOrigins: resources.providerOrigins }),
   };
 }
 

@@ -8,6 +8,7 @@ import type { AccessTokenRefreshSchedule } from './access-token-refresh-schedule
 import { AlertTopic } from './alert-topic';
 import { CiConsumers, CONSUMER_ROLE_ARNS_OUTPUT } from './ci-consumers';
 import { fullSecretName, type RotorStageConfig } from './config/rotor-config';
+import { stageProviderOrigins } from './config/provider-origins';
 import { FingerprintPepper } from './fingerprint-pepper';
 import { HealthCheckFunction } from './health-check-function';
 import { LedgerTable } from './ledger-table';
@@ -120,6 +121,8 @@ export class RotorStack extends Stack {
         healthCheckConcurrency: HEALTH_AND_ROLLBACK_DEFAULTS.healthCheckConcurrency,
         healthCheckBudgetSeconds: HEALTH_AND_ROLLBACK_DEFAULTS.healthCheckBudgetSeconds,
       },
+      // Fixed at deploy: a secret's document may name no other endpoint.
+      providerOrigins: stageProviderOrigins(stage),
     };
     const logRetention = stage.logRetentionDays;
 

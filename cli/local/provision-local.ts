@@ -15,6 +15,7 @@ import {
   type RotorProvider,
 } from '../../lambda/shared/rotor-constants';
 import type { RotorOAuth2Config } from '../../lib/config/oauth2-config';
+import { stageProviderOrigins } from '../../lib/config/provider-origins';
 import { secretFirstDocument } from '../../lib/secret-first-document';
 import { ensureLedgerTable } from './ledger-table';
 import { LOCAL_CREDENTIALS, localClients, type LocalEndpoint } from './local-clients';
@@ -105,6 +106,9 @@ export async function provisionLocal(endpoint: LocalEndpoint, stage: LocalStage)
     ...(stage.graceSeconds === undefined ? {} : { defaultGraceSeconds: stage.graceSeconds }),
     ...(stage.reuseMemorySeconds === undefined ? {} : { reuseMemorySeconds: stage.reuseMemorySeconds }),
     ...(stage.auditRetentionSeconds === undefined ? {} : { auditRetentionSeconds: stage.auditRetentionSeconds }),
+    providerOrigins: stageProviderOrigins(stage),
+    // Local IdPs and test servers listen on loopback; the origins stay pinned.
+    allowPrivateEndpoints: true,
   };
   return {
     endpoint,

@@ -1,9 +1,11 @@
 import { createHash, X509Certificate } from 'node:crypto';
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { Agent, request as httpsRequest } from 'node:https';
-import type { Socket } from 'node:net';
+import type { LookupFunction, Socket } from 'node:net';
 import * as tls from 'node:tls';
-import { ProviderCallError } from '../core/errors';
+import { EndpointRefusedError, ProviderCallError } from '../core/errors';
+import { addressRefusal, destinationRefusal, type EndpointPolicy } from '../core/providers/endpoint-policy';
 import type {
   ProviderHttpClient,
   ProviderHttpRequest,
@@ -12,6 +14,11 @@ import type {
 } from '../core/providers/provider-http';
 
 export interface NodeProviderHttpClientOptions {
+  /**
+   * The origins calls may go to, and whether non-public addresses may be connected to: the stage's
+   * `ROTOR_PROVIDER_ORIGINS` and `ROTOR_ALLOW_PRIVATE_ENDPOINTS`.
+   */
+  readonly endpoints: EndpointPolicy;
   /** Whole-call deadline (DNS, connect, TLS handshake, request and response) of a request that sets none. @default 10 000 */
   readonly defaultTimeoutMs?: number;
   /** Longest response body accepted, in bytes; a longer one is an error. @default 65 536 */
@@ -27,7 +34,12 @@ export interface NodeProviderHttpClientOptions {
 /**
  * {@link ProviderHttpClient} on `node:https`: the transport rules every provider shares.
  *
- * - Only `https:` URLs without user info; anything else is refused before any I/O.
+ * - Only `https:` URLs without user info, whose origin is one of `endpoints.origins`; anything
+ *   else is refused before any I/O.
+ * - Unless `endpoints.allowPrivateAddresses`, no connection to a loopback, link-local, private,
+ *   shared (CGNAT), multicast or reserved address: an IP literal is refused before any I/O, a
+ *   host name's addresses are filtered when it is resolved, and the address the socket actually
+ *   connected to is checked again before the TLS session (and so the request) can start.
  * - TLS 1.3 only, unless the secret's `tls.minVersion` allows TLS 1.2. Certificates are always
  *   verified, against the default trust store plus `tls.caBundlePem` when given; the client
  *   certificate of `tls.clientCertificate` is presented for mTLS.
@@ -59,10 +71,15 @@ export class NodeProviderHttpClient implements ProviderHttpClient {
   private readonly maxPools: number;
   private readonly maxIdleMs: number;
   private readonly now: () => number;
+  private readonly endpoints: EndpointPolicy;
+  /** Resolves host names to allowed addresses only; undefined when every address is allowed. */
+  private readonly lookup: LookupFunction | undefined;
   /** Least recently used first. */
   private readonly pools = new Map<string, ConnectionPool>();
 
-  constructor(options: NodeProviderHttpClientOptions = {}) {
+  constructor(options: NodeProviderHttpClientOptions) {
+    this.endpoints = options.endpoints;
+    this.lookup = options.endpoints.allowPrivateAddresses ? undefined : allowedAddressLookup(options.endpoints);
     this.defaultTimeoutMs = options.defaultTimeoutMs ?? 10_000;
     this.maxResponseBytes = options.maxResponseBytes ?? 64 * 1024;
     this.maxPools = options.maxPools ?? 16;
@@ -70,8 +87,12 @@ export class NodeProviderHttpClient implements ProviderHttpClient {
     this.now = options.now ?? Date.now;
   }
 
+  checkDestination(url: string): void {
+    parseTarget({ url }, this.endpoints);
+  }
+
   async send(request: ProviderHttpRequest): Promise<ProviderHttpResponse> {
-    const target = parseTarget(request);
+    const target = parseTarget(request, this.endpoints);
     const timeoutMs = request.timeoutMs ?? this.defaultTimeoutMs;
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
       throw new ProviderCallError(`${target.label} was not sent: timeoutMs must be a positive number`, 'none');
@@ -103,6 +124,8 @@ export class NodeProviderHttpClient implements ProviderHttpClient {
         headers,
         body,
         agent: pool.agent,
+        lookup: this.lookup,
+        endpoints: this.endpoints,
         timeoutMs,
         maxResponseBytes: this.maxResponseBytes,
         minVersion: settings.minVersion ?? 'TLSv1.3',
@@ -185,32 +208,44 @@ interface Target {
   readonly label: string;
 }
 
-function parseTarget(request: ProviderHttpRequest): Target {
+/**
+ * The request's target, checked with no I/O. Without a method (a document's URL checked ahead of
+ * any call) the errors say the URL is refused rather than that a request was not sent.
+ */
+function parseTarget(
+  request: { readonly method?: ProviderHttpRequest['method']; readonly url: string },
+  endpoints: EndpointPolicy,
+): Target {
+  const method = request.method ?? 'POST';
+  const refused = (label: string, reason: string) =>
+    new EndpointRefusedError(
+      request.method === undefined ? `provider URL ${label} is refused: ${reason}` : `${label} was not sent: ${reason}`,
+    );
   let url: URL;
   try {
     url = new URL(request.url);
   } catch {
     // The text of an unparsable URL is not echoed: it may hold anything.
-    throw new ProviderCallError(`${request.method} request was not sent: the provider URL is not a valid URL`, 'none');
-  }
-  const label = `${request.method} ${url.protocol}//${url.host}${url.pathname}`;
-  if (url.protocol !== 'https:') {
-    throw new ProviderCallError(
-      `${label} was not sent: provider calls must use https:, not ${url.protocol} (host ${url.host})`,
-      'none',
+    throw refused(
+      request.method === undefined ? '(unparsable)' : `${method} request`,
+      'the provider URL is not a valid URL',
     );
+  }
+  const address = `${url.protocol}//${url.host}${url.pathname}`;
+  const label = request.method === undefined ? address : `${method} ${address}`;
+  if (url.protocol !== 'https:') {
+    throw refused(label, `provider calls must use https:, not ${url.protocol} (host ${url.host})`);
   }
   if (url.username !== '' || url.password !== '') {
-    throw new ProviderCallError(
-      `${label} was not sent: the provider URL must not carry credentials (user info before the host ${url.host})`,
-      'none',
-    );
+    throw refused(label, `the provider URL must not carry credentials (user info before the host ${url.host})`);
   }
+  const refusal = destinationRefusal(url, endpoints);
+  if (refusal !== undefined) throw refused(label, refusal);
   return {
     hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
     port: url.port === '' ? 443 : Number(url.port),
     path: `${url.pathname}${url.search}`,
-    method: request.method,
+    method,
     host: url.host,
     label,
   };
@@ -291,6 +326,9 @@ interface Exchange {
   readonly headers: Readonly<Record<string, string>>;
   readonly body: Buffer | undefined;
   readonly agent: Agent;
+  /** Used to resolve the host of a new connection. @default Node's */
+  readonly lookup: LookupFunction | undefined;
+  readonly endpoints: EndpointPolicy;
   readonly timeoutMs: number;
   readonly maxResponseBytes: number;
   readonly minVersion: 'TLSv1.3' | 'TLSv1.2';
@@ -332,6 +370,7 @@ function exchange(call: Exchange): Promise<ProviderHttpResponse> {
         path: target.path,
         method: target.method,
         headers: call.headers,
+        ...(call.lookup === undefined ? {} : { lookup: call.lookup }),
       });
     } catch (error) {
       // Node checks header names and values here, before any I/O.
@@ -365,6 +404,13 @@ function exchange(call: Exchange): Promise<ProviderHttpResponse> {
         progress = 'sending';
         return;
       }
+      // The last word on where the request goes: the address this connection reached. TLS has
+      // not started when 'connect' fires, and the request waits for the TLS session.
+      socket.once('connect', () => {
+        const refusal =
+          socket.remoteAddress === undefined ? undefined : addressRefusal(socket.remoteAddress, call.endpoints);
+        if (refusal !== undefined) socket.destroy(new RefusedAddressError(`${target.host} connected to ${refusal}`));
+      });
       socket.once('secureConnect', () => {
         protocol = (socket as tls.TLSSocket).getProtocol() ?? undefined;
         if (progress === 'connecting') progress = 'sending';
@@ -445,6 +491,9 @@ function describeFailure(failure: Failure, context: FailureContext): ProviderCal
     );
   }
   const error = failure.kind === 'error' ? failure.error : undefined;
+  if (error instanceof RefusedAddressError) {
+    return new EndpointRefusedError(`${target.label} was not sent: ${error.message}; ${NOT_SENT}`);
+  }
   const code = errorCode(error);
   const handshakeAlert = tlsAlertOf(error);
   // Before the TLS session exists the request cannot have left; a handshake alert on a new
@@ -620,4 +669,39 @@ function openSslReason(error: unknown): string | undefined {
 function errorCode(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
   return typeof error.code === 'string' ? error.code : undefined;
+}
+
+/** A resolved or connected address the endpoint policy refuses. */
+class RefusedAddressError extends Error {
+  readonly code = 'ERR_ROTOR_REFUSED_ADDRESS';
+}
+
+/**
+ * `dns.lookup` that answers only with addresses the policy allows, so a host name that resolves
+ * to a private address is never connected to; a host with none left fails the lookup.
+ */
+function allowedAddressLookup(endpoints: EndpointPolicy): LookupFunction {
+  return (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
+      if (error) {
+        callback(error, '', undefined);
+        return;
+      }
+      const allowed = addresses.filter(({ address }) => addressRefusal(address, endpoints) === undefined);
+      const first = allowed[0];
+      if (first === undefined) {
+        const refusals = addresses.map(({ address }) => addressRefusal(address, endpoints)).filter(Boolean);
+        callback(
+          new RefusedAddressError(
+            `${hostname} resolves only to addresses provider calls may not reach: ${refusals[0] ?? 'no address'}`,
+          ),
+          '',
+          undefined,
+        );
+        return;
+      }
+      if (options.all === true) callback(null, allowed);
+      else callback(null, first.address, first.family);
+    });
+  };
 }

@@ -57,15 +57,22 @@ export class SecretsManagerClientCertificates implements ClientCertificateSource
     this.now = options.now ?? Date.now;
   }
 
-  load(secretId: string): Promise<ClientCertificate> {
+  checkLocation(secretId: string): void {
     const name = secretNameFromId(secretId);
     if (!name.startsWith(this.options.secretNamePrefix)) {
-      return Promise.reject(
-        new MalformedSecretError(
-          `client certificate secret ${name} is outside this stage's prefix ${this.options.secretNamePrefix}`,
-        ),
+      throw new MalformedSecretError(
+        `client certificate secret ${name} is outside this stage's prefix ${this.options.secretNamePrefix}`,
       );
     }
+  }
+
+  load(secretId: string): Promise<ClientCertificate> {
+    try {
+      this.checkLocation(secretId);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    const name = secretNameFromId(secretId);
     const cached = this.loaded.get(secretId);
     if (cached !== undefined && this.now() - cached.at < this.cacheTtlMs) return cached.certificate;
     const certificate = this.read(secretId, name);

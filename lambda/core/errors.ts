@@ -87,3 +87,14 @@ export class ReauthorizationRequiredError extends RotorError {}
  * is fresh and no pending value is stored yet). Retrying later is safe.
  */
 export class SideEffectInProgressError extends RotorError {}
+
+/**
+ * A provider call was refused before anything was sent: its URL's origin is not one of the stage's
+ * provider endpoints, or its host is (or resolves only to) a loopback, link-local or private
+ * address the stage does not allow. Nothing reached the provider.
+ */
+export class EndpointRefusedError extends ProviderCallError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, 'none', options);
+  }
+}

@@ -3,6 +3,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDbLedger } from '../adapters/dynamodb-ledger';
 import { pepperedFingerprinter } from '../adapters/pepper-source';
 import { rotorProviderRegistry } from '../adapters/rotor-provider-registry';
+import { endpointPolicyFromEnvironment } from '../core/providers/endpoint-policy';
 import { SecretsManagerCatalog } from '../adapters/secrets-manager-catalog';
 import {
   runHealthCheck,
@@ -28,7 +29,11 @@ function buildDependencies(): HealthCheckDependencies {
       stage: requiredSetting(RotorEnv.stage),
       secretNamePrefix: requiredSetting(RotorEnv.secretNamePrefix),
     }),
-    providers: rotorProviderRegistry(secretsManager, requiredSetting(RotorEnv.secretNamePrefix)),
+    providers: rotorProviderRegistry(
+      secretsManager,
+      requiredSetting(RotorEnv.secretNamePrefix),
+      endpointPolicyFromEnvironment(),
+    ),
     ledger: new DynamoDbLedger({
       client: new DynamoDBClient({}),
       tableName: requiredSetting(RotorEnv.ledgerTable),

@@ -7,6 +7,7 @@ import { DynamoDbLedger } from '../adapters/dynamodb-ledger';
 import { EventBridgeRotationStatus } from '../adapters/eventbridge-rotation-status';
 import { pepperedFingerprinter } from '../adapters/pepper-source';
 import { rotorProviderRegistry } from '../adapters/rotor-provider-registry';
+import { endpointPolicyFromEnvironment } from '../core/providers/endpoint-policy';
 import { SchedulerRetirements } from '../adapters/scheduler-retirements';
 import { SecretsManagerStore } from '../adapters/secrets-manager-store';
 import { SnsPauseAlerts } from '../adapters/sns-pause-alerts';
@@ -31,7 +32,11 @@ function buildDependencies(): Settled {
   const settings = healthAndRollbackSettings();
   return {
     store: new SecretsManagerStore(secretsManager),
-    providers: rotorProviderRegistry(secretsManager, requiredSetting(RotorEnv.secretNamePrefix)),
+    providers: rotorProviderRegistry(
+      secretsManager,
+      requiredSetting(RotorEnv.secretNamePrefix),
+      endpointPolicyFromEnvironment(),
+    ),
     ledger: new DynamoDbLedger({
       client: new DynamoDBClient({}),
       tableName: requiredSetting(RotorEnv.ledgerTable),

@@ -6,6 +6,7 @@ import { DynamoDbLedger } from '../adapters/dynamodb-ledger';
 import { EventBridgeIncidents } from '../adapters/eventbridge-incidents';
 import { pepperedFingerprinter } from '../adapters/pepper-source';
 import { rotorProviderRegistry } from '../adapters/rotor-provider-registry';
+import { endpointPolicyFromEnvironment } from '../core/providers/endpoint-policy';
 import { SchedulerRetirements } from '../adapters/scheduler-retirements';
 import { SecretsManagerStore } from '../adapters/secrets-manager-store';
 import { LedgerRecorder } from '../core/ledger/ledger-recorder';
@@ -63,7 +64,7 @@ function buildDependencies(): RotationDependencies {
   const leaseSeconds = positiveIntegerSetting(RotorEnv.sideEffectLeaseSeconds, DEFAULT_SIDE_EFFECT_LEASE_SECONDS);
   return {
     store: new SecretsManagerStore(secretsManager),
-    providers: rotorProviderRegistry(secretsManager, secretNamePrefix),
+    providers: rotorProviderRegistry(secretsManager, secretNamePrefix, endpointPolicyFromEnvironment()),
     journal: ledger,
     fingerprint: async (credential) => (await fingerprinter()).of(credential),
     sideEffects: { claimLeaseMs: leaseSeconds * 1000 },

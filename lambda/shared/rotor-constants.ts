@@ -73,6 +73,17 @@ export const RotorEnv = {
    * still be running); longer than the rotation function's timeout. Default 70.
    */
   sideEffectLeaseSeconds: 'ROTOR_SIDE_EFFECT_LEASE_SECONDS',
+  /**
+   * Comma-separated https origins (`https://idp.example.com`, `https://git.example.com:8443`) that
+   * provider calls may go to: the origins of the stage's provider configuration. Unset or empty:
+   * none, so a provider call is refused.
+   */
+  providerOrigins: 'ROTOR_PROVIDER_ORIGINS',
+  /**
+   * `true` lets provider calls reach loopback, link-local and private addresses (local runs, whose
+   * test IdPs listen on 127.0.0.1). Unset or `false`: refused.
+   */
+  allowPrivateEndpoints: 'ROTOR_ALLOW_PRIVATE_ENDPOINTS',
 } as const;
 
 /** Default of {@link RotorEnv.sideEffectLeaseSeconds}: the rotation function's 60 s timeout plus a margin. */
@@ -121,6 +132,10 @@ export interface RotorLambdaSettings {
    * plus a margin. @default - not set: DEFAULT_SIDE_EFFECT_LEASE_SECONDS
    */
   readonly sideEffectLeaseSeconds?: number;
+  /** Origins provider calls may go to (`ROTOR_PROVIDER_ORIGINS`). @default - not set: none */
+  readonly providerOrigins?: readonly string[];
+  /** Whether provider calls may reach non-public addresses (`ROTOR_ALLOW_PRIVATE_ENDPOINTS`). @default false */
+  readonly allowPrivateEndpoints?: boolean;
 }
 
 /**
@@ -149,6 +164,13 @@ export function rotorLambdaEnvironment(settings: RotorLambdaSettings): Record<st
     ...optionalSetting(HealthAndRollbackEnv.healthCheckConcurrency, settings.healthCheckConcurrency),
     ...optionalSetting(HealthAndRollbackEnv.healthCheckBudgetSeconds, settings.healthCheckBudgetSeconds),
     ...optionalSetting(RotorEnv.sideEffectLeaseSeconds, settings.sideEffectLeaseSeconds),
+    ...optionalSetting(
+      RotorEnv.providerOrigins,
+      settings.providerOrigins === undefined || settings.providerOrigins.length === 0
+        ? undefined
+        : settings.providerOrigins.join(','),
+    ),
+    ...optionalSetting(RotorEnv.allowPrivateEndpoints, settings.allowPrivateEndpoints === true ? 'true' : undefined),
   };
 }
 

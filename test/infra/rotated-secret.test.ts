@@ -378,7 +378,10 @@ describe('an OAuth 2.0 RotatedSecret', () => {
 describe('the first secret value', () => {
   it('is a document the rotation engine accepts, for every provider it registers', () => {
     // GIVEN the providers the rotation handler registers: every provider the config may name
-    const registry = rotorProviderRegistry(new SecretsManagerClient({ region: 'us-east-1' }), 'rotor/test/');
+    const registry = rotorProviderRegistry(new SecretsManagerClient({ region: 'us-east-1' }), 'rotor/test/', {
+      origins: new Set(),
+      allowPrivateAddresses: false,
+    });
     expect(registry.names()).toEqual([...ROTOR_PROVIDERS]);
     for (const provider of registry.names() as RotorProvider[]) {
       expect(ROTOR_PROVIDERS).toContain(provider);

@@ -621,6 +621,22 @@ describe('RotorStack with OAuth 2.0 secrets', () => {
     ]);
   });
 
+  it('pins the provider endpoints of every function to the origins the config names, and allows no private address', () => {
+    // idp-token's token and introspection endpoints share an origin; partner/api-token has two of its own.
+    const origins = 'https://api.partner.example.net,https://idp.example.com,https://partner.example.net';
+    for (const fn of [stack.rotationFunction, stack.healthCheckFunction, stack.rollbackFunction]) {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Role: { 'Fn::GetAtt': [id(fn.role), 'Arn'] },
+        Environment: {
+          Variables: Match.objectLike({
+            ROTOR_PROVIDER_ORIGINS: origins,
+            ROTOR_ALLOW_PRIVATE_ENDPOINTS: Match.absent(),
+          }),
+        },
+      });
+    }
+  });
+
   it('rotates the managed token at deploy and the OAuth 2.0 secrets only once bootstrapped', () => {
     const [deployToken, idpToken, apiToken] = stack.secrets;
     for (const [secret, immediately] of [

@@ -42,6 +42,7 @@ beforeAll(async () => {
     startTestIdp({ tls: pki.server, caPem: pki.caPem, storageLatencyMs: 300 }),
     startLocalRotor({ env: { ROTOR_SIDE_EFFECT_LEASE_SECONDS: String(LEASE_SECONDS) } }),
   ]);
+  rotor.allowProviderOrigins(idp.issuer, slowIdp.issuer);
 });
 
 afterAll(async () => {
@@ -360,6 +361,7 @@ describe('mTLS to a provider, with the client certificate held in a secret', () 
     );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     testUrl = `https://127.0.0.1:${(server.address() as AddressInfo).port}/whoami`;
+    rotor.allowProviderOrigins(testUrl);
   });
 
   afterAll(async () => {

@@ -52,8 +52,13 @@ const answerOk: Respond = (response) => {
 const running: (http.Server | net.Server)[] = [];
 let client: NodeProviderHttpClient;
 
+// These servers listen on loopback: their origins are pinned as each starts, and private addresses
+// allowed (the refusals themselves are proven in provider-endpoints.test.ts).
+const origins = new Set<string>();
+const endpoints = { origins, allowPrivateAddresses: true };
+
 beforeEach(() => {
-  client = new NodeProviderHttpClient();
+  client = new NodeProviderHttpClient({ endpoints });
 });
 
 afterEach(async () => {
@@ -69,7 +74,9 @@ async function stop(server: http.Server | net.Server): Promise<void> {
 async function listen(server: http.Server | net.Server): Promise<number> {
   running.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return (server.address() as net.AddressInfo).port;
+  const { port } = server.address() as net.AddressInfo;
+  origins.add(`https://127.0.0.1:${port}`);
+  return port;
 }
 
 async function startHttpsServer(
@@ -112,6 +119,7 @@ async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
+  origins.add(`https://127.0.0.1:${port}`);
   return port;
 }
 
@@ -351,7 +359,7 @@ describe('Requests and responses', () => {
 
   it('keeps at most maxPools connection pools, closing the least recently used', async () => {
     // Prepare
-    const bounded = new NodeProviderHttpClient({ maxPools: 1 });
+    const bounded = new NodeProviderHttpClient({ endpoints, maxPools: 1 });
     const server = await startHttpsServer();
     const tls13 = { method: 'GET', url: urlOf(server), tls: trustTestCa } as const;
     const tls12 = { ...tls13, tls: { ...trustTestCa, minVersion: 'TLSv1.2' } } as const;
@@ -373,7 +381,7 @@ describe('Requests and responses', () => {
   it('does not reuse a connection idle for longer than maxIdleMs', async () => {
     // Prepare
     let now = 1_000_000;
-    const clocked = new NodeProviderHttpClient({ maxIdleMs: 4_000, now: () => now });
+    const clocked = new NodeProviderHttpClient({ endpoints, maxIdleMs: 4_000, now: () => now });
     const server = await startHttpsServer();
 
     // Act

@@ -13,7 +13,7 @@ import type { MotoServer } from '../../cli/local/moto-server';
 import { workerMoto } from './worker-moto';
 import { provisionLocal, type LocalEnvironment } from '../../cli/local/provision-local';
 import type { RotationStep } from '../../lambda/core/rotation/rotation-event';
-import { LambdaBundle, MANAGED_BY_TAG } from '../../lambda/shared/rotor-constants';
+import { LambdaBundle, MANAGED_BY_TAG, RotorEnv } from '../../lambda/shared/rotor-constants';
 import { startAwsProxy, type AwsProxy } from './aws-proxy';
 
 export const TEST_STAGE = { name: 'development', secretNamePrefix: 'rotor/development/', secrets: [] } as const;
@@ -37,6 +37,12 @@ export interface LocalRotor {
   readonly local: LocalEnvironment;
   /** A Secrets Manager client for the test's own reads and writes (straight to moto). */
   readonly secretsManager: SecretsManagerClient;
+  /**
+   * Adds origins to `ROTOR_PROVIDER_ORIGINS` of every later invocation, as a stage whose config
+   * names them would (test IdPs start on ports known only once they run). Private addresses are
+   * allowed, as in every local run.
+   */
+  allowProviderOrigins(...origins: string[]): void;
   /** Creates a secret the way the stack does: Rotor's KMS key, the stage tag. Returns its ARN. */
   createSecret(name: string, value: string): Promise<string>;
   /** Invokes one step of the bundled rotation handler, in a fresh process. */
@@ -77,10 +83,9 @@ export async function startLocalRotor(options: LocalRotorOptions = {}): Promise<
       { endpoint: moto.endpoint, region: 'us-east-1' },
       { ...TEST_STAGE, ...durations },
     );
-    const local: LocalEnvironment = {
-      ...provisioned,
-      env: { ...provisioned.env, ...extraEnv, AWS_ENDPOINT_URL: proxy.endpoint },
-    };
+    // Mutable so that allowProviderOrigins reaches every caller holding `local`.
+    const env: Record<string, string> = { ...provisioned.env, ...extraEnv, AWS_ENDPOINT_URL: proxy.endpoint };
+    const local: LocalEnvironment = { ...provisioned, env };
     const { secretsManager, dynamodb } = localClients(provisioned.endpoint);
 
     return {
@@ -88,6 +93,12 @@ export async function startLocalRotor(options: LocalRotorOptions = {}): Promise<
       proxy,
       local,
       secretsManager,
+      allowProviderOrigins(...origins) {
+        const current = (env[RotorEnv.providerOrigins] ?? '').split(',').filter((origin) => origin !== '');
+        env[RotorEnv.providerOrigins] = [...new Set([...current, ...origins.map((url) => new URL(url).origin)])].join(
+          ',',
+        );
+      },
       async createSecret(name, value) {
         const created = await secretsManager.send(
           new CreateSecretCommand({

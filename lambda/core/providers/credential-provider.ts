@@ -39,6 +39,14 @@ export interface CredentialProvider<D extends SecretDocument = SecretDocument> {
    * @throws MalformedSecretError naming the failing fields, never their values.
    */
   parse(document: Readonly<Record<string, unknown>>): D;
+  /**
+   * Refuses, with no I/O, a document `create` could not act on (a setting it does not support, a
+   * credential it needs and the document lacks, an endpoint or certificate location the stage does
+   * not allow). The engine calls it before it writes anything for the rotation (its journal
+   * claim), so a refused document changes nothing. @default none: `create` checks for itself
+   * @throws the error `create` would throw for the same document.
+   */
+  checkCreate?(current: D, context: ProviderContext): void;
   /** Makes the next credential from the current document and returns the pending document. */
   create(current: D, context: ProviderContext): Promise<D>;
   /** Registers the pending credential with its target; must first check whether that was done already. */

@@ -51,10 +51,24 @@ export interface ProviderHttpClient {
    * may have reached the provider.
    */
   send(request: ProviderHttpRequest): Promise<ProviderHttpResponse>;
+  /**
+   * Refuses, with no I/O, a URL that `send` would refuse before connecting: not `https:`, user
+   * info, an origin that is not one of the stage's provider endpoints, an IP literal the stage
+   * does not allow. Providers call it for every URL of a document before the engine writes
+   * anything, so that a document naming another endpoint changes nothing.
+   * @throws EndpointRefusedError saying why; never a value of the request.
+   */
+  checkDestination(url: string): void;
 }
 
 /** Where a provider finds the client certificate and key of an mTLS call: a secret of its own. */
 export interface ClientCertificateSource {
   /** Reads the certificate secret `secretId` (JSON `{"certificate": PEM, "privateKey": PEM}`). */
   load(secretId: string): Promise<ClientCertificate>;
+  /**
+   * Refuses, with no I/O, a certificate secret `load` would refuse by its name alone (outside the
+   * stage's prefix).
+   * @throws MalformedSecretError naming the secret and the rule.
+   */
+  checkLocation(secretId: string): void;
 }

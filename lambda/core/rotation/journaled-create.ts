@@ -59,6 +59,8 @@ export async function createThroughJournal(context: RotationStepContext, current
 
   let source = current;
   for (let hop = 0; hop <= MAX_SUCCESSORS; hop += 1) {
+    // Before the claim: a document the provider would refuse without acting writes nothing.
+    source.parsed.provider.checkCreate?.(source.parsed.document, context.provider);
     const entry = await journalEntry(context, source);
     const claim = await journal.claim(entry);
     if (claim.outcome === 'claimed') {

@@ -6,7 +6,7 @@
  */
 import type { ProviderContext } from '../credential-provider';
 import type { ProviderHttpRequest, ProviderHttpResponse } from '../provider-http';
-import { CredentialTestFailedError, ProviderCallError } from '../../errors';
+import { CredentialTestFailedError, EndpointRefusedError, ProviderCallError } from '../../errors';
 import type { OAuth2RefreshTokenDocument } from './oauth2-document';
 import { clientCredentials, jsonObjectOf, tlsSettingsOf, type OAuth2CallDependencies } from './oauth2-request';
 
@@ -131,6 +131,10 @@ async function attemptOf(probe: Probe, deps: OAuth2CallDependencies): Promise<Pr
     response = await deps.http.send(probe.request);
   } catch (error) {
     if (!(error instanceof ProviderCallError)) throw error;
+    // A refused endpoint stays refused: asking again would only delay the answer.
+    if (error instanceof EndpointRefusedError) {
+      return { outcome: 'failed', reason: `field '${probe.field}' is refused (${error.message})`, cause: error };
+    }
     return { outcome: 'retry', reason: `no response from field '${probe.field}' (${error.message})`, cause: error };
   }
   return probe.judge(response);

@@ -6,7 +6,12 @@ import {
   parseOAuth2RefreshTokenDocument,
   type OAuth2RefreshTokenDocument,
 } from './oauth2-document';
-import { assertSupportedClientAuthentication, clientAuthenticationOf } from './oauth2-request';
+import {
+  assertSupportedClientAuthentication,
+  checkBeforeExchange,
+  checkEndpoints,
+  clientAuthenticationOf,
+} from './oauth2-request';
 import { refreshAccessToken } from './token-endpoint';
 
 export interface OAuth2RefreshTokenProviderDependencies {
@@ -37,6 +42,10 @@ export function oauth2RefreshTokenProvider(
 
     parse: parseOAuth2RefreshTokenDocument,
 
+    checkCreate(current, context) {
+      checkBeforeExchange(current, deps, context.secretName);
+    },
+
     async create(current, context) {
       const response = await refreshAccessToken(current, deps, context);
       // The previous expiry must not outlive the token it described.
@@ -58,6 +67,7 @@ export function oauth2RefreshTokenProvider(
 
     async test(pending, context) {
       assertSupportedClientAuthentication(pending, context.secretName);
+      checkEndpoints(pending, deps);
       await checkAccessToken(pending, deps, context);
     },
 

@@ -3,7 +3,13 @@
  * that both authenticate as the same client over the same transport.
  */
 import type { ClientCertificateSource, ProviderHttpClient, ProviderTlsSettings } from '../provider-http';
-import { MalformedSecretError, ProviderCallError, ReauthorizationRequiredError, RotorError } from '../../errors';
+import {
+  EndpointRefusedError,
+  MalformedSecretError,
+  ProviderCallError,
+  ReauthorizationRequiredError,
+  RotorError,
+} from '../../errors';
 import {
   DEFAULT_CLIENT_AUTHENTICATION,
   OAUTH2_REFRESH_TOKEN_PROVIDER,
@@ -34,6 +40,51 @@ export function assertSupportedClientAuthentication(document: OAuth2RefreshToken
         `${OAUTH2_REFRESH_TOKEN_PROVIDER} provider; use client_secret_basic, client_secret_post or none`,
     );
   }
+}
+
+/**
+ * Refuses every URL of `document` the HTTP client would refuse (an origin the stage's provider
+ * configuration does not name, a non-public IP literal), with no I/O: a document pointing any of
+ * them elsewhere is refused as a whole, before a credential could be sent.
+ * @throws EndpointRefusedError naming the field.
+ */
+export function checkEndpoints(document: OAuth2RefreshTokenDocument, deps: Pick<OAuth2CallDependencies, 'http'>): void {
+  const fields = ['tokenEndpoint', 'introspectionEndpoint', 'testUrl'] as const;
+  for (const field of fields) {
+    const url = document[field];
+    if (url === undefined) continue;
+    try {
+      deps.http.checkDestination(url);
+    } catch (error) {
+      if (!(error instanceof EndpointRefusedError)) throw error;
+      throw new EndpointRefusedError(`field '${field}': ${error.message}`);
+    }
+  }
+}
+
+/**
+ * What the refresh needs that can be checked with no I/O, in the order the exchange would find it
+ * missing: a supported client authentication, its client secret, a refresh token, a client
+ * certificate secret under the stage's prefix, and endpoints the stage allows. The engine runs it
+ * before its journal claim, so a refused document writes nothing.
+ */
+export function checkBeforeExchange(
+  document: OAuth2RefreshTokenDocument,
+  deps: OAuth2CallDependencies,
+  secretName: string,
+): void {
+  clientCredentials(document, secretName);
+  if (document.refreshToken === undefined) throw missingRefreshToken(secretName);
+  const certificate = document.tls?.clientCertificateSecretId;
+  if (certificate !== undefined) deps.clientCertificates.checkLocation(certificate);
+  checkEndpoints(document, deps);
+}
+
+/** A document that was never bootstrapped, or lost its refresh token. */
+export function missingRefreshToken(secretName: string): ReauthorizationRequiredError {
+  return new ReauthorizationRequiredError(
+    `secret ${secretName} holds no refresh token yet: authorize it once with rotor bootstrap ${secretName}`,
+  );
 }
 
 /** Headers and form fields that authenticate the client on one request. */

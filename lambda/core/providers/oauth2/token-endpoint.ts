@@ -9,15 +9,17 @@
 import * as z from 'zod/mini';
 import type { ProviderContext } from '../credential-provider';
 import type { ProviderHttpResponse } from '../provider-http';
-import {
-  ProviderCallError,
-  ProviderRefusedError,
-  ReauthorizationRequiredError,
-  UpstreamReuseSuspectedError,
-} from '../../errors';
+import { ProviderCallError, ProviderRefusedError, UpstreamReuseSuspectedError } from '../../errors';
 import { describeSchemaIssues } from '../../schema-issues';
 import type { OAuth2RefreshTokenDocument } from './oauth2-document';
-import { clientCredentials, jsonObjectOf, tlsSettingsOf, type OAuth2CallDependencies } from './oauth2-request';
+import {
+  checkBeforeExchange,
+  clientCredentials,
+  jsonObjectOf,
+  missingRefreshToken,
+  tlsSettingsOf,
+  type OAuth2CallDependencies,
+} from './oauth2-request';
 
 /** A successful token response, in Rotor's terms. */
 export interface TokenResponse {
@@ -52,13 +54,10 @@ export async function refreshAccessToken(
   context: Pick<ProviderContext, 'secretName' | 'now'>,
 ): Promise<TokenResponse> {
   const { secretName } = context;
+  checkBeforeExchange(document, deps, secretName);
   const client = clientCredentials(document, secretName);
   const refreshToken = document.refreshToken;
-  if (refreshToken === undefined) {
-    throw new ReauthorizationRequiredError(
-      `secret ${secretName} holds no refresh token yet: authorize it once with rotor bootstrap ${secretName}`,
-    );
-  }
+  if (refreshToken === undefined) throw missingRefreshToken(secretName);
   const tls = await tlsSettingsOf(document, deps.clientCertificates);
   const sentAt = context.now();
   const response = await deps.http.send({

@@ -1,4 +1,6 @@
+import { EndpointRefusedError, MalformedSecretError } from '../../../../../lambda/core/errors';
 import type { ProviderContext } from '../../../../../lambda/core/providers/credential-provider';
+import { destinationRefusal, type EndpointPolicy } from '../../../../../lambda/core/providers/endpoint-policy';
 import type {
   ClientCertificate,
   ClientCertificateSource,
@@ -19,6 +21,14 @@ export const TOKEN_ENDPOINT = 'https://idp.example.com/oauth2/v1/token';
 export const INTROSPECTION_ENDPOINT = 'https://idp.example.com/oauth2/v1/introspect';
 export const TEST_URL = 'https://api.example.com/v1/me';
 export const NOW = new Date('2025-01-15T10:00:00Z');
+
+/** The kit's endpoints, as a stage configured with them pins them. */
+export const KIT_ENDPOINTS: EndpointPolicy = {
+  origins: new Set(['https://idp.example.com', 'https://api.example.com']),
+  allowPrivateAddresses: false,
+};
+/** The stage prefix client certificate secrets must be under. */
+export const KIT_SECRET_PREFIX = 'rotor/dev/';
 
 export const CA_BUNDLE =
   '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQk9mYWtlY2VydA==\n-----END CERTIFICATE-----\n';
@@ -63,6 +73,21 @@ export class ScriptedHttpClient implements ProviderHttpClient {
   readonly requests: ProviderHttpRequest[] = [];
   private readonly script: Scripted[] = [];
 
+  /** `endpoints`: what checkDestination allows, by the same rule as the real client. */
+  constructor(private readonly endpoints: EndpointPolicy = KIT_ENDPOINTS) {}
+
+  checkDestination(url: string): void {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new EndpointRefusedError('provider URL (unparsable) is refused: the provider URL is not a valid URL');
+    }
+    const refusal = parsed.protocol === 'https:' ? destinationRefusal(parsed, this.endpoints) : 'not https';
+    if (refusal !== undefined)
+      throw new EndpointRefusedError(`provider URL ${parsed.origin}${parsed.pathname} is refused: ${refusal}`);
+  }
+
   /** Queues an answer; an object body is sent as JSON. */
   answer(status: number, body: unknown = '', headers: Record<string, string> = {}): this {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
@@ -92,6 +117,12 @@ export class FakeClientCertificates implements ClientCertificateSource {
     private readonly certificates: Readonly<Record<string, ClientCertificate>> = {},
     private readonly failure?: Error,
   ) {}
+
+  checkLocation(secretId: string): void {
+    if (!secretId.startsWith(KIT_SECRET_PREFIX)) {
+      throw new MalformedSecretError(`client certificate secret ${secretId} is outside this stage's prefix`);
+    }
+  }
 
   load(secretId: string): Promise<ClientCertificate> {
     this.loaded.push(secretId);
