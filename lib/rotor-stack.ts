@@ -73,7 +73,10 @@ export class RotorStack extends Stack {
   readonly rotationEventsFunction: RotationEventsFunction;
   /** The alarms of each secret, in the order of {@link secrets}. */
   readonly secretAlarms: readonly SecretAlarms[];
-  /** The nested stacks that hold the secrets of a sharded stage, by index; empty when the stage is not sharded. */
+  /**
+   * The nested stacks that hold the secrets of a sharded stage, in shard order, each holding at
+   * least one secret; empty when the stage is not sharded.
+   */
   readonly shards: readonly SecretShard[];
   /** The stage's dashboard, `rotor-<stage>`. */
   readonly dashboard: RotorDashboard;
@@ -199,15 +202,20 @@ export class RotorStack extends Stack {
         verifier: this.verifierFunction.role,
       });
       const shardCount = stage.shards;
-      this.shards = assignShards(stage.secrets, shardCount, (secret) => secret.name).map(
-        (secrets, index) =>
-          new SecretShard(this, shardId(index), {
-            ...secretsProps,
-            secrets,
-            index,
-            shardCount,
-            rotationAccess: access.rotationPolicy,
-          }),
+      // A shard that no secret hashes to is left out: CloudFormation refuses a template without
+      // resources. The first secret that hashes to it creates it.
+      this.shards = assignShards(stage.secrets, shardCount, (secret) => secret.name).flatMap((secrets, index) =>
+        secrets.length === 0
+          ? []
+          : [
+              new SecretShard(this, shardId(index), {
+                ...secretsProps,
+                secrets,
+                index,
+                shardCount,
+                rotationAccess: access.rotationPolicy,
+              }),
+            ],
       );
       contents = this.shards.map((shard) => shard.contents);
     }

@@ -5,10 +5,10 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { loadRotorConfig } from '../../lib/config/rotor-config';
+import { loadRotorConfig, parseRotorConfig } from '../../lib/config/rotor-config';
 import { RotorStack } from '../../lib/rotor-stack';
 import { addRotorStages } from '../../lib/rotor-stages';
-import { COMMITTED_CONFIG_PATH, newTestApp, oauth2TestStage, testStage } from './infra-test-app';
+import { COMMITTED_CONFIG_PATH, newTestApp, oauth2TestStage, oauth2TestStageFile, testStage } from './infra-test-app';
 
 /** Every `Validations.of(x).acknowledge()` in the tree: where, which finding, and why. */
 function acknowledgements(root: IConstruct): { path: string; id: string; reason: string }[] {
@@ -134,6 +134,37 @@ describe('cdk-nag AwsSolutions checks', () => {
         ],
         ['Rotor-test/RotationEvents/TracingPolicy', 'AwsSolutions-IAM5[Resource::*]'],
       ]);
+    });
+  });
+
+  describe('a sharded stage (secrets in nested stacks, OAuth 2.0 secrets among them)', () => {
+    let app: App;
+
+    beforeAll(() => {
+      // GIVEN
+      app = newTestApp();
+      addRotorStages(app, parseRotorConfig({ stages: [{ ...oauth2TestStageFile(), shards: 3 }] }));
+      Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+      // WHEN
+      app.synth();
+    });
+
+    it('has no unacknowledged finding, error or warning, in the shards either', () => {
+      expect(findings(app)).toEqual([]);
+    });
+
+    it("acknowledges the functions' access to the stage's secrets by prefix and tag, each in a policy of its own", () => {
+      const access = acknowledgements(app).filter(({ path }) => path.startsWith('Rotor-test/SecretAccess/'));
+      expect(access.map(({ path, id }) => [path, id])).toEqual(
+        ['Rotation', 'HealthCheck', 'Rollback', 'Verifier'].map((policy) => [
+          `Rotor-test/SecretAccess/${policy}`,
+          'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:rotor/test/*]',
+        ]),
+      );
+      for (const { reason } of access)
+        expect(reason).toMatch(
+          /^A sharded stage holds more secrets than a role's policy can list by ARN, so .* carries the stage's rotor:stage tag, and on nothing else\.$/,
+        );
     });
   });
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadRotorConfig, parseRotorConfig } from '../../lib/config/rotor-config';
 import { addRotorStages } from '../../lib/rotor-stages';
-import { COMMITTED_CONFIG_PATH, newTestApp } from './infra-test-app';
+import { COMMITTED_CONFIG_PATH, newTestApp, oauth2TestStageFile } from './infra-test-app';
 
 // cfn-lint's exit status is a bit set: 2 = an error, 4 = a warning, 8 = an informational finding
 // (all three count by default); 1 = cfn-lint itself failed (bad arguments, unparsable template).
@@ -145,6 +145,20 @@ describe('cfn-lint', () => {
     const template = app.synth().getStackByName(stack!.stackName).templateFullPath;
     // THEN
     expect(cfnLint([template], 'eu-west-1')).toEqual({ status: 0, findings: [] });
+  });
+
+  it('finds nothing in the templates of a sharded stage: its own and every shard', () => {
+    // GIVEN a stage of OAuth 2.0 and managed-token secrets in 3 shards
+    const config = parseRotorConfig({ stages: [{ ...oauth2TestStageFile(), shards: 3 }] });
+    const app = newTestApp({ outdir: mkdtempSync(join(tmpdir(), 'rotor-cfn-lint-sharded-')) });
+    const [stack] = addRotorStages(app, config);
+    // WHEN
+    const assembly = app.synth();
+    const templates = [stack!, ...stack!.shards].map((each) => join(assembly.directory, each.templateFile));
+    // THEN
+    // (one of the three shards holds none of the three secrets, and is left out)
+    expect(templates).toHaveLength(3);
+    expect(cfnLint(templates)).toEqual({ status: 0, findings: [] });
   });
 
   it('fails on a template with errors (proves the check can fail)', () => {
