@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDbLedger } from '../adapters/dynamodb-ledger';
 import { rotorProviderRegistry } from '../adapters/rotor-provider-registry';
+import { endpointPolicyFromEnvironment } from '../core/providers/endpoint-policy';
 import type { CredentialRecord } from '../core/ledger/ledger-records';
 import {
   retireCredential,
@@ -19,7 +20,11 @@ const metrics = new SecretMetrics('rotor-retire');
 
 function buildDependencies(): RetirementDependencies {
   const secretsManager = new SecretsManagerClient({});
-  const providers = rotorProviderRegistry(secretsManager, requiredSetting(RotorEnv.secretNamePrefix));
+  const providers = rotorProviderRegistry(
+    secretsManager,
+    requiredSetting(RotorEnv.secretNamePrefix),
+    endpointPolicyFromEnvironment(),
+  );
   /**
    * A provider that can revoke at its issuer (GitLab in overlap mode) gets the retired version's
    * own document, read by version id: it names the token to revoke.
