@@ -86,9 +86,11 @@ export function createIamGate(local: LocalEnvironment, policies: FunctionPolicie
   const decisions = new Map<string, Promise<EvaluationResult>>();
   let refused: RefusedCall[] = [];
 
-  const describeSecret = async (secretId: string): Promise<DescribedSecret | undefined> => {
+  // A secret's ARN, name, tags and key never change here; its rotation function is set by the
+  // first rotation, so only RotateSecret asks for it afresh.
+  const describeSecret = async (secretId: string, fresh: boolean): Promise<DescribedSecret | undefined> => {
     const known = secrets.get(secretId);
-    if (known !== undefined) return known;
+    if (known !== undefined && !fresh) return known;
     try {
       const described = await secretsManager.send(new DescribeSecretCommand({ SecretId: secretId }));
       const secret: DescribedSecret = {
@@ -98,8 +100,7 @@ export function createIamGate(local: LocalEnvironment, policies: FunctionPolicie
         ...(described.KmsKeyId === undefined ? {} : { kmsKeyId: described.KmsKeyId }),
         ...(described.RotationLambdaARN === undefined ? {} : { rotationLambdaArn: described.RotationLambdaARN }),
       };
-      // The rotation function is set by the first rotation: keep only what no longer changes.
-      if (secret.rotationLambdaArn !== undefined) secrets.set(secretId, secret);
+      secrets.set(secretId, secret);
       return secret;
     } catch (error) {
       if (error instanceof ResourceNotFoundException) return undefined;

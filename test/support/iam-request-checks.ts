@@ -34,8 +34,8 @@ export interface DescribedSecret {
 export interface CheckEnvironment {
   readonly account: string;
   readonly region: string;
-  /** The secret `secretId` names, or undefined when it does not exist. */
-  describeSecret(secretId: string): Promise<DescribedSecret | undefined>;
+  /** The secret `secretId` names, or undefined when it does not exist; `fresh` to skip any cache. */
+  describeSecret(secretId: string, fresh: boolean): Promise<DescribedSecret | undefined>;
   /** The ARN a secret is evaluated under (a managed secret under the stack's grant for every managed secret). */
   evaluatedSecretArn(secret: DescribedSecret): string;
   /** The resource policy of the secret evaluated under `arn`, if any. */
@@ -116,7 +116,7 @@ async function secretsManagerChecks(
   const action = `secretsmanager:${operation}`;
   const secretId = body.SecretId;
   if (typeof secretId !== 'string') return [{ action, resource: '*', context: {} }];
-  const secret = await env.describeSecret(secretId);
+  const secret = await env.describeSecret(secretId, operation === 'RotateSecret');
   if (secret === undefined) {
     // AWS authorizes before it looks the secret up: a name becomes the ARN pattern it would have.
     const resource = secretId.startsWith('arn:')
