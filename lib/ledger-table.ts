@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -16,8 +16,8 @@ export interface LedgerTableProps {
 // Every state change in the ledger is a conditional write of one item, alone or in a transaction.
 // IAM has no TransactWriteItems action: a transaction is authorized item by item, as PutItem,
 // UpdateItem or ConditionCheckItem. ConditionCheckItem shows no more than GetItem already does.
-// DeleteItem (items expire by TTL), Scan and the batch operations (which cannot be conditional)
-// are never granted.
+// Items expire by TTL: DeleteItem is granted only to release a journal claim (grantJournalRelease),
+// and Scan and the batch operations (which cannot be conditional) are never granted.
 const ITEM_ACTIONS = ['dynamodb:GetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
 
 // What DynamoDB asks of the caller's key permissions to read and write items of a table encrypted
@@ -100,6 +100,33 @@ export class LedgerTable extends Construct {
       actions: ['dynamodb:GetItem'],
       resourceArns: [this.table.tableArn],
     }).combine(this.grantKey(grantee, KEY_READ_ACTIONS));
+  }
+
+  /**
+   * Lets `grantee` delete items of the secrets under `secretNamePrefix` only (partitions
+   * `SECRET#<arn of such a secret>`, checked with `dynamodb:LeadingKeys`): what the rotation
+   * function does to release a journal claim when the provider did nothing, or when an issuer did
+   * not rotate the credential it presented. IAM cannot see the sort key, so the grant covers the
+   * secret's state and audit items too; never a credential record (`TOKEN#`). The adapter's delete
+   * is conditional on the claim it releases.
+   */
+  grantJournalRelease(grantee: iam.IGrantable, secretNamePrefix: string): iam.Grant {
+    const secrets = Stack.of(this).formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: `${secretNamePrefix}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:DeleteItem'],
+      resourceArns: [this.table.tableArn],
+      conditions: {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${LedgerSchema.secretPartitionPrefix}${secrets}`] },
+        // ForAllValues holds for a request with no key at all: require one.
+        Null: { 'dynamodb:LeadingKeys': 'false' },
+      },
+    }).combine(this.grantKey(grantee));
   }
 
   private grantKey(grantee: iam.IGrantable, actions: string[] = KEY_ACTIONS): iam.Grant {

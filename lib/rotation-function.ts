@@ -114,6 +114,8 @@ export class RotationFunction extends Construct {
       }),
     );
     resources.ledger.grantRecordKeeping(role);
+    // Releasing a journal claim deletes its entry.
+    resources.ledger.grantJournalRelease(role, resources.secretNamePrefix);
     resources.pepper.grantRead(role);
     // finishSecret hands the scheduler role to each retirement schedule it creates.
     role.addToPrincipalPolicy(

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { EnvironmentError } from '../commands/cli-errors';
 import type { LambdaBundle } from '../../lambda/shared/rotor-constants';
+import { functionAccessKeyId } from './function-identity';
 
 /** Where `npm run build` writes the Lambda bundles. */
 export const DIST_LAMBDA_DIR = join(__dirname, '..', '..', 'dist', 'lambda');
@@ -18,7 +19,10 @@ export interface BundleInvocation {
 }
 
 export interface InvokeBundleOptions {
-  /** The function's whole environment (plus PATH): nothing else leaks in from the caller. */
+  /**
+   * The function's whole environment (plus PATH): nothing else leaks in from the caller. The
+   * access key id is replaced by the function's own (see {@link functionAccessKeyId}).
+   */
   readonly env: Readonly<Record<string, string>>;
   /** @default 60 seconds */
   readonly timeoutMs?: number;
@@ -98,7 +102,7 @@ function runInProcess(
   }
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['-e', runner, bundle], {
-      env: { PATH: process.env.PATH ?? '', ...options.env },
+      env: { PATH: process.env.PATH ?? '', ...options.env, AWS_ACCESS_KEY_ID: functionAccessKeyId(name) },
       stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
     });
     const logs: string[] = [];

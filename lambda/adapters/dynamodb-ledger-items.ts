@@ -97,7 +97,7 @@ export function auditKey(secretArn: string, at: number, id: string): LedgerItem 
 }
 
 export function secretPartition(secretArn: string): string {
-  return `SECRET#${secretArn}`;
+  return `${LedgerSchema.secretPartitionPrefix}${secretArn}`;
 }
 
 /** TTL attribute compared in epoch seconds, as DynamoDB's TTL does. */

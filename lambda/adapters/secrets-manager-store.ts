@@ -34,12 +34,18 @@ export class SecretsManagerStore implements SecretStore {
     };
   }
 
-  /** {@link describe}, or undefined when there is no such secret (the rollback's look-up by alarm dimension). */
+  /**
+   * {@link describe}, or undefined when there is no such secret (the rollback's look-up by alarm
+   * dimension). The role is granted its stage's secrets by ARN, and for any other name, existing
+   * or not, Secrets Manager answers AccessDeniedException rather than ResourceNotFoundException:
+   * both mean "not a secret this function manages".
+   */
   async find(secretId: string): Promise<SecretDescription | undefined> {
     try {
       return await this.describe(secretId);
     } catch (error) {
-      if (isAwsError(error, 'ResourceNotFoundException')) return undefined;
+      if (isAwsError(error, 'ResourceNotFoundException') || isAwsError(error, 'AccessDeniedException'))
+        return undefined;
       throw error;
     }
   }

@@ -198,6 +198,11 @@ export type LambdaBundle = (typeof LambdaBundle)[keyof typeof LambdaBundle];
 export const LedgerSchema = {
   partitionKey: 'pk',
   sortKey: 'sk',
+  /**
+   * Partition key prefix of a secret's items (`SECRET#<arn>`: state, audit events, journal
+   * entries); the rotation role's DeleteItem is limited to these partitions by it.
+   */
+  secretPartitionPrefix: 'SECRET#',
   /** Epoch seconds; DynamoDB deletes expired items lazily, so reads check it themselves. */
   ttlAttribute: 'expiresAt',
   /** Sparse index of previous credentials by grace end, for the retirement sweep. */

@@ -8,7 +8,8 @@ import { LedgerTable } from '../../lib/ledger-table';
 import { newTestApp } from './infra-test-app';
 
 describe('LedgerTable', () => {
-  // GIVEN the ledger of stage `test`, one role granted record keeping, one the overdue query, one reading items
+  // GIVEN the ledger of stage `test`, one role granted record keeping, one the overdue query, one reading items,
+  // one releasing journal claims of the secrets under `rotor/test/`
   let stack: Stack;
   let template: Template;
   let key: kms.Key;
@@ -16,6 +17,7 @@ describe('LedgerTable', () => {
   let keeper: iam.Role;
   let sweeper: iam.Role;
   let reader: iam.Role;
+  let releaser: iam.Role;
   const id = (construct: IConstruct): string =>
     stack.getLogicalId((CfnResource.isCfnResource(construct) ? construct : construct.node.defaultChild) as CfnResource);
   const policyOf = (role: iam.Role): unknown =>
@@ -38,10 +40,12 @@ describe('LedgerTable', () => {
     keeper = new iam.Role(stack, 'Keeper', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     sweeper = new iam.Role(stack, 'Sweeper', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     reader = new iam.Role(stack, 'Reader', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    releaser = new iam.Role(stack, 'Releaser', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     // WHEN
     ledger.grantRecordKeeping(keeper);
     ledger.grantQueryOverdue(sweeper);
     ledger.grantReadItems(reader);
+    ledger.grantJournalRelease(releaser, 'rotor/test/');
     template = Template.fromStack(stack);
   });
 
@@ -137,8 +141,47 @@ describe('LedgerTable', () => {
     ]);
   });
 
-  it('never grants a delete, a scan, a batch operation or a wildcard', () => {
-    const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
-    expect(policies).not.toMatch(/DeleteItem|Scan|Batch|PartiQL|dynamodb:\*|kms:\*/);
+  it('grants DeleteItem only on the partitions of the secrets under the prefix, the key only through DynamoDB', () => {
+    expect(policyOf(releaser)).toEqual([
+      {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'dynamodb:DeleteItem',
+            Resource: { 'Fn::GetAtt': [id(ledger.table), 'Arn'] },
+            Condition: {
+              'ForAllValues:StringLike': {
+                'dynamodb:LeadingKeys': [
+                  {
+                    'Fn::Join': [
+                      '',
+                      [
+                        'SECRET#arn:',
+                        { Ref: 'AWS::Partition' },
+                        ':secretsmanager:',
+                        { Ref: 'AWS::Region' },
+                        ':',
+                        { Ref: 'AWS::AccountId' },
+                        ':secret:rotor/test/*',
+                      ],
+                    ],
+                  },
+                ],
+              },
+              Null: { 'dynamodb:LeadingKeys': 'false' },
+            },
+          },
+          keyStatement(),
+        ],
+      },
+    ]);
+  });
+
+  it('never grants a delete except the journal release, a scan, a batch operation or a wildcard', () => {
+    const policies = Object.entries(template.findResources('AWS::IAM::Policy'));
+    const others = JSON.stringify(policies.filter(([, policy]) => !JSON.stringify(policy).includes(id(releaser))));
+    expect(others).not.toMatch(/DeleteItem|Scan|Batch|PartiQL|dynamodb:\*|kms:\*/);
+    expect(JSON.stringify(policies)).not.toMatch(/Scan|Batch|PartiQL|dynamodb:\*|kms:\*/);
   });
 });

@@ -134,6 +134,33 @@ describe('RotationFunction', () => {
               },
             },
           },
+          {
+            // Releasing a journal claim: only items of the stage's secrets.
+            Effect: 'Allow',
+            Action: 'dynamodb:DeleteItem',
+            Resource: { 'Fn::GetAtt': [id(fixture.ledger.table), 'Arn'] },
+            Condition: {
+              'ForAllValues:StringLike': {
+                'dynamodb:LeadingKeys': [
+                  {
+                    'Fn::Join': [
+                      '',
+                      [
+                        'SECRET#arn:',
+                        { Ref: 'AWS::Partition' },
+                        ':secretsmanager:',
+                        { Ref: 'AWS::Region' },
+                        ':',
+                        { Ref: 'AWS::AccountId' },
+                        ':secret:rotor/test/*',
+                      ],
+                    ],
+                  },
+                ],
+              },
+              Null: { 'dynamodb:LeadingKeys': 'false' },
+            },
+          },
           { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { Ref: id(fixture.pepper.secret) } },
           {
             Effect: 'Allow',
@@ -336,8 +363,8 @@ describe('RotationFunction for OAuth 2.0 secrets', () => {
       }),
     );
     const statements = (policy!.Properties as { PolicyDocument: { Statement: unknown[] } }).PolicyDocument.Statement;
-    // After logs, key, ledger, pepper, PassRole and the rotated secret:
-    expect(statements.slice(7)).toEqual([
+    // After logs, key, ledger, journal release, pepper, PassRole and the rotated secret:
+    expect(statements.slice(8)).toEqual([
       {
         Effect: 'Allow',
         Action: 'events:PutEvents',
@@ -366,7 +393,7 @@ describe('RotationFunction for OAuth 2.0 secrets', () => {
         Condition: { StringEquals: { 'secretsmanager:VersionStage': 'AWSCURRENT' } },
       },
     ]);
-    expect(statements[6]).toEqual({
+    expect(statements[7]).toEqual({
       Effect: 'Allow',
       Action: [
         'secretsmanager:DescribeSecret',

@@ -360,6 +360,32 @@ describe('RotorStack', () => {
           keyThroughSecretsManager(['kms:Decrypt', 'kms:GenerateDataKey']),
           recordKeeping,
           keyThroughDynamoDb,
+          {
+            Effect: 'Allow',
+            Action: 'dynamodb:DeleteItem',
+            Resource: tableArn,
+            Condition: {
+              'ForAllValues:StringLike': {
+                'dynamodb:LeadingKeys': [
+                  {
+                    'Fn::Join': [
+                      '',
+                      [
+                        'SECRET#arn:',
+                        { Ref: 'AWS::Partition' },
+                        ':secretsmanager:',
+                        { Ref: 'AWS::Region' },
+                        ':',
+                        { Ref: 'AWS::AccountId' },
+                        ':secret:rotor/test/*',
+                      ],
+                    ],
+                  },
+                ],
+              },
+              Null: { 'dynamodb:LeadingKeys': 'false' },
+            },
+          },
           pepper,
           {
             Effect: 'Allow',
@@ -656,7 +682,7 @@ describe('RotorStack with OAuth 2.0 secrets', () => {
       template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: id(stack.rotationFunction.role) }] } }),
     ).filter((p) => (p.Properties as { PolicyName: string }).PolicyName.startsWith('RotationRoleDefaultPolicy'));
     const statements = (policy!.Properties as { PolicyDocument: { Statement: unknown[] } }).PolicyDocument.Statement;
-    expect(statements.slice(6)).toEqual([
+    expect(statements.slice(7)).toEqual([
       {
         Effect: 'Allow',
         Action: [

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:https';
+import { createServer, request as httpsRequest, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
@@ -404,6 +404,64 @@ describe('mTLS to a provider, with the client certificate held in a secret', () 
       'the server requires a client certificate and the secret sets no tls.clientCertificateSecretId',
     );
     expect(await rotor.valueAt(secret.arn, 'AWSCURRENT')).toBe(currentBefore);
+  });
+});
+
+describe('An IdP that rate-limits the refresh', () => {
+  let server: Server;
+  let tokenEndpoint: string;
+  let limited = 0;
+
+  beforeAll(async () => {
+    // A token endpoint that answers the first request with HTTP 429 and passes later ones to the IdP.
+    server = createServer({ key: pki.server.privateKeyPem, cert: pki.server.certificatePem }, (incoming, outgoing) => {
+      if (limited === 0) {
+        limited += 1;
+        incoming.resume();
+        outgoing.writeHead(429, { 'retry-after': '1' }).end();
+        return;
+      }
+      const forwarded = httpsRequest(
+        idp.tokenEndpoint,
+        {
+          method: incoming.method,
+          headers: { ...incoming.headers, host: new URL(idp.tokenEndpoint).host },
+          ca: pki.caPem,
+        },
+        (answer) => {
+          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(outgoing);
+        },
+      );
+      incoming.pipe(forwarded);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    tokenEndpoint = `https://127.0.0.1:${(server.address() as AddressInfo).port}/token`;
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('releases the journal claim with the rotation role’s own permissions, so the next attempt refreshes', async () => {
+    // Prepare
+    const secret = await newOAuthSecret(idp, { tokenEndpoint });
+
+    // Act: the first attempt meets the 429, the retry (same version) gets through
+    const result = await rotate(secret.arn, 2);
+
+    // Assess: the claim was released (DeleteItem allowed by the synthesized role), not left in place
+    const [limitedAttempt, ...rest] = result.attempts;
+    expect(limitedAttempt).toMatchObject({
+      step: 'createSecret',
+      ok: false,
+      error: { errorType: 'ProviderRefusedError' },
+    });
+    expect(rest.map((attempt) => [attempt.step, attempt.ok])).toEqual(ROTATION_STEPS.map((step) => [step, true]));
+    expect(rotor.proxy.refusals()).toEqual([]);
+    const current = await documentAt(secret.arn, 'AWSCURRENT');
+    expect(current.refreshToken).not.toBe(secret.refreshToken);
+    expect((await idp.introspect(current.accessToken!)).active).toBe(true);
   });
 });
 

@@ -1,5 +1,6 @@
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { IamGate, RefusedCall } from './iam-gate';
 
 /** A fault the proxy answers instead of forwarding, in AWS's JSON error shape. */
 export interface InjectedFault {
@@ -10,8 +11,10 @@ export interface InjectedFault {
 
 /**
  * A loopback HTTP proxy in front of the emulator that sees every AWS SDK request: it counts
- * calls per API operation (the `X-Amz-Target` header, e.g. `secretsmanager.GetSecretValue`)
- * and can answer the next N calls of one operation with an error, to test retries.
+ * calls per API operation (the `X-Amz-Target` header, e.g. `secretsmanager.GetSecretValue`),
+ * can answer the next N calls of one operation with an error, to test retries, and, given an
+ * IAM gate, refuses what the calling function's role does not allow, as AWS would (the emulator
+ * enforces no IAM).
  */
 export interface AwsProxy {
   /** Use as AWS_ENDPOINT_URL. */
@@ -23,6 +26,8 @@ export interface AwsProxy {
   resetCounts(): void;
   /** Answers the next `times` calls of `operation` with `fault` instead of forwarding them. */
   failNext(operation: string, times: number, fault?: InjectedFault): void;
+  /** Calls the IAM gate refused since the last reset (none without a gate). */
+  refusals(): readonly RefusedCall[];
   stop(): Promise<void>;
 }
 
@@ -32,26 +37,14 @@ const SERVICE_UNAVAILABLE: InjectedFault = {
   message: 'injected by the test proxy',
 };
 
-export async function startAwsProxy(upstream: string): Promise<AwsProxy> {
+export async function startAwsProxy(upstream: string, options: { readonly iamGate?: IamGate } = {}): Promise<AwsProxy> {
+  const { iamGate } = options;
   const target = new URL(upstream);
   let counts: Record<string, number> = {};
   let requests: { operation: string; body: string }[] = [];
   const faults = new Map<string, { remaining: number; fault: InjectedFault }>();
 
-  const server = createServer((incoming: IncomingMessage, outgoing: ServerResponse) => {
-    const operation = String(incoming.headers['x-amz-target'] ?? `${incoming.method} ${incoming.url}`);
-    counts[operation] = (counts[operation] ?? 0) + 1;
-    const chunks: Buffer[] = [];
-    incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-    incoming.on('end', () => requests.push({ operation, body: Buffer.concat(chunks).toString('utf8') }));
-    const planned = faults.get(operation);
-    if (planned !== undefined && planned.remaining > 0) {
-      planned.remaining -= 1;
-      incoming.resume();
-      outgoing.writeHead(planned.fault.status, { 'content-type': 'application/x-amz-json-1.1' });
-      outgoing.end(JSON.stringify({ __type: planned.fault.type, message: planned.fault.message }));
-      return;
-    }
+  const forward = (incoming: IncomingMessage, outgoing: ServerResponse, body: Buffer): void => {
     const forwarded = request(
       {
         host: target.hostname,
@@ -69,7 +62,53 @@ export async function startAwsProxy(upstream: string): Promise<AwsProxy> {
       outgoing.writeHead(502);
       outgoing.end(String(error));
     });
-    incoming.pipe(forwarded);
+    forwarded.end(body);
+  };
+
+  const server = createServer((incoming: IncomingMessage, outgoing: ServerResponse) => {
+    const operation = String(incoming.headers['x-amz-target'] ?? `${incoming.method} ${incoming.url}`);
+    counts[operation] = (counts[operation] ?? 0) + 1;
+    const chunks: Buffer[] = [];
+    incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+    incoming.on('end', () => {
+      const body = Buffer.concat(chunks);
+      requests.push({ operation, body: body.toString('utf8') });
+      const planned = faults.get(operation);
+      if (planned !== undefined && planned.remaining > 0) {
+        planned.remaining -= 1;
+        outgoing.writeHead(planned.fault.status, { 'content-type': 'application/x-amz-json-1.1' });
+        outgoing.end(JSON.stringify({ __type: planned.fault.type, message: planned.fault.message }));
+        return;
+      }
+      if (iamGate === undefined) {
+        forward(incoming, outgoing, body);
+        return;
+      }
+      iamGate
+        .authorize({
+          method: incoming.method ?? 'GET',
+          url: incoming.url ?? '/',
+          headers: incoming.headers,
+          body: body.toString('utf8'),
+        })
+        .then(
+          (refusal) => {
+            if (refusal === undefined) {
+              forward(incoming, outgoing, body);
+              return;
+            }
+            outgoing.writeHead(refusal.status, refusal.headers);
+            outgoing.end(refusal.body);
+          },
+          (error: unknown) => {
+            // A gate that cannot decide fails the call loudly rather than letting it through.
+            outgoing.writeHead(500, { 'content-type': 'application/x-amz-json-1.1' });
+            outgoing.end(
+              JSON.stringify({ __type: 'InternalFailure', message: `local IAM check failed: ${String(error)}` }),
+            );
+          },
+        );
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -81,10 +120,12 @@ export async function startAwsProxy(upstream: string): Promise<AwsProxy> {
     resetCounts: () => {
       counts = {};
       requests = [];
+      iamGate?.reset();
     },
     failNext: (operation, times, fault = SERVICE_UNAVAILABLE) => {
       faults.set(operation, { remaining: times, fault });
     },
+    refusals: () => iamGate?.refusals() ?? [],
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

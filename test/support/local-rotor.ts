@@ -15,6 +15,8 @@ import { provisionLocal, type LocalEnvironment } from '../../cli/local/provision
 import type { RotationStep } from '../../lambda/core/rotation/rotation-event';
 import { LambdaBundle, MANAGED_BY_TAG, RotorEnv } from '../../lambda/shared/rotor-constants';
 import { startAwsProxy, type AwsProxy } from './aws-proxy';
+import { functionPolicies } from './function-policies';
+import { createIamGate } from './iam-gate';
 
 export const TEST_STAGE = { name: 'development', secretNamePrefix: 'rotor/development/', secrets: [] } as const;
 
@@ -28,7 +30,8 @@ export interface LocalRotorOptions {
 
 /**
  * Rotor provisioned on the Jest worker's moto server (test/support/worker-moto.ts), with every
- * call of the bundles going through a counting, fault-injecting proxy.
+ * call of the bundles going through a counting, fault-injecting proxy that enforces each
+ * function's IAM policies from the synthesized stack (moto enforces none).
  */
 export interface LocalRotor {
   readonly moto: MotoServer;
@@ -76,21 +79,28 @@ export interface LocalRotor {
 
 export async function startLocalRotor(options: LocalRotorOptions = {}): Promise<LocalRotor> {
   const moto = await workerMoto();
-  const proxy = await startAwsProxy(moto.endpoint);
+  let proxy: AwsProxy | undefined;
   try {
     const { env: extraEnv, ...durations } = options;
     const provisioned = await provisionLocal(
       { endpoint: moto.endpoint, region: 'us-east-1' },
       { ...TEST_STAGE, ...durations },
     );
+    const iamGate = createIamGate(
+      provisioned,
+      functionPolicies(provisioned, TEST_STAGE.secretNamePrefix),
+      TEST_STAGE.secretNamePrefix,
+    );
+    proxy = await startAwsProxy(moto.endpoint, { iamGate });
     // Mutable so that allowProviderOrigins reaches every caller holding `local`.
     const env: Record<string, string> = { ...provisioned.env, ...extraEnv, AWS_ENDPOINT_URL: proxy.endpoint };
     const local: LocalEnvironment = { ...provisioned, env };
     const { secretsManager, dynamodb } = localClients(provisioned.endpoint);
 
+    const started = proxy;
     return {
       moto,
-      proxy,
+      proxy: started,
       local,
       secretsManager,
       allowProviderOrigins(...origins) {
@@ -168,12 +178,12 @@ export async function startLocalRotor(options: LocalRotorOptions = {}): Promise<
         }
       },
       async stop() {
-        await proxy.stop();
+        await started.stop();
         await moto.stop();
       },
     };
   } catch (error) {
-    await proxy.stop();
+    await proxy?.stop();
     await moto.stop();
     throw error;
   }

@@ -96,6 +96,34 @@ describe('Class: SecretsManagerStore', () => {
     });
   });
 
+  describe('Method: find', () => {
+    it('returns undefined for a secret that does not exist, and for one the role has no grant on (AccessDenied)', async () => {
+      // Prepare: AWS answers AccessDenied for a name outside the role's grants, existing or not
+      const denied = Object.assign(new Error('User: ... is not authorized to perform: secretsmanager:DescribeSecret'), {
+        name: 'AccessDeniedException',
+        ...metadata,
+      });
+      secretsManager
+        .on(DescribeSecretCommand, { SecretId: 'rotor/dev/missing' })
+        .rejects(new ResourceNotFoundException({ message: "Secrets Manager can't find the secret", ...metadata }))
+        .on(DescribeSecretCommand, { SecretId: 'rotor/dev/not-granted' })
+        .rejects(denied);
+
+      // Act & Assess
+      expect(await store.find('rotor/dev/missing')).toBeUndefined();
+      expect(await store.find('rotor/dev/not-granted')).toBeUndefined();
+    });
+
+    it('passes on any other error', async () => {
+      // Prepare
+      const failure = new InternalServiceError({ message: 'try again', ...metadata });
+      secretsManager.on(DescribeSecretCommand).rejects(failure);
+
+      // Act & Assess
+      await expect(store.find('rotor/dev/ci-token')).rejects.toBe(failure);
+    });
+  });
+
   describe('Method: readVersion', () => {
     it('sends GetSecretValue with both the version id and the stage', async () => {
       // Prepare

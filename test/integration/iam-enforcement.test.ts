@@ -1,0 +1,236 @@
+import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { CreateScheduleCommand, DeleteScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import {
+  CreateSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { ListTopicsCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { functionAccessKeyId } from '../../cli/local/function-identity';
+import { LOCAL_CREDENTIALS } from '../../cli/local/local-clients';
+import { LambdaBundle } from '../../lambda/shared/rotor-constants';
+import { startLocalRotor, type LocalRotor } from '../support/local-rotor';
+
+// The emulator enforces no IAM: the proxy in front of it checks every request a Rotor function
+// signs against that function's role in the synthesized stack. Here each function's identity calls
+// the emulator through the proxy with the SDK, as its bundle would, and the SDK must raise AWS's
+// own error for what the role does not allow.
+
+let rotor: LocalRotor;
+let managedSecret: string;
+
+beforeAll(async () => {
+  rotor = await startLocalRotor();
+  managedSecret = await rotor.createSecret('rotor/development/iam-check', '{"provider":"managed-token"}');
+});
+
+afterAll(async () => {
+  await rotor?.stop();
+});
+
+beforeEach(() => {
+  rotor.proxy.resetCounts();
+});
+
+/** SDK client config for a call signed as the function `bundle`, through the proxy. */
+function as(bundle: LambdaBundle) {
+  return {
+    endpoint: rotor.proxy.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: functionAccessKeyId(bundle), secretAccessKey: 'rotor-local' },
+    maxAttempts: 1,
+  };
+}
+
+/** The error a call raised, or undefined when it succeeded. */
+async function failureOf(
+  call: Promise<unknown>,
+): Promise<{ name: string; status?: number; message: string } | undefined> {
+  try {
+    await call;
+    return undefined;
+  } catch (error) {
+    const failure = error as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
+    return { name: failure.name, status: failure.$metadata?.httpStatusCode, message: failure.message };
+  }
+}
+
+describe('IAM on the local emulator', () => {
+  it("refuses a Secrets Manager write outside the verifier's role with AccessDeniedException (JSON 1.1), and writes nothing", async () => {
+    // Act
+    const failure = await failureOf(
+      new SecretsManagerClient(as(LambdaBundle.verifier)).send(
+        new PutSecretValueCommand({ SecretId: managedSecret, SecretString: '{"provider":"managed-token"}' }),
+      ),
+    );
+
+    // Assess
+    expect(failure).toMatchObject({ name: 'AccessDeniedException', status: 400 });
+    expect(failure?.message).toMatch(
+      /^User: arn:aws:sts::123456789012:assumed-role\/VerifierRole[0-9A-F]{8}\/verifier is not authorized to perform: secretsmanager:PutSecretValue on resource: /,
+    );
+    expect(rotor.proxy.counts()['secretsmanager.PutSecretValue']).toBe(1);
+    expect(rotor.proxy.refusals()).toEqual([
+      expect.objectContaining({
+        bundle: 'verifier',
+        operation: 'PutSecretValue',
+        action: 'secretsmanager:PutSecretValue',
+      }),
+    ]);
+    expect(await rotor.valueAt(managedSecret, 'AWSCURRENT')).toBe('{"provider":"managed-token"}');
+  });
+
+  it('lets the health check read AWSCURRENT (decrypting through Secrets Manager), and nothing else of the secret', async () => {
+    const client = new SecretsManagerClient(as(LambdaBundle.healthCheck));
+    expect(
+      await failureOf(client.send(new GetSecretValueCommand({ SecretId: managedSecret, VersionStage: 'AWSCURRENT' }))),
+    ).toBeUndefined();
+    const described = await client.send(new DescribeSecretCommand({ SecretId: managedSecret }));
+    const [currentVersion] = Object.keys(described.VersionIdsToStages ?? {});
+    for (const read of [
+      new GetSecretValueCommand({ SecretId: managedSecret, VersionStage: 'AWSPREVIOUS' }),
+      // By version id the request names no stage, so the stage condition cannot hold.
+      new GetSecretValueCommand({ SecretId: managedSecret, VersionId: currentVersion }),
+    ]) {
+      expect(await failureOf(client.send(read))).toMatchObject({ name: 'AccessDeniedException', status: 400 });
+    }
+  });
+
+  it('refuses every function a secret the stack does not manage (no stage tag), even under the prefix', async () => {
+    // Prepare: created by someone else, straight in the emulator
+    const foreign = await rotor.secretsManager.send(
+      new CreateSecretCommand({ Name: 'rotor/development/not-rotors', SecretString: 'x' }),
+    );
+
+    // Act / Assess
+    for (const bundle of Object.values(LambdaBundle)) {
+      expect([
+        bundle,
+        await failureOf(
+          new SecretsManagerClient(as(bundle)).send(new DescribeSecretCommand({ SecretId: foreign.ARN! })),
+        ),
+      ]).toEqual([bundle, expect.objectContaining({ name: 'AccessDeniedException' })]);
+    }
+  });
+
+  it('lets only the functions whose role grants it read the fingerprint pepper', async () => {
+    const pepper = rotor.local.pepperSecretArn;
+    const read = (bundle: LambdaBundle) =>
+      failureOf(
+        new SecretsManagerClient(as(bundle)).send(
+          new GetSecretValueCommand({ SecretId: pepper, VersionStage: 'AWSCURRENT' }),
+        ),
+      );
+    expect(await read(LambdaBundle.verifier)).toBeUndefined();
+    expect(await read(LambdaBundle.rotationEvents)).toMatchObject({ name: 'AccessDeniedException' });
+    // The health check may read the pepper: its role grants both the secret and the key.
+    expect(await read(LambdaBundle.healthCheck)).toBeUndefined();
+  });
+
+  it('refuses a DynamoDB write to the read-only health check with AccessDeniedException (JSON 1.0)', async () => {
+    const failure = await failureOf(
+      new DynamoDBClient(as(LambdaBundle.healthCheck)).send(
+        new PutItemCommand({
+          TableName: rotor.local.ledgerTableName,
+          Item: { pk: { S: `SECRET#${managedSecret}` }, sk: { S: 'STATE' } },
+        }),
+      ),
+    );
+    expect(failure).toMatchObject({ name: 'AccessDeniedException', status: 400 });
+    expect(await rotor.scanLedger()).toEqual([]);
+  });
+
+  it("lets the rotation function delete items of its stage's secrets only, never a credential record", async () => {
+    const client = new DynamoDBClient(as(LambdaBundle.rotation));
+    const remove = (pk: string) =>
+      failureOf(
+        client.send(
+          new DeleteItemCommand({
+            TableName: rotor.local.ledgerTableName,
+            Key: { pk: { S: pk }, sk: { S: 'JOURNAL#x' } },
+          }),
+        ),
+      );
+    expect(await remove(`SECRET#${managedSecret}`)).toBeUndefined();
+    expect(await remove('TOKEN#0123456789abcdef')).toMatchObject({ name: 'AccessDeniedException', status: 400 });
+    expect(
+      await remove('SECRET#arn:aws:secretsmanager:us-east-1:123456789012:secret:rotor/production/x-AbCdEf'),
+    ).toMatchObject({ name: 'AccessDeniedException' });
+    // The verifier keeps records but never deletes.
+    expect(
+      await failureOf(
+        new DynamoDBClient(as(LambdaBundle.verifier)).send(
+          new DeleteItemCommand({
+            TableName: rotor.local.ledgerTableName,
+            Key: { pk: { S: `SECRET#${managedSecret}` }, sk: { S: 'JOURNAL#x' } },
+          }),
+        ),
+      ),
+    ).toMatchObject({ name: 'AccessDeniedException' });
+  });
+
+  it('answers SNS (query protocol) with AuthorizationError, and lets the rollback function publish its alert', async () => {
+    const publish = (bundle: LambdaBundle) =>
+      failureOf(
+        new SNSClient(as(bundle)).send(new PublishCommand({ TopicArn: rotor.local.alertTopicArn, Message: 'paused' })),
+      );
+    expect(await publish(LambdaBundle.verifier)).toMatchObject({ name: 'AuthorizationErrorException', status: 403 });
+    expect(await publish(LambdaBundle.rollback)).toBeUndefined();
+  });
+
+  it('answers EventBridge with AccessDeniedException (JSON 1.1) for a function without PutEvents', async () => {
+    const failure = await failureOf(
+      new EventBridgeClient(as(LambdaBundle.healthCheck)).send(
+        new PutEventsCommand({ Entries: [{ Source: 'rotor', DetailType: 'Token Reuse Detected', Detail: '{}' }] }),
+      ),
+    );
+    expect(failure).toMatchObject({ name: 'AccessDeniedException', status: 400 });
+  });
+
+  it('answers Scheduler (REST JSON) with AccessDeniedException, and lets the rollback cancel only retirement schedules', async () => {
+    const group = rotor.local.env.ROTOR_SCHEDULE_GROUP!;
+    const cancel = (bundle: LambdaBundle, name: string) =>
+      failureOf(new SchedulerClient(as(bundle)).send(new DeleteScheduleCommand({ Name: name, GroupName: group })));
+    // Allowed, so the emulator answers: there is no such schedule.
+    expect(await cancel(LambdaBundle.rollback, 'retire-0123')).toMatchObject({ name: 'ResourceNotFoundException' });
+    expect(await cancel(LambdaBundle.rollback, 'health-check')).toMatchObject({
+      name: 'AccessDeniedException',
+      status: 403,
+    });
+    const create = await failureOf(
+      new SchedulerClient(as(LambdaBundle.verifier)).send(
+        new CreateScheduleCommand({
+          Name: 'retire-0123',
+          GroupName: group,
+          ScheduleExpression: 'at(2030-01-01T00:00:00)',
+          FlexibleTimeWindow: { Mode: 'OFF' },
+          Target: { Arn: rotor.local.retireFunctionArn, RoleArn: rotor.local.env.ROTOR_SCHEDULER_ROLE_ARN! },
+        }),
+      ),
+    );
+    expect(create).toMatchObject({ name: 'AccessDeniedException', status: 403 });
+  });
+
+  it('refuses a call it cannot map to IAM actions instead of letting it through', async () => {
+    const failure = await failureOf(new SNSClient(as(LambdaBundle.rollback)).send(new ListTopicsCommand({})));
+    expect(failure).toMatchObject({ status: 403 });
+    expect(failure?.message).toContain('cannot map');
+  });
+
+  it("checks nothing of an operator's own client (the local placeholder credentials)", async () => {
+    const operator = new SecretsManagerClient({
+      endpoint: rotor.proxy.endpoint,
+      region: 'us-east-1',
+      credentials: LOCAL_CREDENTIALS,
+    });
+    expect(
+      await failureOf(
+        operator.send(new GetSecretValueCommand({ SecretId: managedSecret, VersionStage: 'AWSCURRENT' })),
+      ),
+    ).toBeUndefined();
+    expect(rotor.proxy.refusals()).toEqual([]);
+  });
+});
