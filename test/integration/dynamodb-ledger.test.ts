@@ -445,6 +445,75 @@ describe('Class: DynamoDbLedger', () => {
       });
     });
 
+    it('keeps the grace marked before the move when the promotion is recorded later, and clears the mark', async () => {
+      // Prepare: finishSecret marked v1 at T0 + 1000; the promotion is recorded at T0 + 5000.
+      const secret = newSecret();
+      const first = await rotate(secret);
+      const second = newCredential();
+      await ledger().recordPending(pendingOf(secret, second, T0 + 1000));
+      const marked = T0 + 1000 + GRACE_MS;
+      await ledger().markSupersession({ secretArn: secret.arn, ...first, graceEndsAt: marked, now: T0 + 1000 });
+      expect(await rawCredential(first.fingerprint)).toMatchObject({
+        state: 'current',
+        supersessionGraceEndsAt: marked,
+      });
+
+      // Act
+      await ledger().recordPromotion(promotionOf(secret, second, first, T0 + 5000));
+
+      // Assess
+      const previous = await rawCredential(first.fingerprint);
+      expect(previous).toMatchObject({ state: 'previous', graceEndsAt: marked });
+      expect(previous).not.toHaveProperty('supersessionGraceEndsAt');
+    });
+
+    it('marks only a current credential of that secret and version', async () => {
+      // Prepare
+      const secret = newSecret();
+      const first = await rotate(secret);
+      const pending = newCredential();
+      await ledger().recordPending(pendingOf(secret, pending));
+
+      // Act
+      await ledger().markSupersession({ secretArn: secret.arn, ...pending, graceEndsAt: T0 + 1, now: T0 });
+      await ledger().markSupersession({ secretArn: newSecret().arn, ...first, graceEndsAt: T0 + 1, now: T0 });
+      await ledger().markSupersession({
+        secretArn: secret.arn,
+        fingerprint: first.fingerprint,
+        versionId: 'another-version',
+        graceEndsAt: T0 + 1,
+        now: T0,
+      });
+
+      // Assess
+      expect(await rawCredential(pending.fingerprint)).not.toHaveProperty('supersessionGraceEndsAt');
+      expect(await rawCredential(first.fingerprint)).not.toHaveProperty('supersessionGraceEndsAt');
+    });
+
+    it('demotes a current credential the state still names after a promotion the ledger missed', async () => {
+      // Prepare: v1 current; v2 was promoted in Secrets Manager but the ledger only has it pending.
+      const secret = newSecret();
+      const first = await rotate(secret);
+      const [second, third] = [newCredential(), newCredential()];
+      await ledger().recordPending(pendingOf(secret, second, T0 + 1000));
+      await ledger().recordPending(pendingOf(secret, third, T0 + 2000));
+
+      // Act: v3 is promoted over v2 (AWSPREVIOUS in Secrets Manager).
+      await ledger().recordPromotion(promotionOf(secret, third, second, T0 + 3000));
+
+      // Assess: only v3 is current; v2 previous in its grace; v1 previous with no grace left.
+      expect(await rawCredential(third.fingerprint)).toMatchObject({ state: 'current' });
+      expect(await rawCredential(second.fingerprint)).toMatchObject({
+        state: 'previous',
+        graceEndsAt: T0 + 3000 + GRACE_MS,
+      });
+      expect(await rawCredential(first.fingerprint)).toMatchObject({ state: 'previous', graceEndsAt: T0 + 3000 });
+      expect(await ledger().getSecretState(secret.arn)).toMatchObject({
+        currentVersionId: third.versionId,
+        previousVersionId: second.versionId,
+      });
+    });
+
     it('creates the credential current when recordPending never ran for it', async () => {
       // Prepare
       const secret = newSecret();

@@ -77,6 +77,105 @@ describe('Class: LedgerRecorder', () => {
     recorder = newRecorder();
   });
 
+  /** What a writing step tells before its first write: `versionId` is AWSCURRENT. */
+  function observed(versionId: string, current: ParsedSecretDocument | undefined, previousVersionId?: string) {
+    return {
+      secret: SECRET,
+      versionId,
+      readCurrent: jest.fn(() => Promise.resolve(current)),
+      ...(previousVersionId === undefined ? {} : { previousVersionId }),
+      readPrevious: jest.fn(() => Promise.resolve(undefined)),
+    };
+  }
+
+  describe('Method: prepare', () => {
+    it('loads the pepper and reads the secret state, and writes nothing when the ledger is in step', async () => {
+      // Prepare
+      await firstRotation();
+      const event = observed('v1', document({ token: FIRST }), 'v0');
+
+      // Act
+      await recorder.prepare(event);
+
+      // Assess
+      expect(loadFingerprinter).toHaveBeenCalled();
+      expect(ledger.calls).toEqual(['getSecretState']);
+      expect(event.readCurrent).not.toHaveBeenCalled();
+    });
+
+    it('fails before anything is written when the pepper cannot be loaded', async () => {
+      // Prepare
+      loadFingerprinter.mockRejectedValueOnce(new Error('AccessDeniedException'));
+
+      // Act & Assess
+      await expect(recorder.prepare(observed('v1', document({ token: FIRST })))).rejects.toThrow(
+        'AccessDeniedException',
+      );
+      expect(ledger.calls).toEqual([]);
+    });
+
+    it('records a promotion the ledger missed: AWSCURRENT holds the credential the ledger has pending for that version', async () => {
+      // Prepare: v2 was stored and recorded pending; finishSecret moved AWSCURRENT and failed before the ledger heard.
+      await firstRotation();
+      await recorder.promoting(promoted('v2', document({ token: SECOND }), { versionId: 'v1' }));
+      await recorder.pendingStored({ secret: SECRET, versionId: 'v2', pending: document({ token: SECOND }) });
+      const markedEnd = T0 + DEFAULT_GRACE_SECONDS * 1000;
+      clock.current = T0 + 60_000;
+
+      // Act
+      await recorder.prepare(observed('v2', document({ token: SECOND }), 'v1'));
+
+      // Assess: v2 current; v1 previous within the grace marked before the move, not a later one.
+      expect(await ledger.getCredential(fingerprinter.of(SECOND))).toMatchObject({ state: 'current', versionId: 'v2' });
+      expect(await ledger.getCredential(fingerprinter.of(FIRST))).toMatchObject({
+        state: 'previous',
+        graceEndsAt: markedEnd,
+      });
+      expect(await ledger.getSecretState(SECRET.arn)).toMatchObject({
+        currentVersionId: 'v2',
+        previousVersionId: 'v1',
+      });
+    });
+
+    it('adopts nothing the ledger does not know as pending for that version (a value written outside Rotor)', async () => {
+      // Prepare
+      await firstRotation();
+
+      // Act
+      await recorder.prepare(observed('v9', document({ token: SECOND }), 'v1'));
+
+      // Assess
+      expect(await ledger.getCredential(fingerprinter.of(SECOND))).toBeUndefined();
+      expect(await ledger.getSecretState(SECRET.arn)).toMatchObject({ currentVersionId: 'v1' });
+    });
+  });
+
+  describe('Method: promoting', () => {
+    it('marks the current credential with the grace end it is about to get, and changes nothing else', async () => {
+      // Prepare
+      await firstRotation({ graceSeconds: 120 });
+
+      // Act
+      await recorder.promoting(promoted('v2', document({ token: SECOND, graceSeconds: 120 }), { versionId: 'v1' }));
+
+      // Assess
+      expect(await ledger.getCredential(fingerprinter.of(FIRST))).toMatchObject({
+        state: 'current',
+        supersessionGraceEndsAt: T0 + 120_000,
+      });
+      expect(await ledger.getCredential(fingerprinter.of(SECOND))).toBeUndefined();
+      expect(schedule).not.toHaveBeenCalled();
+    });
+
+    it('marks nothing when the version AWSCURRENT leaves holds no credential (a first rotation)', async () => {
+      // Act
+      await recorder.promoting(promoted('v1', document({ token: FIRST }), { versionId: 'v0', document: document({}) }));
+
+      // Assess
+      expect(ledger.calls.filter((call) => call === 'markSupersession')).toEqual([]);
+    });
+  });
+
   describe('Method: pendingStored', () => {
     it('records the pending credential by its fingerprint, with a one-day lifetime, and never the token', async () => {
       // Act
