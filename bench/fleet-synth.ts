@@ -36,3 +36,51 @@ export function synthFleet(count: number, shards?: number): { ms: number; templa
   });
   return { ms, templates };
 }
+
+/** Secrets per shard the bench configures: about half of a template's 500 resources. */
+export const BENCH_SECRETS_PER_SHARD = 50;
+
+/** Stage sizes the bench synthesizes. */
+export const FLEET_SIZES = [100, 1000, 10_000] as const;
+
+/**
+ * Synth time and the fullest template of stages of 100, 1,000 and 10,000 secrets, each in
+ * `size / 50` shards. The time of each size is set against the smallest stage's time scaled by the
+ * size ratio, so that a ratio near 1 means linear growth.
+ */
+export function measureFleetSynth(): {
+  name: string;
+  value: number;
+  unit: string;
+  baseline?: { name: string; value: number };
+}[] {
+  const runs = FLEET_SIZES.map((size) => ({ size, ...synthFleet(size, size / BENCH_SECRETS_PER_SHARD) }));
+  const smallest = runs[0]!;
+  return runs.flatMap(({ size, ms, templates }) => [
+    {
+      name: `synth of a ${size.toLocaleString('en-US')}-secret stage (${size / BENCH_SECRETS_PER_SHARD} shards)`,
+      value: ms,
+      unit: 'ms',
+      ...(size === smallest.size
+        ? {}
+        : {
+            baseline: {
+              name: `${size / smallest.size} × the ${smallest.size}-secret synth`,
+              value: (smallest.ms * size) / smallest.size,
+            },
+          }),
+    },
+    {
+      name: `fullest template of the ${size.toLocaleString('en-US')}-secret stage`,
+      value: Math.max(...templates.map((template) => template.resources)),
+      unit: 'resources',
+      baseline: { name: "CloudFormation's limit", value: 500 },
+    },
+    {
+      name: `largest template of the ${size.toLocaleString('en-US')}-secret stage`,
+      value: Math.max(...templates.map((template) => template.bytes)) / 1024,
+      unit: 'KiB',
+      baseline: { name: "CloudFormation's limit", value: 1024 },
+    },
+  ]);
+}

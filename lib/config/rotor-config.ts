@@ -7,8 +7,11 @@ import {
   HEALTH_AND_ROLLBACK_DEFAULTS,
   ROTOR_INTERNAL_SECRET_PREFIX,
   ROTOR_PROVIDERS,
+  RotorAlarmKind,
+  rotorAlarmName,
   type RotorProvider,
 } from '../../lambda/shared/rotor-constants';
+import { MAX_ALARM_NAME_LENGTH } from '../alarm-thresholds';
 import type { AlarmThresholds } from '../alarm-thresholds';
 import { DEFAULT_HEALTH_CHECK_SCHEDULE } from '../health-check-schedule';
 import { parseRotationSchedule, parseWindowHours, rotationWindowProblem } from '../rotation-schedule';
@@ -26,6 +29,7 @@ import {
   type RotorOidcProviderConfig,
 } from './consumer-config';
 import {
+  OAUTH2_PROVIDER,
   checkSecretOAuth2,
   checkStageOAuth2,
   OAuth2Schema,
@@ -153,6 +157,13 @@ const MAX_RETENTION_DAYS = 3650;
 const DAY_SECONDS = 24 * 3600;
 const EVENT_BUS_NAME = /^[A-Za-z0-9._-]{1,256}$/;
 const MAX_DESCRIPTION_LENGTH = 2048;
+// The alarm kind with the longest name, which bounds a secret's name.
+const LONGEST_ALARM_KIND = RotorAlarmKind.healthCheckFailures;
+// Providers whose secrets need nothing but a name, schedule and window.
+const SET_PROVIDERS = ROTOR_PROVIDERS.filter((provider) => provider !== OAUTH2_PROVIDER) as [
+  RotorProvider,
+  ...RotorProvider[],
+];
 
 /** A whole number from `min` to `max`, with a message in the file's style. */
 function wholeNumber(min: number, max: number, unit: string) {
@@ -198,6 +209,40 @@ const SecretSchema = z
     if (!parsed.ok || windowHours === undefined) return; // already reported on the field
     const problem = rotationWindowProblem(parsed.schedule, windowHours);
     if (problem) ctx.addIssue({ code: 'custom', path: ['window'], message: `${problem}, got ${show(secret.window)}` });
+  });
+
+/**
+ * Many secrets that share every setting but their name: a team's pipeline tokens, say. Each name
+ * becomes a secret of the stage with the set's provider, schedule, window and description, and the
+ * stage's alarm thresholds; a secret that needs thresholds or OAuth 2.0 settings of its own is
+ * listed in `secrets` instead.
+ */
+const SecretSetSchema = z
+  .strictObject({
+    names: z
+      .array(
+        z.string().regex(SECRET_NAME, {
+          error: (iss) =>
+            `must be a Secrets Manager name such as "deploy-token" (letters, digits, _+=.@- and inner /), got ${show(iss.input)}`,
+        }),
+      )
+      .min(1, { error: 'must list at least one name, got []' }),
+    provider: z.enum(SET_PROVIDERS, {
+      error: (iss) =>
+        iss.input === undefined
+          ? undefined
+          : `must be one of ${SET_PROVIDERS.map((p) => `"${p}"`).join(', ')} (an OAuth 2.0 secret has settings of its own: list it in "secrets"), got ${show(iss.input)}`,
+    }),
+    schedule: SecretSchema.shape.schedule,
+    window: SecretSchema.shape.window,
+    description: SecretSchema.shape.description,
+  })
+  .superRefine((set, ctx) => {
+    const parsed = parseRotationSchedule(set.schedule);
+    const windowHours = parseWindowHours(set.window);
+    if (!parsed.ok || windowHours === undefined) return; // already reported on the field
+    const problem = rotationWindowProblem(parsed.schedule, windowHours);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['window'], message: `${problem}, got ${show(set.window)}` });
   });
 
 const StageSchema = z
@@ -247,45 +292,89 @@ const StageSchema = z
           `must be the name of an event bus in the stage's account and region, such as "default" (letters, digits and ._-, at most 256 characters), got ${show(iss.input)}`,
       })
       .optional(),
-    secrets: z.array(SecretSchema).min(1, { error: 'must list at least one secret, got []' }),
+    secrets: z.array(SecretSchema).optional(),
+    secretSets: z.array(SecretSetSchema).optional(),
     consumers: z.array(ConsumerSchema).optional(),
     oidcProviders: OidcProvidersSchema.optional(),
     shards: wholeNumber(1, MAX_SHARDS, 'shards').optional(),
     ...StageAlertFields,
   })
-  .superRefine((stage, ctx) => {
-    checkStageConsumers(stage, ctx);
+  .superRefine((file, ctx) => {
+    const secrets = file.secrets ?? [];
+    const sets = file.secretSets ?? [];
+    if (secrets.length === 0 && sets.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['secrets'],
+        message: 'must list at least one secret (or give secretSets), got []',
+      });
+    }
+    const stage = { ...file, secrets };
+    // Consumers may read any secret of the stage, listed or from a set.
+    checkStageConsumers({ ...stage, secrets: [...secrets, ...setMembers(sets)] }, ctx);
     checkStageAlerts(stage, ctx);
     checkStageOAuth2(stage, ctx);
-    const seen = new Map<string, number>();
-    stage.secrets.forEach((secret, index) => {
-      const first = seen.get(secret.name);
+    const seen = new Map<string, string>();
+    const named = [
+      ...secrets.map((secret, index) => ({
+        name: secret.name,
+        path: ['secrets', index, 'name'],
+        where: `secrets[${index}]`,
+      })),
+      ...sets.flatMap((set, setIndex) =>
+        set.names.map((name, index) => ({
+          name,
+          path: ['secretSets', setIndex, 'names', index],
+          where: `secretSets[${setIndex}].names[${index}]`,
+        })),
+      ),
+    ];
+    for (const { name, path, where } of named) {
+      const first = seen.get(name);
       if (first !== undefined) {
         ctx.addIssue({
           code: 'custom',
-          path: ['secrets', index, 'name'],
-          message: `${show(secret.name)} is also the name of secrets[${first}]; secret names must be unique within a stage`,
+          path,
+          message: `${show(name)} is also the name of ${first}; secret names must be unique within a stage`,
         });
       } else {
-        seen.set(secret.name, index);
+        seen.set(name, where);
       }
-      const fullName = fullSecretName(stage, secret);
+      const fullName = fullSecretName(stage, { name });
       if (fullName.length > MAX_SECRET_NAME_LENGTH) {
         ctx.addIssue({
           code: 'custom',
-          path: ['secrets', index, 'name'],
+          path,
           message: `with the prefix the name must be at most ${MAX_SECRET_NAME_LENGTH} characters, got ${fullName.length} (${show(fullName)})`,
         });
       }
-    });
+      const alarmName = rotorAlarmName(stage.name, LONGEST_ALARM_KIND, fullName);
+      if (path[0] === 'secretSets' && alarmName.length > MAX_ALARM_NAME_LENGTH) {
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `with the stage and the alarm kind the alarm name must be at most ${MAX_ALARM_NAME_LENGTH} characters, got ${alarmName.length} (${show(alarmName)})`,
+        });
+      }
+    }
   });
+
+/** The secrets of `sets`, each with its set's settings. */
+function setMembers<T extends { readonly names: readonly string[] }>(
+  sets: readonly T[],
+): (Omit<T, 'names'> & { readonly name: string })[] {
+  return sets.flatMap(({ names, ...settings }) => names.map((name) => ({ ...settings, name })));
+}
 
 const ConfigSchema = z
   .strictObject({
     stages: z.array(StageSchema).min(1, { error: 'must list at least one stage, got []' }),
   })
   .superRefine((config, ctx) => {
-    checkStagesApart(config.stages, ctx);
+    checkStagesApart(
+      config.stages.map((stage) => ({ ...stage, secrets: stage.secrets ?? [] })),
+      ctx,
+    );
     config.stages.forEach((stage, index) => {
       config.stages.slice(0, index).forEach((earlier, earlierIndex) => {
         if (earlier.name === stage.name) {
@@ -356,17 +445,27 @@ function toRotorConfig(file: ConfigFile): RotorConfig {
           : stage.auditRetentionDays * DAY_SECONDS,
       sweepSchedule: stage.sweepSchedule ?? DEFAULT_SWEEP_SCHEDULE,
       eventBusName: stage.eventBusName ?? 'default',
-      secrets: stage.secrets.map((secret) => ({
-        name: secret.name,
-        provider: secret.provider,
-        schedule: secret.schedule,
-        window: Duration.hours(parseWindowHours(secret.window)!),
-        ...(secret.description === undefined ? {} : { description: secret.description }),
-        ...(secret.oauth2 === undefined ? {} : { oauth2: toOAuth2Config(secret.oauth2) }),
-        alarms: resolveAlarmThresholds(stage.alarms, secret.alarms),
-      })),
+      secrets: [
+        ...(stage.secrets ?? []).map((secret) => ({
+          name: secret.name,
+          provider: secret.provider,
+          schedule: secret.schedule,
+          window: Duration.hours(parseWindowHours(secret.window)!),
+          ...(secret.description === undefined ? {} : { description: secret.description }),
+          ...(secret.oauth2 === undefined ? {} : { oauth2: toOAuth2Config(secret.oauth2) }),
+          alarms: resolveAlarmThresholds(stage.alarms, secret.alarms),
+        })),
+        ...setMembers(stage.secretSets ?? []).map((secret) => ({
+          name: secret.name,
+          provider: secret.provider,
+          schedule: secret.schedule,
+          window: Duration.hours(parseWindowHours(secret.window)!),
+          ...(secret.description === undefined ? {} : { description: secret.description }),
+          alarms: resolveAlarmThresholds(stage.alarms),
+        })),
+      ],
       consumers: (stage.consumers ?? []).map(toConsumerConfig),
-      oidcProviders: stageOidcProviders(stage),
+      oidcProviders: stageOidcProviders({ ...stage, secrets: stage.secrets ?? [] }),
       healthCheckSchedule: stage.healthCheckSchedule ?? DEFAULT_HEALTH_CHECK_SCHEDULE,
       maxRollbackAttempts: stage.maxRollbackAttempts ?? HEALTH_AND_ROLLBACK_DEFAULTS.maxRollbackAttempts,
       alertEmails: stage.alertEmails ?? [],

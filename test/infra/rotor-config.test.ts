@@ -312,7 +312,7 @@ describe('parseRotorConfig', () => {
   describe('secrets', () => {
     it('fails when a stage has none', () => {
       expect(parse(config({ stage: { secrets: [] } }))).toThrow(
-        /stages\[0\]\.secrets: must list at least one secret, got \[\]/,
+        /stages\[0\]\.secrets: must list at least one secret \(or give secretSets\), got \[\]/,
       );
     });
 
@@ -359,6 +359,89 @@ describe('parseRotorConfig', () => {
       );
       expect(parse(config({ secret: { description: 'x'.repeat(2049) } }))).toThrow(
         /stages\[0\]\.secrets\[0\]\.description: must be at most 2048 characters, got 2049/,
+      );
+    });
+  });
+
+  describe('secretSets', () => {
+    const team = {
+      names: ['team-a/build', 'team-a/deploy'],
+      provider: 'managed-token',
+      schedule: 'rate(4 hours)',
+      window: '1h',
+    };
+
+    it("expands each name into a secret with the set's settings and the stage's alarm thresholds", () => {
+      const parsed = parseRotorConfig(
+        config({
+          stage: {
+            secretSets: [{ ...team, description: 'Team A pipeline token' }],
+            alarms: { rotationFailures: { threshold: 5 } },
+          },
+        }),
+      );
+      const secrets = parsed.stages[0]!.secrets;
+      expect(secrets.map((secret) => secret.name)).toEqual(['deploy-token', 'team-a/build', 'team-a/deploy']);
+      expect(secrets[2]).toMatchObject({
+        provider: 'managed-token',
+        schedule: 'rate(4 hours)',
+        description: 'Team A pipeline token',
+        alarms: { rotationFailures: { threshold: 5, periodSeconds: 60, evaluationPeriods: 1 } },
+      });
+      expect(secrets[2]!.window.toHours()).toBe(1);
+    });
+
+    it('is enough on its own: a stage of sets only', () => {
+      expect(parse(config({ stage: { secrets: undefined, secretSets: [team] } }))).not.toThrow();
+    });
+
+    it('fails when a name is also a listed secret or in another set', () => {
+      expect(
+        parse(config({ stage: { secretSets: [team, { ...team, names: ['deploy-token', 'team-a/deploy'] }] } })),
+      ).toThrow(
+        /stages\[0\]\.secretSets\[1\]\.names\[0\]: "deploy-token" is also the name of secrets\[0\]; secret names must be unique within a stage\n.*stages\[0\]\.secretSets\[1\]\.names\[1\]: "team-a\/deploy" is also the name of secretSets\[0\]\.names\[1\]/,
+      );
+    });
+
+    it('fails on an OAuth 2.0 provider, whose secrets have settings of their own', () => {
+      expect(parse(config({ stage: { secretSets: [{ ...team, provider: 'oauth2-refresh-token' }] } }))).toThrow(
+        /stages\[0\]\.secretSets\[0\]\.provider: must be one of "managed-token" \(an OAuth 2.0 secret has settings of its own: list it in "secrets"\), got "oauth2-refresh-token"/,
+      );
+    });
+
+    it('fails on a bad name, an empty list, or a window that does not fit the schedule', () => {
+      expect(parse(config({ stage: { secretSets: [{ ...team, names: ['bad name'] }] } }))).toThrow(
+        /stages\[0\]\.secretSets\[0\]\.names\[0\]: must be a Secrets Manager name/,
+      );
+      expect(parse(config({ stage: { secretSets: [{ ...team, names: [] }] } }))).toThrow(
+        /stages\[0\]\.secretSets\[0\]\.names: must list at least one name, got \[\]/,
+      );
+      expect(parse(config({ stage: { secretSets: [{ ...team, window: '4h' }] } }))).toThrow(
+        /stages\[0\]\.secretSets\[0\]\.window: must be shorter than the 4 hours between two windows/,
+      );
+    });
+
+    it('lets consumers read secrets of a set', () => {
+      const consumer = {
+        name: 'a',
+        platform: 'github-actions',
+        repository: 'o/r',
+        refs: ['refs/heads/main'],
+        secrets: ['team-a/build'],
+      };
+      expect(parse(config({ stage: { secretSets: [team], consumers: [consumer] } }))).not.toThrow();
+    });
+  });
+
+  describe('shards', () => {
+    it('is absent unless given, and read from the file', () => {
+      expect(parseRotorConfig(config()).stages[0]!.shards).toBeUndefined();
+      expect(parseRotorConfig(config({ stage: { shards: 64 } })).stages[0]!.shards).toBe(64);
+    });
+
+    it.each([0, 401, 2.5, '4'])('fails on %j', (shards) => {
+      expect(parse(config({ stage: { shards } }))).toThrow(
+        /stages\[0\]\.shards: must be (a whole number of shards from 1 to 400|a number)/,
       );
     });
   });
