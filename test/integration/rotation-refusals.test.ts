@@ -40,7 +40,7 @@ describe('Foreign and malformed secrets', () => {
     [
       'another provider',
       '{"provider":"gitlab-token","token":"glpat-hunter2"}',
-      /UnsupportedProviderError: .* names a provider this rotation function does not handle \(it handles: managed-token, oauth2-refresh-token\)/,
+      /UnsupportedProviderError: .* names a provider this rotation function does not handle \(it handles: managed-token, oauth2-refresh-token, gitlab-access-token\)/,
     ],
     [
       'a token failing its checksum',

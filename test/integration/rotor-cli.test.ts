@@ -5,9 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import { UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
+import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { invokeBundle } from '../../cli/local/invoke-bundle';
-import { localClients } from '../../cli/local/local-clients';
+import { LOCAL_CREDENTIALS, localClients } from '../../cli/local/local-clients';
 import { beginRotation } from '../../cli/local/local-rotation';
 import type { MotoServer } from '../../cli/local/moto-server';
 import { workerMoto } from '../support/worker-moto';
@@ -470,6 +473,79 @@ describe('rotor repair and rotor doctor', () => {
     const after = await sm.send(new GetSecretValueCommand({ SecretId: SECRET, VersionStage: 'AWSCURRENT' }));
     expect(after.VersionId).toBe(current.VersionId);
     expect(repaired.stdout).not.toMatch(/rtr_[0-9A-Za-z]{20}/);
+  });
+
+  it('doctor against an account: schedules, alarms and the stage of the function, with a fix for an alarm without data', async () => {
+    // Prepare: what the stack creates and the emulator does not (schedules, alarms, the function's settings)
+    const env = await stageEnvironment();
+    const clients = localClients(env.endpoint);
+    await clients.lambda.send(
+      new UpdateFunctionConfigurationCommand({
+        FunctionName: env.rotationFunctionArn,
+        Environment: { Variables: { ROTOR_STAGE: 'ci' } },
+      }),
+    );
+    const scheduler = new SchedulerClient({
+      endpoint: env.endpoint.endpoint,
+      region: 'us-east-1',
+      credentials: LOCAL_CREDENTIALS,
+    });
+    for (const name of ['health-check', 'sweep-overdue-retirements']) {
+      await scheduler.send(
+        new CreateScheduleCommand({
+          Name: name,
+          GroupName: 'rotor-ci',
+          ScheduleExpression: 'rate(1 minute)',
+          FlexibleTimeWindow: { Mode: 'OFF' },
+          Target: {
+            Arn: env.retireFunctionArn,
+            RoleArn: env.env.ROTOR_SCHEDULER_ROLE_ARN ?? 'arn:aws:iam::123456789012:role/x',
+          },
+        }),
+      );
+    }
+    const alarms = ['rotation-failures', 'health-check-failures', 'reuse-detected'].map(
+      (kind) => `rotor-ci-${kind}-rotor-ci-deploy-token`,
+    );
+    for (const name of alarms) {
+      await clients.cloudWatch.send(
+        new PutMetricAlarmCommand({
+          AlarmName: name,
+          Namespace: 'Rotor',
+          MetricName: 'RotationFailed',
+          Statistic: 'Sum',
+          Period: 60,
+          EvaluationPeriods: 1,
+          Threshold: 2,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        }),
+      );
+    }
+    await clients.cloudWatch.send(
+      new SetAlarmStateCommand({ AlarmName: alarms[2]!, StateValue: 'INSUFFICIENT_DATA', StateReason: 'test' }),
+    );
+
+    // Act
+    const run = await rotor(['doctor', '--config', configPath, '--stage', 'ci'], {
+      AWS_ENDPOINT_URL: moto.endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'rotor-local',
+      AWS_SECRET_ACCESS_KEY: 'rotor-local',
+    });
+
+    // Assess
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/schedule present\s+health-check\s+ok\s+enabled/);
+    expect(run.stdout).toMatch(/schedule present\s+sweep-overdue-retirements\s+ok/);
+    expect(run.stdout).toMatch(/wired to rotation\s+rotor\/ci\/deploy-token\s+ok\s+function rotor-ci-rotation/);
+    expect(run.stdout).toMatch(new RegExp(`alarm reporting\\s+${alarms[0]}\\s+ok`));
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `alarm reporting\\s+${alarms[2]}\\s+PROBLEM\\s+INSUFFICIENT_DATA: no metric data reaches it\\s+check the health-check schedule runs`,
+      ),
+    );
+    expect(run.stdout.match(/PROBLEM/g)).toHaveLength(1);
+    expect(run.stderr).toBe('rotor: 1 problem(s) in stage ci: apply the FIX column, then run doctor again\n');
   });
 
   it('repair of a secret with nothing stuck changes nothing', async () => {
