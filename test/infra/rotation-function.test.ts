@@ -403,7 +403,7 @@ describe('RotationFunction for OAuth 2.0 secrets', () => {
       ],
       Resource: { Ref: id(secret) },
     });
-    expect(statements).toHaveLength(9);
+    expect(statements).toHaveLength(10);
   });
 
   it('decrypts the certificate secrets with the stage key through Secrets Manager, as every rotated secret (no new key grant)', () => {

@@ -437,6 +437,7 @@ describe('An IdP that rate-limits the refresh', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     tokenEndpoint = `https://127.0.0.1:${(server.address() as AddressInfo).port}/token`;
+    rotor.allowProviderOrigins(tokenEndpoint);
   });
 
   afterAll(async () => {
