@@ -254,6 +254,7 @@ describe('policy simulation (iam-simulate) of two stages in one account', () => 
     // GIVEN both stages with an OAuth 2.0 secret that presents a client certificate
     let devOAuth: TemplateResolver;
     let prodOAuth: TemplateResolver;
+    let devOAuthTemplate: { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
     const oauth2Secret = (stageName: string): Record<string, unknown> => ({
       name: 'idp-token',
       provider: 'oauth2-refresh-token',
@@ -284,16 +285,70 @@ describe('policy simulation (iam-simulate) of two stages in one account', () => 
         }),
       );
       const [development, production] = addRotorStages(newTestApp(), config);
-      devOAuth = new TemplateResolver(
-        'Rotor-development',
-        Template.fromStack(development!).toJSON() as never,
-        FIXTURE_ENV,
-      );
+      devOAuthTemplate = Template.fromStack(development!).toJSON() as typeof devOAuthTemplate;
+      devOAuth = new TemplateResolver('Rotor-development', devOAuthTemplate, FIXTURE_ENV);
       prodOAuth = new TemplateResolver(
         'Rotor-production',
         Template.fromStack(production!).toJSON() as never,
         FIXTURE_ENV,
       );
+    });
+
+    it('each scheduler role may be assumed by Scheduler for a schedule of its own group only', async () => {
+      // Scheduler presents the schedule's group as aws:SourceArn; the trust policy is the role's resource policy.
+      const groups = Object.values(devOAuthTemplate.Resources)
+        .filter((resource) => resource.Type === 'AWS::Scheduler::ScheduleGroup')
+        .map((resource) => resource.Properties!.Name as string);
+      expect(groups.sort()).toEqual([
+        'rotor-development',
+        'rotor-development.access-token-refresh',
+        'rotor-development.health-check',
+      ]);
+      const ownGroup: Record<string, string> = {
+        RetireSchedulerRole: 'rotor-development',
+        HealthCheckSchedulerRole: 'rotor-development.health-check',
+        AccessTokenRefreshidptokenSchedulerRole: 'rotor-development.access-token-refresh',
+      };
+      const assume = async (prefix: string, group: string, sourceAccount: string = account): Promise<Decision> => {
+        const trust = devOAuth.resolve(
+          devOAuthTemplate.Resources[devOAuth.roleId({ logicalIdPrefix: prefix })]!.Properties!
+            .AssumeRolePolicyDocument,
+        ) as PolicyDocument;
+        const result = await runSimulation(
+          {
+            request: {
+              principal: 'scheduler.amazonaws.com',
+              action: 'sts:AssumeRole',
+              resource: { resource: `arn:aws:iam::${account}:role/${prefix}`, accountId: account },
+              contextVariables: {
+                'aws:SourceAccount': sourceAccount,
+                'aws:SourceArn': `arn:aws:scheduler:${region}:${sourceAccount}:schedule-group/${group}`,
+              },
+            },
+            identityPolicies: [],
+            serviceControlPolicies: [],
+            resourceControlPolicies: [],
+            resourcePolicy: trust,
+          },
+          {},
+        );
+        if (result.resultType !== 'single') throw new Error(`expected one result, got ${result.resultType}`);
+        return result.overallResult;
+      };
+      for (const [role, own] of Object.entries(ownGroup)) {
+        for (const group of [...groups, 'rotor-production', 'other']) {
+          expect([role, group, await assume(role, group)]).toEqual([
+            role,
+            group,
+            group === own ? 'Allowed' : 'ImplicitlyDenied',
+          ]);
+        }
+        expect([role, 'another account', await assume(role, own, '210987654321')]).toEqual([
+          role,
+          'another account',
+          'ImplicitlyDenied',
+        ]);
+      }
     });
 
     it("the rotation role may read only the current version of its stage's client certificate", async () => {
