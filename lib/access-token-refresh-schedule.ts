@@ -3,10 +3,11 @@ import { Aws, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
-import { ACCESS_TOKEN_REFRESH_SCHEDULE_NAME_PREFIX } from '../lambda/shared/rotor-constants';
+import { ACCESS_TOKEN_REFRESH_SCHEDULE_NAME_PREFIX, RotorResourceName } from '../lambda/shared/rotor-constants';
 import { MIN_REFRESH_INTERVAL_SECONDS } from './config/oauth2-config';
 import type { RotatedSecret } from './rotated-secret';
 import type { RotationFunction } from './rotation-function';
+import { schedulerPrincipalFor } from './scheduler-trust';
 
 /** Properties of an {@link AccessTokenRefreshSchedule}. */
 export interface AccessTokenRefreshScheduleProps {
@@ -16,7 +17,10 @@ export interface AccessTokenRefreshScheduleProps {
   /** The function that rotates the secret: RotateSecret requires the caller to be allowed to invoke it. */
   readonly rotationFunction: RotationFunction;
 
-  /** The stage's schedule group (`rotor-<stage>`), which holds its recurring schedules. */
+  /**
+   * The stage's group of refresh schedules, `rotor-<stage>.access-token-refresh`
+   * ({@link accessTokenRefreshScheduleGroup}): the role trusts schedules of this group only.
+   */
   readonly scheduleGroup: scheduler.CfnScheduleGroup;
 
   /**
@@ -58,6 +62,21 @@ export function accessTokenRefreshScheduleName(nameInStage: string): string {
   return `${ACCESS_TOKEN_REFRESH_SCHEDULE_NAME_PREFIX}${readable}-${hash}`;
 }
 
+/**
+ * The stage's group of access-token refresh schedules, `rotor-<stage>.access-token-refresh`: made
+ * once per stack, on first use. The refresh roles trust this group alone, so no retirement, sweep
+ * or health-check schedule can assume them, and no refresh schedule can assume theirs. One group
+ * per stage rather than per secret: Scheduler allows 500 groups per account and Region, and a
+ * refresh role may only rotate its own secret, which every refresh schedule does already.
+ */
+export function accessTokenRefreshScheduleGroup(scope: Construct, stage: string): scheduler.CfnScheduleGroup {
+  const stack = Stack.of(scope);
+  const id = 'AccessTokenRefreshScheduleGroup';
+  const existing = stack.node.tryFindChild(id);
+  if (existing instanceof scheduler.CfnScheduleGroup) return existing;
+  return new scheduler.CfnScheduleGroup(stack, id, { name: RotorResourceName.accessTokenRefreshScheduleGroup(stage) });
+}
+
 /** `rate(N minutes)` for a whole number of minutes given in seconds. */
 export function accessTokenRefreshExpression(intervalSeconds: number): string {
   const minutes = intervalSeconds / 60;
@@ -73,7 +92,8 @@ export function accessTokenRefreshExpression(intervalSeconds: number): string {
  * 30 minutes or less. The secret's Secrets Manager rotation schedule stays as a backstop.
  *
  * The schedule's own role is trusted only by Scheduler acting for this account and the stage's
- * group, and may call `secretsmanager:RotateSecret` on this secret and `lambda:InvokeFunction` on
+ * refresh group (which holds refresh schedules only, each with a role limited to its own secret),
+ * and may call `secretsmanager:RotateSecret` on this secret and `lambda:InvokeFunction` on
  * the rotation function (RotateSecret requires it of the caller), nothing else.
  */
 export class AccessTokenRefreshSchedule extends Construct {
@@ -113,15 +133,7 @@ export class AccessTokenRefreshSchedule extends Construct {
 
     this.role = new iam.Role(this, 'SchedulerRole', {
       description: `Rotor ${stage}: EventBridge Scheduler refreshes the access token of one OAuth 2.0 secret`,
-      // Only Scheduler acting for this account, for a schedule in the stage's group (confused-deputy protection).
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: {
-          StringEquals: {
-            'aws:SourceAccount': Stack.of(this).account,
-            'aws:SourceArn': scheduleGroup.attrArn,
-          },
-        },
-      }),
+      assumedBy: schedulerPrincipalFor(scheduleGroup),
     });
     const rotate = this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['secretsmanager:RotateSecret'], resources: [secretArn] }),

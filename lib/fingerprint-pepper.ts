@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, DefaultStackSynthesizer, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -19,13 +19,48 @@ export interface FingerprintPepperProps {
    * @default - `rotor-internal/<stage>/fingerprint-pepper`
    */
   readonly secretName?: string;
+  /**
+   * ARN of the role CloudFormation deploys the stack with: the only principal that may change the
+   * pepper besides a call made through CloudFormation (`aws:CalledVia`).
+   *
+   * @default - the CloudFormation execution role of the stack's `DefaultStackSynthesizer`
+   * (`cdk-<qualifier>-cfn-exec-role-<account>-<region>`, made by `cdk bootstrap`); with another
+   * synthesizer, none: only calls made through CloudFormation.
+   */
+  readonly deploymentRoleArn?: string;
 }
+
+/**
+ * Every Secrets Manager action that changes the pepper's value, labels, key, rotation,
+ * replication, tags or resource policy, or deletes it.
+ */
+export const PEPPER_WRITE_ACTIONS = [
+  'secretsmanager:PutSecretValue',
+  'secretsmanager:UpdateSecret',
+  'secretsmanager:UpdateSecretVersionStage',
+  'secretsmanager:DeleteSecret',
+  'secretsmanager:RotateSecret',
+  'secretsmanager:CancelRotateSecret',
+  'secretsmanager:ReplicateSecretToRegions',
+  'secretsmanager:RemoveRegionsFromReplication',
+  'secretsmanager:StopReplicationToReplica',
+  'secretsmanager:TagResource',
+  'secretsmanager:UntagResource',
+  'secretsmanager:PutResourcePolicy',
+  'secretsmanager:DeleteResourcePolicy',
+] as const;
 
 /**
  * The pepper of the ledger's fingerprints (HMAC-SHA256 of each token under it): a 64-character
  * value the stack generates, encrypted with the stage's key, retained, and never rotated. It is
  * outside the stage's secret name prefix and carries no `rotor:stage` tag, so the rotation
  * function refuses to rotate it.
+ *
+ * A new value would make every token the ledger knows `unknown` at once (an outage), so its
+ * resource policy denies every write ({@link PEPPER_WRITE_ACTIONS}) to every principal except the
+ * stack's deployment role and calls made through CloudFormation. The policy's own changes are
+ * among them, so removing the guard takes a deployment too; a lost deployment role is restored
+ * by running `cdk bootstrap` again (the trust names the role's ARN, which the bootstrap recreates).
  */
 export class FingerprintPepper extends Construct {
   /** The pepper's secret. */
@@ -57,6 +92,23 @@ export class FingerprintPepper extends Construct {
         'Rotating the pepper would change every fingerprint and blind reuse detection for every credential the ledger remembers, so it is never rotated.',
     });
     this.secret = secret;
+
+    const deploymentRoleArn = props.deploymentRoleArn ?? synthesizerDeploymentRoleArn(Stack.of(this));
+    secret.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyTheStackWritesThePepper',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: [...PEPPER_WRITE_ACTIONS],
+        resources: ['*'],
+        conditions: {
+          // Deny unless CloudFormation made the call on the deployer's behalf...
+          'ForAllValues:StringNotEquals': { 'aws:CalledVia': 'cloudformation.amazonaws.com' },
+          // ...or the caller is the role CloudFormation deploys the stack with (cdk deploy's default).
+          ...(deploymentRoleArn === undefined ? {} : { ArnNotEquals: { 'aws:PrincipalArn': deploymentRoleArn } }),
+        },
+      }),
+    );
   }
 
   /**
@@ -79,4 +131,15 @@ export class FingerprintPepper extends Construct {
       }),
     );
   }
+}
+
+/** The CloudFormation execution role of a `DefaultStackSynthesizer`, as a deploy-time ARN. */
+function synthesizerDeploymentRoleArn(stack: Stack): string | undefined {
+  const synthesizer = stack.synthesizer;
+  if (!(synthesizer instanceof DefaultStackSynthesizer)) return undefined;
+  // Pseudo parameters rather than Fn::Sub, so the ARN reads like every other ARN of the template.
+  return synthesizer.cloudFormationExecutionRole
+    ?.replaceAll('${AWS::Partition}', Aws.PARTITION)
+    .replaceAll('${AWS::AccountId}', Aws.ACCOUNT_ID)
+    .replaceAll('${AWS::Region}', Aws.REGION);
 }

@@ -6,9 +6,15 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ClientCertificateAccess } from './client-certificate-access';
-import { HEALTH_AND_ROLLBACK_DEFAULTS, LambdaBundle, type RotorLambdaSettings } from '../lambda/shared/rotor-constants';
+import {
+  HEALTH_AND_ROLLBACK_DEFAULTS,
+  LambdaBundle,
+  RotorResourceName,
+  type RotorLambdaSettings,
+} from '../lambda/shared/rotor-constants';
 import { DEFAULT_HEALTH_CHECK_SCHEDULE, healthCheckScheduleProblem } from './health-check-schedule';
 import type { RetireFunction } from './retire-function';
+import { schedulerPrincipalFor } from './scheduler-trust';
 import {
   addRotorFunction,
   rotorLambdaSettings,
@@ -21,7 +27,7 @@ export interface HealthCheckFunctionProps extends RotorFunctionOptions {
   /** The stage's names, key, ledger, pepper, event bus, durations and health-check settings. */
   readonly resources: RotorStageResources;
 
-  /** The stage's retirement target: its schedule group holds the health-check schedule. */
+  /** The stage's retirement target, which the function's settings name. */
   readonly retirement: RetireFunction;
 
   /**
@@ -40,7 +46,7 @@ const HEALTH_CHECK_RETRY_POLICY = { maximumRetryAttempts: 0, maximumEventAgeInSe
 const TIMEOUT_MARGIN = Duration.seconds(20);
 
 /**
- * The health check: an EventBridge Scheduler schedule in the stage's group invokes it (default
+ * The health check: an EventBridge Scheduler schedule in a group of its own, `rotor-<stage>.health-check`, invokes it (default
  * every minute); it tests each managed secret's AWSCURRENT credential with its provider's test,
  * within the budget `ROTOR_HEALTH_CHECK_BUDGET_SECONDS`, and emits `HealthCheckSucceeded` or
  * `HealthCheckFailed` per secret.
@@ -48,7 +54,8 @@ const TIMEOUT_MARGIN = Duration.seconds(20);
  * Its role: its logs and traces; `secretsmanager:ListSecrets` (which has no resource-level
  * permissions); DescribeSecret and GetSecretValue at `AWSCURRENT` only on the secrets passed to
  * {@link grantHealthCheck}; the key only through Secrets Manager; GetItem on the ledger; the pepper.
- * The schedule's own role may invoke this function and nothing else.
+ * The schedule's own role may invoke this function and nothing else, and only a schedule in the
+ * health check's group can assume it.
  *
  * Defaults: 256 MiB; a timeout of the budget plus 20 seconds (1 minute with the default budget).
  */
@@ -63,8 +70,10 @@ export class HealthCheckFunction extends Construct {
   readonly settings: RotorLambdaSettings;
   /** The role EventBridge Scheduler assumes to invoke the function. */
   readonly schedulerRole: iam.IRole;
-  /** The recurring schedule, in the stage's schedule group. */
+  /** The recurring schedule, alone in {@link scheduleGroup}. */
   readonly schedule: scheduler.CfnSchedule;
+  /** The health check's own schedule group, `rotor-<stage>.health-check`. */
+  readonly scheduleGroup: scheduler.CfnScheduleGroup;
 
   private describeGrant?: iam.Grant;
   private readGrant?: iam.Grant;
@@ -125,17 +134,12 @@ export class HealthCheckFunction extends Construct {
     });
     parts.function.node.addDependency(listingPolicy);
 
+    this.scheduleGroup = new scheduler.CfnScheduleGroup(this, 'ScheduleGroup', {
+      name: RotorResourceName.healthCheckScheduleGroup(stage),
+    });
     this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
       description: `Rotor ${stage}: EventBridge Scheduler invokes the health check`,
-      // Only Scheduler acting for this account, for a schedule in the stage's group (confused-deputy protection).
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: {
-          StringEquals: {
-            'aws:SourceAccount': Stack.of(this).account,
-            'aws:SourceArn': retirement.scheduleGroup.attrArn,
-          },
-        },
-      }),
+      assumedBy: schedulerPrincipalFor(this.scheduleGroup),
     });
     const invoke = this.schedulerRole.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.function.functionArn] }),
@@ -144,7 +148,7 @@ export class HealthCheckFunction extends Construct {
     // No dead-letter queue: a missed health check is replaced by the next one.
     this.schedule = new scheduler.CfnSchedule(this, 'Schedule', {
       name: 'health-check',
-      groupName: retirement.scheduleGroup.ref,
+      groupName: this.scheduleGroup.ref,
       description: `Rotor ${stage}: test the current credential of every managed secret`,
       scheduleExpression: expression,
       scheduleExpressionTimezone: 'UTC',

@@ -1,4 +1,4 @@
-import { Aws, Duration, Stack } from 'aws-cdk-lib';
+import { Aws, Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -17,6 +17,7 @@ import {
   type RotorFunctionOptions,
   type RotorStageResources,
 } from './rotor-function';
+import { schedulerPrincipalFor } from './scheduler-trust';
 import { DEFAULT_SWEEP_SCHEDULE, sweepScheduleProblem } from './sweep-schedule';
 
 /** Properties of a {@link RetireFunction}. */
@@ -39,8 +40,8 @@ const SWEEP_RETRY_POLICY = { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 
 /**
  * The function that retires previous credentials at the end of their grace, with the
  * EventBridge Scheduler pieces that invoke it: the stage's schedule group `rotor-<stage>`, the role
- * Scheduler assumes (trusted only by Scheduler acting for this account and this group, allowed
- * only to invoke this function), and the recurring sweep. The rotation function adds a one-time
+ * Scheduler assumes (trusted only by Scheduler acting for this account and this group, which holds
+ * no other purpose's schedules; allowed only to invoke this function), and the recurring sweep. The rotation function adds a one-time
  * schedule in the group for each rotated-out credential.
  *
  * Defaults: 256 MiB, 1 minute (a sweep retires a page of overdue credentials).
@@ -80,15 +81,7 @@ export class RetireFunction extends Construct implements RetirementTarget {
 
     this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
       description: `Rotor ${stage}: EventBridge Scheduler invokes the retire function`,
-      // Only Scheduler acting for this account, for a schedule in this group (confused-deputy protection).
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: {
-          StringEquals: {
-            'aws:SourceAccount': Stack.of(this).account,
-            'aws:SourceArn': this.scheduleGroup.attrArn,
-          },
-        },
-      }),
+      assumedBy: schedulerPrincipalFor(this.scheduleGroup),
     });
 
     const functionName = RotorResourceName.retireFunction(stage);

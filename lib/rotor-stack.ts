@@ -4,7 +4,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { HEALTH_AND_ROLLBACK_DEFAULTS, RotorStackOutput } from '../lambda/shared/rotor-constants';
-import type { AccessTokenRefreshSchedule } from './access-token-refresh-schedule';
+import { accessTokenRefreshScheduleGroup, type AccessTokenRefreshSchedule } from './access-token-refresh-schedule';
 import { AlertTopic } from './alert-topic';
 import { CiConsumers, CONSUMER_ROLE_ARNS_OUTPUT } from './ci-consumers';
 import { fullSecretName, type RotorStageConfig } from './config/rotor-config';
@@ -177,7 +177,11 @@ export class RotorStack extends Stack {
       stage,
       rotationFunction: this.rotationFunction,
       encryptionKey: this.encryptionKey,
-      scheduleGroup: this.retireFunction.scheduleGroup,
+      // The refresh schedules' own group, made only for a stage that has OAuth 2.0 secrets (with
+      // none, no schedule goes into the group passed here).
+      scheduleGroup: stage.secrets.some((secret) => secret.oauth2 !== undefined)
+        ? accessTokenRefreshScheduleGroup(this, stage.name)
+        : this.retireFunction.scheduleGroup,
       alarmAction: notify,
     };
     let contents: StageSecrets[];

@@ -18,7 +18,7 @@ export interface StageSecretsProps {
   readonly rotationFunction: RotationFunction;
   /** The stage's key. */
   readonly encryptionKey: kms.IKey;
-  /** The stage's schedule group, for the access-token refresh schedules. */
+  /** The stage's group of access-token refresh schedules (`accessTokenRefreshScheduleGroup`). */
   readonly scheduleGroup: scheduler.CfnScheduleGroup;
   /** What each alarm does when it enters ALARM. @default - no action */
   readonly alarmAction?: cloudwatch.IAlarmAction;
@@ -61,7 +61,7 @@ export function addStageSecrets(scope: Construct, props: StageSecretsProps): Sta
       }),
   );
   // Secrets Manager rotates at most every 4 hours; an OAuth 2.0 access token lives 30 minutes or
-  // less, so Scheduler rotates those secrets every refresh interval, in the stage's group.
+  // less, so Scheduler rotates those secrets every refresh interval, in the stage's refresh group.
   const accessTokenRefreshSchedules = new Map(
     props.secrets.flatMap((secret, index) =>
       secret.oauth2 === undefined

@@ -5,6 +5,7 @@ import {
   UpdateSecretVersionStageCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { VersionLabelMovedError } from '../core/errors';
 import { AWSCURRENT, AWSPENDING, type SecretDescription, type SecretStore } from '../core/rotation/secret-store';
 import { VersionValueCache } from './version-value-cache';
 
@@ -67,7 +68,24 @@ export class SecretsManagerStore implements SecretStore {
     } catch (error) {
       // A version that RotateSecret created but nobody has written yet has no value.
       if (isAwsError(error, 'ResourceNotFoundException')) return undefined;
+      // Asked by id and label after another caller moved the label away from that version. Secrets
+      // Manager says InvalidRequestException for other things too (a secret being deleted): only
+      // a version that no longer has the label, described afresh, is a moved label.
+      if (stage !== undefined && isAwsError(error, 'InvalidRequestException')) {
+        if (await this.labelMovedAway(secretArn, versionId, stage)) {
+          throw new VersionLabelMovedError(`version ${versionId} of ${secretArn} no longer has the label ${stage}`);
+        }
+      }
       throw error;
+    }
+  }
+
+  private async labelMovedAway(secretArn: string, versionId: string, stage: string): Promise<boolean> {
+    try {
+      const secret = await this.describe(secretArn);
+      return !(secret.versionStages[versionId] ?? []).includes(stage);
+    } catch {
+      return false;
     }
   }
 

@@ -19,6 +19,12 @@ export class RotationNotAllowedError extends RotorError {}
 /** The ClientRequestToken names no version of the secret, or a version that is not AWSPENDING. */
 export class UnexpectedVersionError extends RotorError {}
 
+/**
+ * A version was read at a staging label it no longer has: someone moved the labels between
+ * DescribeSecret and GetSecretValue (a twin delivery's rollback, a rotation).
+ */
+export class VersionLabelMovedError extends RotorError {}
+
 /** The secret's document is not a Rotor document: not JSON, wrong shape, or failing its provider's schema. */
 export class MalformedSecretError extends RotorError {}
 

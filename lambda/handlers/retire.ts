@@ -13,6 +13,7 @@ import {
 import { parseSecretDocument } from '../core/secret-document';
 import { MetricName, RETIRE_SWEEP_REQUEST, RotorEnv } from '../shared/rotor-constants';
 import { durationSettings, requiredSetting } from '../shared/rotor-settings';
+import { isSecretArn } from '../shared/secret-name';
 import { createLogger, SecretMetrics } from '../shared/telemetry';
 
 const logger = createLogger('rotor-retire');
@@ -80,22 +81,43 @@ export const handler = async (event: unknown): Promise<{ retired: number }> => {
     logger.info('retirement sweep done', { retired: retired.length });
     return { retired: retired.length };
   }
-  if (typeof request.fingerprint !== 'string') {
-    throw new Error('retire event must be {"sweep": true} or {"secretArn", "versionId", "fingerprint"}');
-  }
+  const { secretArn, versionId, fingerprint } = readRetirementRequest(request);
   let result;
   try {
-    result = await retireCredential(request.fingerprint, dependencies);
+    result = await retireCredential(fingerprint, dependencies);
   } catch (error) {
     if (error instanceof RevocationFailedError) dependencies.onRevocationFailed?.(error);
     throw error;
   }
   const { outcome, record } = result;
-  logger.info('retirement done', {
-    outcome,
-    secretArn: String(request.secretArn),
-    versionId: String(request.versionId),
-  });
+  logger.info('retirement done', { outcome, secretArn, versionId });
   if (record !== undefined) metrics.publish(record.secretName, { [MetricName.CredentialRetired]: 1 });
   return { retired: outcome === 'retired' ? 1 : 0 };
 };
+
+const FINGERPRINT = /^[0-9a-f]{64}$/;
+const VERSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * The one-time schedule's request, each field checked before anything is read or logged: the
+ * secret's ARN, its version id, and the credential's fingerprint (64 lower-case hex digits).
+ * @throws Error naming the field that is wrong, never echoing its value.
+ */
+function readRetirementRequest(request: Record<string, unknown>): {
+  secretArn: string;
+  versionId: string;
+  fingerprint: string;
+} {
+  const { secretArn, versionId, fingerprint } = request;
+  if (secretArn === undefined && versionId === undefined && fingerprint === undefined) {
+    throw new Error('retire event must be {"sweep": true} or {"secretArn", "versionId", "fingerprint"}');
+  }
+  if (!isSecretArn(secretArn)) throw new Error('retire event secretArn must be a Secrets Manager secret ARN');
+  if (typeof versionId !== 'string' || !VERSION_ID.test(versionId)) {
+    throw new Error('retire event versionId must be a secret version id (1-64 of A-Z a-z 0-9 _-)');
+  }
+  if (typeof fingerprint !== 'string' || !FINGERPRINT.test(fingerprint)) {
+    throw new Error('retire event fingerprint must be 64 lower-case hex digits');
+  }
+  return { secretArn, versionId, fingerprint };
+}

@@ -40,8 +40,9 @@ let dependencies: VerifierDependencies | undefined;
 
 /**
  * Answers whether a presented token may pass: invoked directly with `{"token": "..."}`, or as
- * an API Gateway Lambda authorizer (HTTP API simple response, REST API TOKEN authorizer) with
- * `Authorization: Bearer <token>`. Never logs the token.
+ * an API Gateway Lambda authorizer with `Authorization: Bearer <token>`, in the shape each
+ * authorizer reads (REST API TOKEN and REQUEST, HTTP API payload 1.0 and 2.0, WebSocket
+ * `$connect`). Never logs the token.
  */
 export const handler = async (event: unknown): Promise<unknown> => {
   dependencies ??= buildDependencies();

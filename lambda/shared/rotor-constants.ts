@@ -333,6 +333,13 @@ export const RotorResourceName = {
   retireFunction: (stage: string): string => `rotor-${stage}-retire`,
   /** EventBridge Scheduler group of the sweep and the one-time retirement schedules. */
   scheduleGroup: (stage: string): string => `rotor-${stage}`,
+  /**
+   * EventBridge Scheduler group of the health-check schedule alone. A `.` cannot occur in a stage
+   * name, so no stage's groups can be named like another's.
+   */
+  healthCheckScheduleGroup: (stage: string): string => `rotor-${stage}.health-check`,
+  /** EventBridge Scheduler group of the access-token refresh schedules alone. */
+  accessTokenRefreshScheduleGroup: (stage: string): string => `rotor-${stage}.access-token-refresh`,
   /** The secret holding the fingerprint pepper: under {@link ROTOR_INTERNAL_SECRET_PREFIX}, outside every stage's prefix. */
   fingerprintPepper: (stage: string): string => `${ROTOR_INTERNAL_SECRET_PREFIX}${stage}/fingerprint-pepper`,
 } as const;
@@ -354,7 +361,7 @@ export const RETIREMENT_SCHEDULE_NAME_PREFIX = 'retire-';
 
 /**
  * Every access-token refresh schedule (one per `oauth2-refresh-token` secret, in the stage's
- * schedule group; target: Secrets Manager RotateSecret of that secret) is named
+ * refresh schedule group; target: Secrets Manager RotateSecret of that secret) is named
  * `<this prefix><secret name within the stage>`, with `/` and other characters Scheduler refuses
  * replaced and a hash added when needed. Never `retire-`, so the rollback function cannot delete them.
  */

@@ -1,9 +1,11 @@
 import { CfnResource, Duration, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { CfnScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import type { IConstruct } from 'constructs';
 import {
   AccessTokenRefreshSchedule,
   accessTokenRefreshExpression,
+  accessTokenRefreshScheduleGroup,
   accessTokenRefreshScheduleName,
 } from '../../lib/access-token-refresh-schedule';
 import { RotatedSecret } from '../../lib/rotated-secret';
@@ -18,6 +20,7 @@ describe('AccessTokenRefreshSchedule', () => {
   let rotation: RotationFunction;
   let secret: RotatedSecret;
   let refresh: AccessTokenRefreshSchedule;
+  let refreshGroup: CfnScheduleGroup;
   const id = (construct: IConstruct): string =>
     stack.getLogicalId((CfnResource.isCfnResource(construct) ? construct : construct.node.defaultChild) as CfnResource);
   const oauth2 = oauth2TestStage().secrets[1]!.oauth2!;
@@ -38,22 +41,28 @@ describe('AccessTokenRefreshSchedule', () => {
       schedule: 'rate(1 day)',
       window: Duration.hours(1),
     });
+    refreshGroup = accessTokenRefreshScheduleGroup(stack, 'test');
     // WHEN
     refresh = new AccessTokenRefreshSchedule(stack, 'Refresh', {
       secret,
       rotationFunction: rotation,
-      scheduleGroup: fixture.retirement.scheduleGroup,
+      scheduleGroup: refreshGroup,
       intervalSeconds: oauth2.refreshIntervalSeconds,
     });
     template = Template.fromStack(stack);
   });
 
-  it("calls Secrets Manager RotateSecret on the secret every interval, in the stage's group, with retries", () => {
+  it("calls Secrets Manager RotateSecret on the secret every interval, in the stage's refresh group, with retries", () => {
+    expect(template.findResources('AWS::Scheduler::ScheduleGroup')[id(refreshGroup)]).toEqual({
+      Type: 'AWS::Scheduler::ScheduleGroup',
+      Properties: { Name: 'rotor-test.access-token-refresh' },
+    });
+    expect(accessTokenRefreshScheduleGroup(stack, 'test')).toBe(refreshGroup);
     expect(template.findResources('AWS::Scheduler::Schedule')[id(refresh.schedule)]).toEqual({
       Type: 'AWS::Scheduler::Schedule',
       Properties: {
         Name: 'refresh-idp-token',
-        GroupName: { Ref: id(fixture.retirement.scheduleGroup) },
+        GroupName: { Ref: id(refreshGroup) },
         Description: 'Rotor test: refresh the access token of rotor/test/idp-token (RotateSecret)',
         ScheduleExpression: 'rate(10 minutes)',
         ScheduleExpressionTimezone: 'UTC',
@@ -77,7 +86,7 @@ describe('AccessTokenRefreshSchedule', () => {
     expect(refresh.scheduleName).toBe('refresh-idp-token');
   });
 
-  it('has a role that only Scheduler acting for this account and the stage group may assume', () => {
+  it("has a role that only Scheduler acting for this account and the stage's refresh group may assume", () => {
     expect(template.findResources('AWS::IAM::Role')[id(refresh.role)]).toEqual({
       Type: 'AWS::IAM::Role',
       Properties: {
@@ -91,7 +100,7 @@ describe('AccessTokenRefreshSchedule', () => {
               Condition: {
                 StringEquals: {
                   'aws:SourceAccount': { Ref: 'AWS::AccountId' },
-                  'aws:SourceArn': { 'Fn::GetAtt': [id(fixture.retirement.scheduleGroup), 'Arn'] },
+                  'aws:SourceArn': { 'Fn::GetAtt': [id(refreshGroup), 'Arn'] },
                 },
               },
             },
@@ -149,7 +158,7 @@ describe('AccessTokenRefreshSchedule', () => {
           new AccessTokenRefreshSchedule(stack, `Bad${intervalSeconds}`, {
             secret,
             rotationFunction: rotation,
-            scheduleGroup: fixture.retirement.scheduleGroup,
+            scheduleGroup: refreshGroup,
             intervalSeconds,
           }),
       ).toThrow(new RegExp(`intervalSeconds must be whole minutes of at least 600 seconds, got ${intervalSeconds}`));

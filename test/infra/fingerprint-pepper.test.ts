@@ -1,10 +1,10 @@
-import { CfnResource, Stack } from 'aws-cdk-lib';
+import { CfnResource, CliCredentialsStackSynthesizer, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { IConstruct } from 'constructs';
 import { MANAGED_BY_TAG, ROTOR_INTERNAL_SECRET_PREFIX } from '../../lambda/shared/rotor-constants';
-import { FingerprintPepper } from '../../lib/fingerprint-pepper';
+import { FingerprintPepper, PEPPER_WRITE_ACTIONS } from '../../lib/fingerprint-pepper';
 import { newTestApp } from './infra-test-app';
 
 describe('FingerprintPepper', () => {
@@ -77,6 +77,90 @@ describe('FingerprintPepper', () => {
           },
         ],
       },
+    });
+  });
+
+  it("denies every write to every principal but cdk deploy's CloudFormation execution role and calls through CloudFormation", () => {
+    const execRole = {
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':iam::',
+          { Ref: 'AWS::AccountId' },
+          ':role/cdk-hnb659fds-cfn-exec-role-',
+          { Ref: 'AWS::AccountId' },
+          '-',
+          { Ref: 'AWS::Region' },
+        ],
+      ],
+    };
+    expect(Object.values(template.findResources('AWS::SecretsManager::ResourcePolicy'))).toEqual([
+      {
+        Type: 'AWS::SecretsManager::ResourcePolicy',
+        Properties: {
+          SecretId: { Ref: id(pepper.secret) },
+          ResourcePolicy: {
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Sid: 'OnlyTheStackWritesThePepper',
+                Effect: 'Deny',
+                Principal: { AWS: '*' },
+                Action: [...PEPPER_WRITE_ACTIONS].sort(),
+                Resource: '*',
+                Condition: {
+                  'ForAllValues:StringNotEquals': { 'aws:CalledVia': 'cloudformation.amazonaws.com' },
+                  ArnNotEquals: { 'aws:PrincipalArn': execRole },
+                },
+              },
+            ],
+          },
+        },
+      },
+    ]);
+    expect(PEPPER_WRITE_ACTIONS).toEqual(
+      expect.arrayContaining([
+        'secretsmanager:PutSecretValue',
+        'secretsmanager:UpdateSecret',
+        'secretsmanager:UpdateSecretVersionStage',
+        'secretsmanager:DeleteSecret',
+        'secretsmanager:RotateSecret',
+        'secretsmanager:PutResourcePolicy',
+        'secretsmanager:DeleteResourcePolicy',
+      ]),
+    );
+  });
+
+  it('takes the deployment role, and without one (another synthesizer) allows writes through CloudFormation only', () => {
+    // GIVEN
+    const named = new Stack(newTestApp(), 'Named');
+    const cli = new Stack(newTestApp(), 'Cli', { synthesizer: new CliCredentialsStackSynthesizer() });
+    // WHEN
+    for (const [scope, deploymentRoleArn] of [
+      [named, 'arn:aws:iam::111111111111:role/deployer'],
+      [cli, undefined],
+    ] as const) {
+      new FingerprintPepper(scope, 'Pepper', {
+        stage: 'test',
+        secretNamePrefix: 'rotor/test/',
+        encryptionKey: new kms.Key(scope, 'Key', { enableKeyRotation: true }),
+        ...(deploymentRoleArn === undefined ? {} : { deploymentRoleArn }),
+      });
+    }
+    // THEN
+    const condition = (scope: Stack): unknown =>
+      (
+        Object.values(Template.fromStack(scope).findResources('AWS::SecretsManager::ResourcePolicy'))[0]!
+          .Properties as { ResourcePolicy: { Statement: { Condition: unknown }[] } }
+      ).ResourcePolicy.Statement[0]!.Condition;
+    expect(condition(named)).toEqual({
+      'ForAllValues:StringNotEquals': { 'aws:CalledVia': 'cloudformation.amazonaws.com' },
+      ArnNotEquals: { 'aws:PrincipalArn': 'arn:aws:iam::111111111111:role/deployer' },
+    });
+    expect(condition(cli)).toEqual({
+      'ForAllValues:StringNotEquals': { 'aws:CalledVia': 'cloudformation.amazonaws.com' },
     });
   });
 

@@ -132,7 +132,7 @@ describe('HealthCheckFunction', () => {
     ]);
   });
 
-  it('has its own scheduler role, assumable only by Scheduler for this account and the stage group, that may invoke only the health check', () => {
+  it("has its own scheduler role, assumable only by Scheduler for this account and the health check's own group, that may invoke only the health check", () => {
     expect(template.findResources('AWS::IAM::Role')[id(healthCheck.schedulerRole)]).toEqual({
       Type: 'AWS::IAM::Role',
       Properties: {
@@ -147,7 +147,7 @@ describe('HealthCheckFunction', () => {
               Condition: {
                 StringEquals: {
                   'aws:SourceAccount': { Ref: 'AWS::AccountId' },
-                  'aws:SourceArn': { 'Fn::GetAtt': [id(fixture.retirement.scheduleGroup), 'Arn'] },
+                  'aws:SourceArn': { 'Fn::GetAtt': [id(healthCheck.scheduleGroup), 'Arn'] },
                 },
               },
             },
@@ -174,12 +174,16 @@ describe('HealthCheckFunction', () => {
     ]);
   });
 
-  it('runs every minute (UTC) in the schedule group rotor-test, without retries, once its role may invoke', () => {
+  it('runs every minute (UTC), alone in the schedule group rotor-test.health-check, without retries, once its role may invoke', () => {
+    expect(template.findResources('AWS::Scheduler::ScheduleGroup')[id(healthCheck.scheduleGroup)]).toEqual({
+      Type: 'AWS::Scheduler::ScheduleGroup',
+      Properties: { Name: 'rotor-test.health-check' },
+    });
     expect(template.findResources('AWS::Scheduler::Schedule')[id(healthCheck.schedule)]).toEqual({
       Type: 'AWS::Scheduler::Schedule',
       Properties: {
         Name: 'health-check',
-        GroupName: { Ref: id(fixture.retirement.scheduleGroup) },
+        GroupName: { Ref: id(healthCheck.scheduleGroup) },
         Description: 'Rotor test: test the current credential of every managed secret',
         ScheduleExpression: 'rate(1 minute)',
         ScheduleExpressionTimezone: 'UTC',

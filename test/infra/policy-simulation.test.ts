@@ -26,7 +26,7 @@ async function decide(
   principal: Principal,
   action: string,
   resource: string,
-  context: Record<string, string> = {},
+  context: Record<string, string | string[]> = {},
   resourcePolicy?: PolicyDocument,
 ): Promise<Decision> {
   const simulation: Simulation = {
@@ -53,6 +53,7 @@ const via = (service: string) => ({ 'kms:ViaService': `${service}.${region}.amaz
 
 describe('policy simulation (iam-simulate) of two stages in one account', () => {
   let dev: TemplateResolver;
+  let devTemplate: { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
   let prod: TemplateResolver;
   let devDeployer: Principal;
   let devPackager: Principal;
@@ -66,7 +67,8 @@ describe('policy simulation (iam-simulate) of two stages in one account', () => 
   beforeAll(() => {
     // GIVEN the app synthesized from the two-stage fixture
     const [development, production] = addRotorStages(newTestApp(), twoStageConfig());
-    dev = new TemplateResolver('Rotor-development', Template.fromStack(development!).toJSON() as never, FIXTURE_ENV);
+    devTemplate = Template.fromStack(development!).toJSON() as typeof devTemplate;
+    dev = new TemplateResolver('Rotor-development', devTemplate, FIXTURE_ENV);
     prod = new TemplateResolver('Rotor-production', Template.fromStack(production!).toJSON() as never, FIXTURE_ENV);
     const consumer = (resolver: TemplateResolver, roleName: string): Principal => ({
       arn: `arn:aws:sts::${account}:assumed-role/${roleName}/ci-job`,
@@ -154,6 +156,94 @@ describe('policy simulation (iam-simulate) of two stages in one account', () => 
         'secretsmanager:DeleteSecret',
       ]) {
         expect([action, await decide(devDeployer, action, secret)]).toEqual([action, 'ImplicitlyDenied']);
+      }
+    });
+  });
+
+  describe('the fingerprint pepper', () => {
+    // An administrator allowed everything on every secret: only the pepper's resource policy stops it.
+    const administrator: Principal = {
+      arn: `arn:aws:sts::${account}:assumed-role/Administrator/operator`,
+      policies: [
+        {
+          name: 'Administrator',
+          policy: {
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Action: 'secretsmanager:*', Resource: '*' }],
+          },
+        },
+      ],
+    };
+    const deployerRole = `cdk-hnb659fds-cfn-exec-role-${account}-${region}`;
+    const deployer: Principal = {
+      ...administrator,
+      arn: `arn:aws:sts::${account}:assumed-role/${deployerRole}/AWSCloudFormation`,
+    };
+    // The simulator does not derive aws:PrincipalArn from the session; AWS always sets it to the role's ARN.
+    const asRole = (role: string) => ({ 'aws:PrincipalArn': `arn:aws:iam::${account}:role/${role}` });
+    const writes = [
+      'secretsmanager:PutSecretValue',
+      'secretsmanager:UpdateSecret',
+      'secretsmanager:UpdateSecretVersionStage',
+      'secretsmanager:DeleteSecret',
+      'secretsmanager:RotateSecret',
+      'secretsmanager:PutResourcePolicy',
+      'secretsmanager:DeleteResourcePolicy',
+    ];
+    let pepper: string;
+    let pepperPolicy: PolicyDocument;
+
+    beforeAll(() => {
+      const peppers = dev
+        .arnsOf('AWS::SecretsManager::Secret')
+        .filter((arn) => arn.includes(':secret:rotor-internal/'));
+      expect(peppers).toHaveLength(1);
+      pepper = peppers[0]!;
+      const policies = Object.values(devTemplate.Resources).filter(
+        (resource) => resource.Type === 'AWS::SecretsManager::ResourcePolicy',
+      );
+      expect(policies).toHaveLength(1);
+      pepperPolicy = dev.resolve(policies[0]!.Properties!.ResourcePolicy) as PolicyDocument;
+    });
+
+    it('refuses every write to anyone else, however broad their own permissions', async () => {
+      for (const action of writes) {
+        expect([action, await decide(administrator, action, pepper, asRole('Administrator'), pepperPolicy)]).toEqual([
+          action,
+          'ExplicitlyDenied',
+        ]);
+      }
+      // Reading stays the identity policy's decision.
+      expect(await decide(administrator, 'secretsmanager:GetSecretValue', pepper, {}, pepperPolicy)).toBe('Allowed');
+    });
+
+    it("allows writes by the stack's CloudFormation execution role and calls made through CloudFormation", async () => {
+      for (const action of writes) {
+        expect([action, await decide(deployer, action, pepper, asRole(deployerRole), pepperPolicy)]).toEqual([
+          action,
+          'Allowed',
+        ]);
+        const throughCloudFormation = {
+          ...asRole('Administrator'),
+          'aws:CalledVia': ['cloudformation.amazonaws.com'],
+        };
+        expect([action, await decide(administrator, action, pepper, throughCloudFormation, pepperPolicy)]).toEqual([
+          action,
+          'Allowed',
+        ]);
+      }
+    });
+
+    it("still lets Rotor's functions read it", async () => {
+      for (const prefix of ['RotationRole', 'VerifierRole', 'HealthCheckRole']) {
+        const role: Principal = {
+          arn: `arn:aws:sts::${account}:assumed-role/${prefix}/function`,
+          policies: dev.rolePolicies(dev.roleId({ logicalIdPrefix: prefix })),
+        };
+        expect([prefix, await decide(role, 'secretsmanager:GetSecretValue', pepper, {}, pepperPolicy)]).toEqual([
+          prefix,
+          'Allowed',
+        ]);
       }
     });
   });
@@ -254,6 +344,7 @@ describe('policy simulation (iam-simulate) of two stages in one account', () => 
     // GIVEN both stages with an OAuth 2.0 secret that presents a client certificate
     let devOAuth: TemplateResolver;
     let prodOAuth: TemplateResolver;
+    let devOAuthTemplate: { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
     const oauth2Secret = (stageName: string): Record<string, unknown> => ({
       name: 'idp-token',
       provider: 'oauth2-refresh-token',
@@ -284,16 +375,70 @@ describe('policy simulation (iam-simulate) of two stages in one account', () => 
         }),
       );
       const [development, production] = addRotorStages(newTestApp(), config);
-      devOAuth = new TemplateResolver(
-        'Rotor-development',
-        Template.fromStack(development!).toJSON() as never,
-        FIXTURE_ENV,
-      );
+      devOAuthTemplate = Template.fromStack(development!).toJSON() as typeof devOAuthTemplate;
+      devOAuth = new TemplateResolver('Rotor-development', devOAuthTemplate, FIXTURE_ENV);
       prodOAuth = new TemplateResolver(
         'Rotor-production',
         Template.fromStack(production!).toJSON() as never,
         FIXTURE_ENV,
       );
+    });
+
+    it('each scheduler role may be assumed by Scheduler for a schedule of its own group only', async () => {
+      // Scheduler presents the schedule's group as aws:SourceArn; the trust policy is the role's resource policy.
+      const groups = Object.values(devOAuthTemplate.Resources)
+        .filter((resource) => resource.Type === 'AWS::Scheduler::ScheduleGroup')
+        .map((resource) => resource.Properties!.Name as string);
+      expect(groups.sort()).toEqual([
+        'rotor-development',
+        'rotor-development.access-token-refresh',
+        'rotor-development.health-check',
+      ]);
+      const ownGroup: Record<string, string> = {
+        RetireSchedulerRole: 'rotor-development',
+        HealthCheckSchedulerRole: 'rotor-development.health-check',
+        AccessTokenRefreshidptokenSchedulerRole: 'rotor-development.access-token-refresh',
+      };
+      const assume = async (prefix: string, group: string, sourceAccount: string = account): Promise<Decision> => {
+        const trust = devOAuth.resolve(
+          devOAuthTemplate.Resources[devOAuth.roleId({ logicalIdPrefix: prefix })]!.Properties!
+            .AssumeRolePolicyDocument,
+        ) as PolicyDocument;
+        const result = await runSimulation(
+          {
+            request: {
+              principal: 'scheduler.amazonaws.com',
+              action: 'sts:AssumeRole',
+              resource: { resource: `arn:aws:iam::${account}:role/${prefix}`, accountId: account },
+              contextVariables: {
+                'aws:SourceAccount': sourceAccount,
+                'aws:SourceArn': `arn:aws:scheduler:${region}:${sourceAccount}:schedule-group/${group}`,
+              },
+            },
+            identityPolicies: [],
+            serviceControlPolicies: [],
+            resourceControlPolicies: [],
+            resourcePolicy: trust,
+          },
+          {},
+        );
+        if (result.resultType !== 'single') throw new Error(`expected one result, got ${result.resultType}`);
+        return result.overallResult;
+      };
+      for (const [role, own] of Object.entries(ownGroup)) {
+        for (const group of [...groups, 'rotor-production', 'other']) {
+          expect([role, group, await assume(role, group)]).toEqual([
+            role,
+            group,
+            group === own ? 'Allowed' : 'ImplicitlyDenied',
+          ]);
+        }
+        expect([role, 'another account', await assume(role, own, '210987654321')]).toEqual([
+          role,
+          'another account',
+          'ImplicitlyDenied',
+        ]);
+      }
     });
 
     it("the rotation role may read only the current version of its stage's client certificate", async () => {

@@ -176,7 +176,7 @@ describe('RotorStack', () => {
   it('checks health every minute, and rolls back on the rollback alarms and counts Secrets Manager failures from the default bus', () => {
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
       Name: 'health-check',
-      GroupName: { Ref: id(stack.retireFunction.scheduleGroup) },
+      GroupName: { Ref: id(stack.healthCheckFunction.scheduleGroup) },
       ScheduleExpression: 'rate(1 minute)',
       Target: Match.objectLike({ Arn: { 'Fn::GetAtt': [id(stack.healthCheckFunction.function), 'Arn'] } }),
     });
@@ -522,7 +522,7 @@ describe('RotorStack', () => {
     template.allResourcesProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent(), Policies: Match.absent() });
   });
 
-  it('trusts Lambda for the functions, and Scheduler acting for this account and its group for the scheduler roles', () => {
+  it("trusts Lambda for the functions, and Scheduler acting for this account and each scheduler role's own group", () => {
     const trust = (service: string, condition?: unknown): unknown => ({
       Version: '2012-10-17',
       Statement: [
@@ -534,12 +534,12 @@ describe('RotorStack', () => {
         },
       ],
     });
-    const schedulerForStageGroup = {
+    const schedulerFor = (group: IConstruct) => ({
       StringEquals: {
         'aws:SourceAccount': { Ref: 'AWS::AccountId' },
-        'aws:SourceArn': { 'Fn::GetAtt': [id(stack.retireFunction.scheduleGroup), 'Arn'] },
+        'aws:SourceArn': { 'Fn::GetAtt': [id(group), 'Arn'] },
       },
-    };
+    });
     const roles = template.findResources('AWS::IAM::Role');
     expect(
       Object.fromEntries(
@@ -555,8 +555,14 @@ describe('RotorStack', () => {
       [id(stack.healthCheckFunction.role)]: trust('lambda.amazonaws.com'),
       [id(stack.rollbackFunction.role)]: trust('lambda.amazonaws.com'),
       [id(stack.rotationEventsFunction.role)]: trust('lambda.amazonaws.com'),
-      [id(stack.retireFunction.schedulerRole)]: trust('scheduler.amazonaws.com', schedulerForStageGroup),
-      [id(stack.healthCheckFunction.schedulerRole)]: trust('scheduler.amazonaws.com', schedulerForStageGroup),
+      [id(stack.retireFunction.schedulerRole)]: trust(
+        'scheduler.amazonaws.com',
+        schedulerFor(stack.retireFunction.scheduleGroup),
+      ),
+      [id(stack.healthCheckFunction.schedulerRole)]: trust(
+        'scheduler.amazonaws.com',
+        schedulerFor(stack.healthCheckFunction.scheduleGroup),
+      ),
     });
   });
 
@@ -619,8 +625,12 @@ describe('RotorStack with OAuth 2.0 secrets', () => {
     template = Template.fromStack(stack);
   });
 
-  it('refreshes the access token of each OAuth 2.0 secret on its interval, in the stage group; none for the managed token', () => {
+  it("refreshes the access token of each OAuth 2.0 secret on its interval, in the stage's refresh group; none for the managed token", () => {
     const [, idpToken, apiToken] = stack.secrets;
+    const refreshGroup = Object.entries(template.findResources('AWS::Scheduler::ScheduleGroup')).find(
+      ([, group]) => (group.Properties as { Name: string }).Name === 'rotor-test.access-token-refresh',
+    )?.[0];
+    expect(refreshGroup).toBeDefined();
     expect([...stack.accessTokenRefreshSchedules.keys()]).toEqual(['idp-token', 'partner/api-token']);
     template.resourceCountIs('AWS::Scheduler::Schedule', 4); // the sweep, the health check and two refreshes
     const refreshes = Object.values(
@@ -634,13 +644,13 @@ describe('RotorStack with OAuth 2.0 secrets', () => {
     expect(refreshes).toEqual([
       {
         Name: 'refresh-idp-token',
-        GroupName: { Ref: id(stack.retireFunction.scheduleGroup) },
+        GroupName: { Ref: refreshGroup },
         ScheduleExpression: 'rate(10 minutes)',
         Input: { 'Fn::Join': ['', ['{"SecretId":"', { Ref: id(idpToken!.secret) }, '"}']] },
       },
       {
         Name: expect.stringMatching(/^refresh-partner-api-token-[0-9a-f]{8}$/) as unknown,
-        GroupName: { Ref: id(stack.retireFunction.scheduleGroup) },
+        GroupName: { Ref: refreshGroup },
         ScheduleExpression: 'rate(20 minutes)',
         Input: { 'Fn::Join': ['', ['{"SecretId":"', { Ref: id(apiToken!.secret) }, '"}']] },
       },

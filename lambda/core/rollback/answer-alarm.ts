@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { RotorError } from '../errors';
+import { RotorError, VersionLabelMovedError } from '../errors';
 import { checkCredentialHealth } from '../health/credential-health';
 import type { Ledger } from '../ledger/ledger';
 import type { RollbackClaim, RollbackPlan, SecretLedgerState } from '../ledger/ledger-records';
@@ -114,7 +114,7 @@ export async function answerAlarm(event: unknown, deps: RollbackDependencies): P
       if (answer !== undefined && claim.alarmKey === scope.alarmKey) return answer;
       continue;
     }
-    const decision = await decide(secret, state, scope.alarmKey, now, deps);
+    const decision = await decideUnlessLabelsMoved(secret, state, scope.alarmKey, now, deps);
     if (decision.kind === 'ignore') return { outcome: 'ignored', reason: decision.reason, ...about };
 
     const ours: RollbackClaim = {
@@ -152,6 +152,29 @@ type Decision =
       readonly attempt: number;
       readonly incidentStartedAt: number;
     };
+
+/**
+ * {@link decide}, unless the labels moved while it read the versions. Of two copies of one alarm
+ * event delivered at once, the second can read AWSCURRENT or AWSPREVIOUS by the version id it
+ * described just before the first moved the labels: that copy has nothing left to do.
+ */
+async function decideUnlessLabelsMoved(
+  secret: SecretDescription,
+  state: SecretLedgerState,
+  alarmKey: string,
+  now: number,
+  deps: RollbackDependencies,
+): Promise<Decision> {
+  try {
+    return await decide(secret, state, alarmKey, now, deps);
+  } catch (error) {
+    if (!(error instanceof VersionLabelMovedError)) throw error;
+    return {
+      kind: 'ignore',
+      reason: `the version labels moved while this delivery read them (${error.message}): another delivery or a rotation acted first`,
+    };
+  }
+}
 
 async function decide(
   secret: SecretDescription,

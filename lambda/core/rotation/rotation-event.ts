@@ -1,3 +1,4 @@
+import { isSecretId, MAX_SECRET_ID_LENGTH } from '../../shared/secret-name';
 import { InvalidRotationEventError } from '../errors';
 
 /** The four steps of Secrets Manager's rotation contract, in the order they run. */
@@ -15,7 +16,6 @@ export interface RotationEvent {
 }
 
 // Secrets Manager's own limits: SecretId up to 2048 characters, ClientRequestToken 32-64.
-const MAX_SECRET_ID_LENGTH = 2048;
 const CLIENT_REQUEST_TOKEN = /^[A-Za-z0-9_-]{32,64}$/;
 const MAX_ROTATION_TOKEN_LENGTH = 4096;
 
@@ -35,9 +35,10 @@ export function parseRotationEvent(event: unknown): RotationEvent {
       `rotation event has unknown Step ${describeValue(Step)}; expected one of ${ROTATION_STEPS.join(', ')}`,
     );
   }
-  if (typeof SecretId !== 'string' || SecretId.length === 0 || SecretId.length > MAX_SECRET_ID_LENGTH) {
+  // Its name becomes a metric dimension when DescribeSecret fails: only a real name or ARN passes.
+  if (!isSecretId(SecretId)) {
     throw new InvalidRotationEventError(
-      `rotation event SecretId must be a secret name or ARN of 1-${MAX_SECRET_ID_LENGTH} characters`,
+      `rotation event SecretId must be a secret name (1-512 of A-Z a-z 0-9 /_+=.@-) or a secret ARN of at most ${MAX_SECRET_ID_LENGTH} characters`,
     );
   }
   if (typeof ClientRequestToken !== 'string' || !CLIENT_REQUEST_TOKEN.test(ClientRequestToken)) {

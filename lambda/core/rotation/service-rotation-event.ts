@@ -1,4 +1,4 @@
-import { secretNameFromId } from '../../shared/secret-name';
+import { isSecretId, secretNameFromId } from '../../shared/secret-name';
 
 /** Secrets Manager's own CloudTrail events that mean a rotation did not complete. */
 export const SERVICE_ROTATION_FAILURES = ['RotationFailed', 'RotationAbandoned'] as const;
@@ -41,6 +41,7 @@ export function readServiceRotationEvent(event: unknown, secretNamePrefix: strin
   const extra = isRecord(detail.additionalEventData) ? detail.additionalEventData : {};
   const secretId = extra.SecretId;
   if (typeof secretId !== 'string' || secretId === '') return ignored(`${eventName} event names no SecretId`);
+  if (!isSecretId(secretId)) return ignored(`${eventName} event's SecretId is not a secret name or ARN`);
   const secretName = secretNameFromId(secretId);
   if (!secretName.startsWith(secretNamePrefix)) {
     return ignored(`secret ${secretName} is outside this stage (names start with '${secretNamePrefix}')`);

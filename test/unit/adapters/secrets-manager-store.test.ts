@@ -15,6 +15,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { SecretsManagerStore } from '../../../lambda/adapters/secrets-manager-store';
 import { VersionValueCache } from '../../../lambda/adapters/version-value-cache';
+import { VersionLabelMovedError } from '../../../lambda/core/errors';
 import { rejectionOf } from '../helpers/rejection';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:rotor/dev/ci-token-AbC123';
@@ -212,6 +213,45 @@ describe('Class: SecretsManagerStore', () => {
     ])('passes on %s', async (_label, failure) => {
       // Prepare
       secretsManager.on(GetSecretValueCommand).rejects(failure);
+
+      // Act & Assess
+      await expect(store.readVersion(ARN, CURRENT, 'AWSCURRENT')).rejects.toBe(failure);
+    });
+  });
+
+  describe('Method: readVersion, after the labels moved', () => {
+    const moved = () =>
+      new InvalidRequestException({
+        message: "You can't access a secret version by VersionId and VersionStage that don't match",
+        ...metadata,
+      });
+
+    it('says VersionLabelMovedError when the version, described afresh, no longer has the label', async () => {
+      // Prepare
+      secretsManager.on(GetSecretValueCommand).rejects(moved());
+      secretsManager.on(DescribeSecretCommand).resolves({
+        ARN,
+        Name: 'rotor/dev/ci-token',
+        VersionIdsToStages: { [CURRENT]: ['AWSPREVIOUS'], [PENDING]: ['AWSCURRENT'] },
+      });
+
+      // Act
+      const error = await rejectionOf(store.readVersion(ARN, CURRENT, 'AWSCURRENT'));
+
+      // Assess
+      expect(error).toBeInstanceOf(VersionLabelMovedError);
+      expect(error.message).toBe(`version ${CURRENT} of ${ARN} no longer has the label AWSCURRENT`);
+    });
+
+    it('passes the InvalidRequestException on when the version still has the label', async () => {
+      // Prepare
+      const failure = moved();
+      secretsManager.on(GetSecretValueCommand).rejects(failure);
+      secretsManager.on(DescribeSecretCommand).resolves({
+        ARN,
+        Name: 'rotor/dev/ci-token',
+        VersionIdsToStages: { [CURRENT]: ['AWSCURRENT'] },
+      });
 
       // Act & Assess
       await expect(store.readVersion(ARN, CURRENT, 'AWSCURRENT')).rejects.toBe(failure);

@@ -140,7 +140,6 @@ describe('Function: handler (retire)', () => {
   });
 
   it.each([
-    ['no fingerprint', { secretArn: ARN, versionId: 'version-1' }],
     ['a sweep flag that is not true', { sweep: 'true' }],
     ['null', null],
     ['a string', 'sweep'],
@@ -152,6 +151,45 @@ describe('Function: handler (retire)', () => {
     expect(error.message).toBe('retire event must be {"sweep": true} or {"secretArn", "versionId", "fingerprint"}');
     expect(dynamodb.calls()).toHaveLength(0);
   });
+
+  it.each([
+    ['no fingerprint', { secretArn: ARN, versionId: 'version-1' }, 'fingerprint must be 64 lower-case hex digits'],
+    [
+      'an upper-case fingerprint',
+      { secretArn: ARN, versionId: 'version-1', fingerprint: FIRST.toUpperCase() },
+      'fingerprint',
+    ],
+    ['no secret ARN', { versionId: 'version-1', fingerprint: FIRST }, 'secretArn must be a Secrets Manager secret ARN'],
+    ['a secret name for the ARN', { secretArn: NAME, versionId: 'version-1', fingerprint: FIRST }, 'secretArn'],
+    [
+      'an ARN of 2,049 characters',
+      { secretArn: `${ARN}${'a'.repeat(2049 - ARN.length)}`, versionId: 'v', fingerprint: FIRST },
+      'secretArn',
+    ],
+    [
+      'an ARN with a line break',
+      { secretArn: `${ARN}\n{"level":"ERROR"}`, versionId: 'v', fingerprint: FIRST },
+      'secretArn',
+    ],
+    [
+      'a non-string version id',
+      { secretArn: ARN, versionId: 7, fingerprint: FIRST },
+      'versionId must be a secret version id',
+    ],
+    ['a version id of 65 characters', { secretArn: ARN, versionId: 'v'.repeat(65), fingerprint: FIRST }, 'versionId'],
+  ])(
+    'refuses a retirement request with %s in one line, without touching the ledger or logging it',
+    async (_label, event, message) => {
+      // Act
+      const error = await rejectionOf(handler(event));
+
+      // Assess
+      expect(error.message).toContain(`retire event ${message}`);
+      expect(error.message).not.toContain('\n');
+      expect(dynamodb.calls()).toHaveLength(0);
+      expect(logLines()).toEqual([]);
+    },
+  );
 
   it('throws on a token where the fingerprint belongs, without touching the ledger or echoing it', async () => {
     // Prepare

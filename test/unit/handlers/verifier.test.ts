@@ -11,14 +11,28 @@ import 'aws-sdk-client-mock-jest';
 import type { CredentialState } from '../../../lambda/core/ledger/ledger-records';
 import type { handler as verifierHandler } from '../../../lambda/handlers/verifier';
 import { fingerprinter, LEDGER_SECRET, PEPPER, tokenNumber } from '../helpers/ledger-harness';
+import {
+  httpApiV1Event,
+  httpApiV2Event,
+  METHOD_ARN,
+  restRequestEvent,
+  restTokenEvent,
+  ROUTE_ARN,
+  webSocketConnectEvent,
+  WEBSOCKET_ARN,
+} from '../fixtures/authorizer-events';
 import { rejectionOf } from '../helpers/rejection';
 
 const { arn: ARN, name: NAME } = LEDGER_SECRET;
 const PEPPER_ARN =
   'arn:aws:secretsmanager:eu-west-1:123456789012:secret:rotor-internal/development/fingerprint-pepper-XyZ';
-const METHOD_ARN = 'arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/prod/POST/deploy';
 const ROTATION_FUNCTION = 'arn:aws:lambda:eu-west-1:123456789012:function:rotor-development-rotation';
 const [CURRENT, PREVIOUS, UNKNOWN] = [tokenNumber(11), tokenNumber(12), tokenNumber(13)];
+
+const policy = (effect: 'Allow' | 'Deny', resource: string) => ({
+  Version: '2012-10-17',
+  Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: resource }],
+});
 
 interface EmfRecord {
   readonly _aws: { readonly CloudWatchMetrics: readonly { readonly Dimensions: readonly string[][] }[] };
@@ -288,38 +302,55 @@ describe('Function: handler (verifier)', () => {
     expect(secretsManager).not.toHaveReceivedCommand(RotateSecretCommand);
   });
 
-  it('answers an HTTP API authorizer request with a simple response', async () => {
+  it('answers an HTTP API 2.0 authorizer with the simple response and the IAM policy on the route ARN', async () => {
     // Prepare
     inLedger(CURRENT, 'current');
-    const event = { version: '2.0', type: 'REQUEST', headers: { authorization: `Bearer ${CURRENT}` } };
 
     // Act
-    const responses = [await handler(event), await handler({ ...event, headers: {} })];
+    const responses = [
+      await handler(httpApiV2Event({ authorization: `Bearer ${CURRENT}` })),
+      await handler(httpApiV2Event({})),
+    ];
 
     // Assess
     expect(responses).toEqual([
-      { isAuthorized: true, context: { reason: 'current', secretName: NAME } },
-      { isAuthorized: false, context: { reason: 'malformed' } },
+      {
+        isAuthorized: true,
+        principalId: NAME,
+        policyDocument: policy('Allow', ROUTE_ARN),
+        context: { reason: 'current', secretName: NAME },
+      },
+      {
+        isAuthorized: false,
+        principalId: 'unknown',
+        policyDocument: policy('Deny', ROUTE_ARN),
+        context: { reason: 'malformed' },
+      },
     ]);
   });
 
-  it('answers a REST API TOKEN authorizer with an Allow or Deny policy on the method ARN', async () => {
+  it.each([
+    ['REST API TOKEN', (header: string) => restTokenEvent(header), METHOD_ARN],
+    ['REST API REQUEST', (header: string) => restRequestEvent({ Authorization: header }), METHOD_ARN],
+    ['HTTP API payload 1.0', (header: string) => httpApiV1Event({ Authorization: header }), METHOD_ARN],
+    ['WebSocket $connect', (header: string) => webSocketConnectEvent({ Authorization: header }), WEBSOCKET_ARN],
+  ])('answers a %s authorizer with an Allow or Deny policy on its method ARN', async (_label, event, arn) => {
     // Prepare
     inLedger(CURRENT, 'current');
-    const event = (header: string) => ({ type: 'TOKEN', authorizationToken: header, methodArn: METHOD_ARN });
 
     // Act
     const allowed = await handler(event(`Bearer ${CURRENT}`));
     const denied = await handler(event(`Bearer ${UNKNOWN}`));
 
     // Assess
-    expect(allowed).toMatchObject({
+    expect(allowed).toEqual({
       principalId: NAME,
-      policyDocument: { Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: METHOD_ARN }] },
+      policyDocument: policy('Allow', arn),
+      context: { reason: 'current', secretName: NAME },
     });
-    expect(denied).toMatchObject({
+    expect(denied).toEqual({
       principalId: 'unknown',
-      policyDocument: { Statement: [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: METHOD_ARN }] },
+      policyDocument: policy('Deny', arn),
       context: { reason: 'unknown' },
     });
   });
@@ -348,8 +379,9 @@ describe('Function: handler (verifier)', () => {
       await handler({ token: CURRENT }),
       await handler({ token: PREVIOUS }),
       await handler({ token: UNKNOWN }),
-      await handler({ type: 'TOKEN', authorizationToken: `Bearer ${CURRENT}`, methodArn: METHOD_ARN }),
-      await handler({ version: '2.0', type: 'REQUEST', headers: { authorization: `Bearer ${PREVIOUS}` } }),
+      await handler(restTokenEvent(`Bearer ${CURRENT}`)),
+      await handler(httpApiV2Event({ authorization: `Bearer ${PREVIOUS}` })),
+      await handler(restRequestEvent({ Authorization: `Bearer ${UNKNOWN}` })),
     ];
 
     // Assess

@@ -1,20 +1,17 @@
 import type { Verdict } from '../../../lambda/core/verifier/verdict';
 import { answer, readPresentation, type Presentation } from '../../../lambda/shared/api-gateway-authorizer';
+import {
+  httpApiV1Event,
+  httpApiV2Event,
+  METHOD_ARN,
+  restRequestEvent,
+  restTokenEvent,
+  ROUTE_ARN,
+  webSocketConnectEvent,
+  WEBSOCKET_ARN,
+} from '../fixtures/authorizer-events';
 
 const TOKEN = 'rtr_85paEWcHsaLCYRbPIpw4jhcJNV56UuFl5TIPa3K9PAw26u7MF';
-const METHOD_ARN = 'arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/prod/POST/deploy';
-
-/** What an HTTP API (payload format 2.0) sends a REQUEST authorizer, trimmed to what matters. */
-function httpApiEvent(headers: Record<string, string>): Record<string, unknown> {
-  return {
-    version: '2.0',
-    type: 'REQUEST',
-    routeArn: METHOD_ARN,
-    identitySource: Object.values(headers),
-    routeKey: 'POST /deploy',
-    headers,
-  };
-}
 
 describe('Function: readPresentation', () => {
   it('reads {"token"} of a direct invocation as it is, whatever its type', () => {
@@ -37,40 +34,60 @@ describe('Function: readPresentation', () => {
     expect(presentation).toEqual({ kind: 'direct', token: undefined });
   });
 
-  it('reads the Bearer token of an HTTP API 2.0 request, from the lower-case header', () => {
+  it.each([
+    ['a REST API TOKEN authorizer', restTokenEvent(`Bearer ${TOKEN}`), 'policy', METHOD_ARN],
+    ['a REST API REQUEST authorizer', restRequestEvent({ Authorization: `Bearer ${TOKEN}` }), 'policy', METHOD_ARN],
+    ['an HTTP API payload 1.0 authorizer', httpApiV1Event({ Authorization: `Bearer ${TOKEN}` }), 'policy', METHOD_ARN],
+    [
+      'an HTTP API payload 2.0 authorizer',
+      httpApiV2Event({ authorization: `Bearer ${TOKEN}` }),
+      'http-api-v2',
+      ROUTE_ARN,
+    ],
+    [
+      'a WebSocket $connect authorizer',
+      webSocketConnectEvent({ Authorization: `Bearer ${TOKEN}` }),
+      'policy',
+      WEBSOCKET_ARN,
+    ],
+  ])('reads the Bearer token and the resource of %s', (_label, event, kind, resourceArn) => {
     // Act
-    const presentation = readPresentation(httpApiEvent({ authorization: `Bearer ${TOKEN}` }));
+    const presentation = readPresentation(event);
 
     // Assess
-    expect(presentation).toEqual({ kind: 'http-api', token: TOKEN });
+    expect(presentation).toEqual({ kind, token: TOKEN, resourceArn });
   });
 
-  it('reads the Bearer token of an HTTP API 2.0 request from a capitalised header too', () => {
+  it.each(['authorization', 'AUTHORIZATION', 'Authorization'])('finds the header named %s in any case', (name) => {
     // Act
-    const presentation = readPresentation(httpApiEvent({ Authorization: `Bearer ${TOKEN}` }));
+    const presentation = readPresentation(restRequestEvent({ [name]: `Bearer ${TOKEN}` }));
 
     // Assess
-    expect(presentation).toEqual({ kind: 'http-api', token: TOKEN });
+    expect(presentation.token).toBe(TOKEN);
   });
 
-  it('reads an HTTP API request without headers as one without a token', () => {
+  it('reads two Authorization headers in different case as no token', () => {
     // Act
-    const presentation = readPresentation({ version: '2.0', type: 'REQUEST' });
+    const presentation = readPresentation(
+      restRequestEvent({ authorization: `Bearer ${TOKEN}`, Authorization: `Bearer ${TOKEN}` }),
+    );
 
     // Assess
-    expect(presentation).toEqual({ kind: 'http-api', token: undefined });
+    expect(presentation.token).toBeUndefined();
   });
 
-  it('reads the Bearer token of a REST API TOKEN authorizer event, with its method ARN', () => {
+  it.each([
+    ['an HTTP API 2.0 request without headers', { version: '2.0', type: 'REQUEST' }, 'http-api-v2'],
+    ['a TOKEN event without a method ARN', { type: 'TOKEN', authorizationToken: `Bearer ${TOKEN}` }, 'policy'],
+    ['a REQUEST event whose method ARN is not an ARN', { type: 'REQUEST', methodArn: 7 }, 'policy'],
+    ['an event of an unknown type', { type: 'COGNITO', token: TOKEN }, 'policy'],
+  ])('reads %s as an authorizer event without a resource', (_label, event, kind) => {
     // Act
-    const presentation = readPresentation({
-      type: 'TOKEN',
-      authorizationToken: `Bearer ${TOKEN}`,
-      methodArn: METHOD_ARN,
-    });
+    const presentation = readPresentation(event);
 
     // Assess
-    expect(presentation).toEqual({ kind: 'rest-api', token: TOKEN, methodArn: METHOD_ARN });
+    expect(presentation.kind).toBe(kind);
+    expect(presentation).not.toHaveProperty('resourceArn');
   });
 
   it.each([
@@ -83,7 +100,7 @@ describe('Function: readPresentation', () => {
     ['an empty header', '', undefined],
   ])('reads an Authorization header with %s', (_label, header, expected) => {
     // Act
-    const presentation = readPresentation({ type: 'TOKEN', authorizationToken: header, methodArn: METHOD_ARN });
+    const presentation = readPresentation(restTokenEvent(header));
 
     // Assess
     expect(presentation.token).toBe(expected);
@@ -91,10 +108,13 @@ describe('Function: readPresentation', () => {
 
   it('reads a non-string Authorization as no token', () => {
     // Act
-    const presentation = readPresentation({ type: 'TOKEN', authorizationToken: [TOKEN], methodArn: METHOD_ARN });
+    const presentations = [
+      readPresentation({ ...restTokenEvent(''), authorizationToken: [TOKEN] }),
+      readPresentation(restRequestEvent({ Authorization: [TOKEN] as unknown as string })),
+    ];
 
     // Assess
-    expect(presentation.token).toBeUndefined();
+    expect(presentations.map((presentation) => presentation.token)).toEqual([undefined, undefined]);
   });
 });
 
@@ -107,7 +127,12 @@ describe('Function: answer', () => {
     graceEndsAt: 1_700_000_000_000,
   };
   const denied: Verdict = { allowed: false, reason: 'unknown' };
-  const rest: Presentation = { kind: 'rest-api', token: TOKEN, methodArn: METHOD_ARN };
+  const policy: Presentation = { kind: 'policy', token: TOKEN, resourceArn: METHOD_ARN };
+  const httpApiV2: Presentation = { kind: 'http-api-v2', token: TOKEN, resourceArn: ROUTE_ARN };
+  const policyDocument = (effect: 'Allow' | 'Deny', resource: string) => ({
+    Version: '2012-10-17',
+    Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: resource }],
+  });
 
   it('answers a direct invocation with the verdict itself', () => {
     // Act
@@ -117,56 +142,71 @@ describe('Function: answer', () => {
     expect(response).toBe(allowed);
   });
 
-  it('answers an HTTP API with a simple response carrying the reason and the secret name', () => {
+  it('answers a policy authorizer with an Allow on exactly the method ARN, the secret as principal', () => {
     // Act
-    const responses = [
-      answer({ kind: 'http-api', token: TOKEN }, allowed),
-      answer({ kind: 'http-api', token: TOKEN }, denied),
-    ];
-
-    // Assess
-    expect(responses).toEqual([
-      { isAuthorized: true, context: { reason: 'grace', secretName: 'rotor/dev/ci-token' } },
-      { isAuthorized: false, context: { reason: 'unknown' } },
-    ]);
-  });
-
-  it('answers a REST API with an Allow policy on exactly the method ARN, the secret as principal', () => {
-    // Act
-    const response = answer(rest, allowed);
+    const response = answer(policy, allowed);
 
     // Assess
     expect(response).toEqual({
       principalId: 'rotor/dev/ci-token',
-      policyDocument: {
-        Version: '2012-10-17',
-        Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: METHOD_ARN }],
-      },
+      policyDocument: policyDocument('Allow', METHOD_ARN),
       context: { reason: 'grace', secretName: 'rotor/dev/ci-token' },
     });
   });
 
-  it('answers a REST API with a Deny policy for a refused token, with principal unknown', () => {
+  it('answers a policy authorizer with a Deny for a refused token, with principal unknown', () => {
     // Act
-    const response = answer(rest, denied);
+    const response = answer(policy, denied);
 
     // Assess
     expect(response).toEqual({
       principalId: 'unknown',
-      policyDocument: {
-        Version: '2012-10-17',
-        Statement: [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: METHOD_ARN }],
-      },
+      policyDocument: policyDocument('Deny', METHOD_ARN),
       context: { reason: 'unknown' },
     });
+  });
+
+  it('answers HTTP API 2.0 with the simple response and the IAM policy on the route ARN, which agree', () => {
+    // Act
+    const responses = [answer(httpApiV2, allowed), answer(httpApiV2, denied)];
+
+    // Assess
+    expect(responses).toEqual([
+      {
+        isAuthorized: true,
+        principalId: 'rotor/dev/ci-token',
+        policyDocument: policyDocument('Allow', ROUTE_ARN),
+        context: { reason: 'grace', secretName: 'rotor/dev/ci-token' },
+      },
+      {
+        isAuthorized: false,
+        principalId: 'unknown',
+        policyDocument: policyDocument('Deny', ROUTE_ARN),
+        context: { reason: 'unknown' },
+      },
+    ]);
+  });
+
+  it('denies an allowed verdict when the event named no resource: an Allow never covers everything', () => {
+    // Act
+    const responses = [
+      answer({ kind: 'policy', token: TOKEN }, allowed),
+      answer({ kind: 'http-api-v2', token: TOKEN }, allowed),
+    ];
+
+    // Assess
+    expect(responses).toEqual([
+      expect.objectContaining({ policyDocument: policyDocument('Deny', '*') }),
+      expect.objectContaining({ isAuthorized: false, policyDocument: policyDocument('Deny', '*') }),
+    ]);
   });
 
   it('never puts the token in any response', () => {
     // Act
     const responses = [
       answer({ kind: 'direct', token: TOKEN }, allowed),
-      answer({ kind: 'http-api', token: TOKEN }, allowed),
-      answer(rest, allowed),
+      answer(httpApiV2, allowed),
+      answer(policy, allowed),
     ];
 
     // Assess

@@ -1,3 +1,4 @@
+import { VersionLabelMovedError } from '../../../../lambda/core/errors';
 import { answerAlarm, type AlarmAnswer } from '../../../../lambda/core/rollback/answer-alarm';
 import { AWSCURRENT, AWSPREVIOUS } from '../../../../lambda/core/rotation/secret-store';
 import { RotorAlarmKind } from '../../../../lambda/shared/rotor-constants';
@@ -207,6 +208,42 @@ describe('Function: answerAlarm', () => {
       });
       expect(world.store.moves).toHaveLength(1);
       expect(world.log.filter((call) => call === 'recordRollback')).toHaveLength(1);
+    });
+
+    it('treats a read of a version whose label a twin delivery moved meanwhile as done, not as an error', async () => {
+      // Prepare: the twin moved the labels between this delivery's DescribeSecret and its read
+      const { good, bad } = await world.badCurrent();
+      const deps = world.deps();
+      const store = deps.store;
+      const racing = Object.assign(Object.create(store) as typeof store, {
+        readVersion: async (arn: string, versionId: string, stage: string | undefined) => {
+          await store.moveCurrent(arn, good.versionId, bad.versionId);
+          throw new VersionLabelMovedError(`version ${versionId} of ${arn} no longer has the label ${String(stage)}`);
+        },
+      });
+
+      // Act
+      const answer = await answerAlarm(alarmEvent(), { ...deps, store: racing });
+
+      // Assess
+      expect(answer).toMatchObject({
+        outcome: 'ignored',
+        reason: expect.stringMatching(/^the version labels moved while this delivery read them \(version /) as unknown,
+      });
+      expect(ledgerWrites()).toEqual([]);
+    });
+
+    it('passes on any other failure to read a version', async () => {
+      // Prepare
+      await world.badCurrent();
+      const deps = world.deps();
+      const failure = new Error('ThrottlingException');
+      const failing = Object.assign(Object.create(deps.store) as typeof deps.store, {
+        readVersion: () => Promise.reject(failure),
+      });
+
+      // Act & Assess
+      await expect(answerAlarm(alarmEvent(), { ...deps, store: failing })).rejects.toBe(failure);
     });
 
     it('ignores a redelivery of an event already answered', async () => {

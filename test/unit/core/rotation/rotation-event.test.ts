@@ -106,7 +106,16 @@ describe('Function: parseRotationEvent', () => {
     ['missing', undefined],
     ['empty', ''],
     ['not a string', 123],
-    ['longer than 2048 characters', `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${'a'.repeat(2048)}`],
+    ['a name longer than 512 characters', 's'.repeat(513)],
+    ['2048 characters, the longest Secrets Manager takes but no secret name', 's'.repeat(2048)],
+    [
+      'an ARN whose name and suffix are longer than 519 characters',
+      `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${'a'.repeat(520)}`,
+    ],
+    ['a name with a space', 'rotor/dev/ci token'],
+    ['a name with a line break', 'rotor/dev/ci-token\nforged'],
+    ['the ARN of something else', 'arn:aws:ssm:eu-west-1:123456789012:parameter/rotor/dev/ci-token'],
+    ['an ARN without an account', 'arn:aws:secretsmanager:eu-west-1::secret:rotor/dev/ci-token-AbC123'],
   ])('fails when SecretId is %s', (_label, secretId) => {
     // Prepare
     const event = { ...loadEvent('createSecret'), SecretId: secretId };
@@ -115,18 +124,29 @@ describe('Function: parseRotationEvent', () => {
     const error = rejectionOf(event);
 
     // Assess
-    expect(error.message).toMatch(/SecretId must be a secret name or ARN of 1-2048 characters/);
+    expect(error.message).toBe(
+      'rotation event SecretId must be a secret name (1-512 of A-Z a-z 0-9 /_+=.@-) or a secret ARN of at most 2048 characters',
+    );
   });
 
-  it('accepts a SecretId of exactly 2048 characters', () => {
+  it.each([
+    ['a name of exactly 512 characters', 's'.repeat(512)],
+    ['a full ARN of such a name', `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${'s'.repeat(512)}-AbC123`],
+    ['a partial ARN', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:rotor/dev/ci-token'],
+    [
+      'an ARN of another partition',
+      'arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:rotor/dev/ci-token-AbC123',
+    ],
+    ['a name with every allowed punctuation', 'rotor/dev/a_b+c=d.e@f-g'],
+  ])('accepts a SecretId that is %s', (_label, secretId) => {
     // Prepare
-    const event = { ...loadEvent('createSecret'), SecretId: 's'.repeat(2048) };
+    const event = { ...loadEvent('createSecret'), SecretId: secretId };
 
     // Act
     const parsed = parseRotationEvent(event);
 
     // Assess
-    expect(parsed.secretId).toHaveLength(2048);
+    expect(parsed.secretId).toBe(secretId);
   });
 
   it.each([

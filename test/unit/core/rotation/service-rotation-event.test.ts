@@ -58,6 +58,11 @@ describe('Function: readServiceRotationEvent', () => {
     ],
     ['no SecretId', serviceEvent('RotationFailed', null), /names no SecretId/],
     [
+      'a SecretId of 2,048 characters, too long for a metric dimension',
+      serviceEvent('RotationFailed', `rotor/dev/${'a'.repeat(2038)}`),
+      /SecretId is not a secret name or ARN/,
+    ],
+    [
       'an API call',
       serviceEvent('RotationFailed', ARN, { 'detail-type': 'AWS API Call via CloudTrail' }),
       /not a Secrets Manager service event/,
