@@ -9,6 +9,7 @@ import {
   ROTOR_PROVIDERS,
   RotorAlarmKind,
   rotorAlarmName,
+  RotorProviderName,
   type RotorProvider,
 } from '../../lambda/shared/rotor-constants';
 import { MAX_ALARM_NAME_LENGTH } from '../alarm-thresholds';
@@ -29,7 +30,6 @@ import {
   type RotorOidcProviderConfig,
 } from './consumer-config';
 import {
-  OAUTH2_PROVIDER,
   checkSecretOAuth2,
   checkStageOAuth2,
   OAuth2Schema,
@@ -159,11 +159,8 @@ const EVENT_BUS_NAME = /^[A-Za-z0-9._-]{1,256}$/;
 const MAX_DESCRIPTION_LENGTH = 2048;
 // The alarm kind with the longest name, which bounds a secret's name.
 const LONGEST_ALARM_KIND = RotorAlarmKind.healthCheckFailures;
-// Providers whose secrets need nothing but a name, schedule and window.
-const SET_PROVIDERS = ROTOR_PROVIDERS.filter((provider) => provider !== OAUTH2_PROVIDER) as [
-  RotorProvider,
-  ...RotorProvider[],
-];
+// Providers whose secrets need nothing but a name, schedule and window; the others have settings of their own.
+const SET_PROVIDERS = [RotorProviderName.managedToken] as const;
 
 /** A whole number from `min` to `max`, with a message in the file's style. */
 function wholeNumber(min: number, max: number, unit: string) {
@@ -231,7 +228,7 @@ const SecretSetSchema = z
       error: (iss) =>
         iss.input === undefined
           ? undefined
-          : `must be one of ${SET_PROVIDERS.map((p) => `"${p}"`).join(', ')} (an OAuth 2.0 secret has settings of its own: list it in "secrets"), got ${show(iss.input)}`,
+          : `must be one of ${SET_PROVIDERS.map((p) => `"${p}"`).join(', ')} (other providers have settings of their own: list those secrets in "secrets"), got ${show(iss.input)}`,
     }),
     schedule: SecretSchema.shape.schedule,
     window: SecretSchema.shape.window,

@@ -403,9 +403,9 @@ describe('parseRotorConfig', () => {
       );
     });
 
-    it('fails on an OAuth 2.0 provider, whose secrets have settings of their own', () => {
+    it('fails on a provider whose secrets have settings of their own', () => {
       expect(parse(config({ stage: { secretSets: [{ ...team, provider: 'oauth2-refresh-token' }] } }))).toThrow(
-        /stages\[0\]\.secretSets\[0\]\.provider: must be one of "managed-token" \(an OAuth 2.0 secret has settings of its own: list it in "secrets"\), got "oauth2-refresh-token"/,
+        /stages\[0\]\.secretSets\[0\]\.provider: must be one of "managed-token" \(other providers have settings of their own: list those secrets in "secrets"\), got "oauth2-refresh-token"/,
       );
     });
 
