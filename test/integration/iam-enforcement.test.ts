@@ -130,6 +130,17 @@ describe('IAM on the local emulator', () => {
     expect(await read(LambdaBundle.healthCheck)).toBeUndefined();
   });
 
+  it("refuses a write to the fingerprint pepper with the pepper's own explicit deny (its resource policy)", async () => {
+    const failure = await failureOf(
+      new SecretsManagerClient(as(LambdaBundle.rotation)).send(
+        new PutSecretValueCommand({ SecretId: rotor.local.pepperSecretArn, SecretString: 'guessable' }),
+      ),
+    );
+    expect(failure).toMatchObject({ name: 'AccessDeniedException', status: 400 });
+    expect(failure?.message).toContain('with an explicit deny');
+    expect(rotor.proxy.refusals()).toEqual([expect.objectContaining({ decision: 'ExplicitlyDenied' })]);
+  });
+
   it('refuses a DynamoDB write to the read-only health check with AccessDeniedException (JSON 1.0)', async () => {
     const failure = await failureOf(
       new DynamoDBClient(as(LambdaBundle.healthCheck)).send(

@@ -21,7 +21,12 @@ export interface FunctionPolicies {
   readonly functions: Readonly<
     Record<
       LambdaBundle,
-      { readonly principalArn: string; readonly policies: { name: string; policy: PolicyDocument }[] }
+      {
+        readonly principalArn: string;
+        /** The role's ARN (`aws:PrincipalArn` of its sessions). */
+        readonly roleArn: string;
+        readonly policies: { name: string; policy: PolicyDocument }[];
+      }
     >
   >;
   /** The stage key's key policy (KMS evaluates it with the caller's identity policies). */
@@ -164,6 +169,7 @@ export function functionPolicies(local: LocalEnvironment, secretNamePrefix: stri
         bundle,
         {
           principalArn: `arn:aws:sts::${LOCAL_ACCOUNT}:assumed-role/${roleId}/${bundle}`,
+          roleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${roleId}`,
           policies: localized(resolver.rolePolicies(roleId)),
         },
       ];

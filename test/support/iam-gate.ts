@@ -51,6 +51,10 @@ const DERIVED_CONDITION_KEYS = new Set([
   'kms:viaservice',
   'iam:passedtoservice',
   'dynamodb:leadingkeys',
+  // The function's role (the assumed role's ARN as IAM sees it).
+  'aws:principalarn',
+  // A function calls every service itself: no service calls on its behalf, so the key is absent.
+  'aws:calledvia',
 ]);
 
 function conditionKeys(policy: PolicyDocument): string[] {
@@ -188,7 +192,7 @@ async function simulate(policies: FunctionPolicies, bundle: LambdaBundle, check:
         principal: fn.principalArn,
         action: check.action,
         resource: { resource: check.resource, accountId: policies.account },
-        contextVariables: check.context,
+        contextVariables: { ...check.context, 'aws:PrincipalArn': fn.roleArn },
       },
       identityPolicies: fn.policies,
       serviceControlPolicies: [],
