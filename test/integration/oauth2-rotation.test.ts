@@ -303,8 +303,9 @@ describe('OAuth 2.0 refresh-token rotation against a real IdP', () => {
     const before = idp.refreshRequests();
 
     // Act
-    const dryRun = await runCli(['repair', secret.name, ...localCliOptions(), '--dry-run'], '');
-    const repaired = await runCli(['repair', secret.name, ...localCliOptions()], '');
+    const options = localCliOptions(idp);
+    const dryRun = await runCli(['repair', secret.name, ...options, '--dry-run'], '');
+    const repaired = await runCli(['repair', secret.name, ...options], '');
 
     // Assess
     expect(dryRun.code).toBe(0);
@@ -506,7 +507,8 @@ function isString(value: unknown): value is string {
   return typeof value === 'string';
 }
 
-function localCliOptions(): string[] {
+/** The CLI's options for the emulator; with `idp`, the stage's config names its endpoints (ROTOR_PROVIDER_ORIGINS). */
+function localCliOptions(idpOfStage?: TestIdp): string[] {
   const dir = mkdtempSync(join(tmpdir(), 'rotor-oauth-cli-'));
   const config = join(dir, 'rotor.config.json');
   writeFileSync(
@@ -517,7 +519,26 @@ function localCliOptions(): string[] {
           name: 'development',
           secretNamePrefix: PREFIX,
           logRetentionDays: 30,
-          secrets: [{ name: 'unused', provider: 'managed-token', schedule: 'rate(4 hours)', window: '1h' }],
+          secrets: [
+            { name: 'unused', provider: 'managed-token', schedule: 'rate(4 hours)', window: '1h' },
+            ...(idpOfStage === undefined
+              ? []
+              : [
+                  {
+                    name: 'idp-endpoints',
+                    provider: 'oauth2-refresh-token',
+                    schedule: 'rate(1 day)',
+                    window: '1h',
+                    oauth2: {
+                      tokenEndpoint: idpOfStage.tokenEndpoint,
+                      introspectionEndpoint: idpOfStage.introspectionEndpoint,
+                      clientId: idpOfStage.clientId,
+                      accessTokenLifetimeSeconds: 900,
+                      refreshTokenLifetimeSeconds: 86_400,
+                    },
+                  },
+                ]),
+          ],
         },
       ],
     }),
