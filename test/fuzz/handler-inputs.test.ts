@@ -20,8 +20,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { generateManagedToken } from '../../lambda/core/providers/managed-token/managed-token-format';
-import { hostileValue, mutate, SeededRandom } from './hostile-input';
+import { authorizerEvent, DOCUMENT_SECRETS, hostileDocument, mutate, SeededRandom } from './hostile-input';
 
 // Malformed and hostile inputs to every Lambda handler, in process, with every AWS client mocked:
 // each input must end in a clear one-line error, a deny or an "ignored", must not make a single
@@ -40,10 +39,7 @@ const PENDING_ID = '22222222-2222-4222-8222-222222222222';
 
 /** Secret material: none of it may appear in an error message or a log line. */
 const PEPPER = 'PEPPER-SENTINEL-'.padEnd(64, 'p');
-const CLIENT_SECRET = 'cs-SENTINEL-fuzz-7f1e';
-const REFRESH_TOKEN = 'rt-SENTINEL-fuzz-3c9a';
-const ACCESS_TOKEN = 'at-SENTINEL-fuzz-b20d';
-const SENTINELS = [PEPPER, CLIENT_SECRET, REFRESH_TOKEN, ACCESS_TOKEN];
+const SENTINELS = [PEPPER, ...DOCUMENT_SECRETS];
 
 const ENVIRONMENT: Record<string, string> = {
   AWS_REGION: 'us-east-1',
@@ -80,7 +76,7 @@ const ENVIRONMENT_FAULTS: readonly (readonly [string, string | undefined])[] = [
   ['ROTOR_HEALTH_CHECK_CONCURRENCY', 'many'],
   ['ROTOR_SIDE_EFFECT_LEASE_SECONDS', 'NaN'],
   ['ROTOR_PROVIDER_ORIGINS', 'http://idp.example.com'],
-  ['ROTOR_PROVIDER_ORIGINS', `https://idp.example.com/${CLIENT_SECRET}`],
+  ['ROTOR_PROVIDER_ORIGINS', `https://idp.example.com/${DOCUMENT_SECRETS[0]}`],
   ['ROTOR_ALLOW_PRIVATE_ENDPOINTS', 'yes'],
 ];
 
@@ -326,106 +322,3 @@ describe('Fuzz: every handler, with every AWS client mocked', () => {
     }
   });
 });
-
-/** A token as a caller may present it: a real-looking managed token, a broken one, or garbage. */
-function presentedToken(random: SeededRandom): unknown {
-  switch (random.int(4)) {
-    case 0:
-      return generateManagedToken((size) => Buffer.from(Array.from({ length: size }, () => random.int(256))));
-    case 1:
-      return 'rtr_' + 'x'.repeat(random.int(60));
-    case 2:
-      return ACCESS_TOKEN;
-    default:
-      return hostileValue(random);
-  }
-}
-
-/** One of the documented authorizer event shapes (REST TOKEN and REQUEST, HTTP 1.0 and 2.0, WebSocket). */
-function authorizerEvent(random: SeededRandom): Record<string, unknown> {
-  const token = presentedToken(random);
-  const bearer = typeof token === 'string' ? `Bearer ${token}` : token;
-  const methodArn = 'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/POST/deploy';
-  switch (random.int(5)) {
-    case 0:
-      return { type: 'TOKEN', authorizationToken: bearer, methodArn };
-    case 1:
-      return { type: 'REQUEST', methodArn, headers: { Authorization: bearer }, requestContext: { stage: 'prod' } };
-    case 2:
-      return { version: '1.0', type: 'REQUEST', methodArn, headers: { authorization: bearer } };
-    case 3:
-      return {
-        version: '2.0',
-        type: 'REQUEST',
-        routeArn: methodArn,
-        identitySource: [bearer],
-        headers: { authorization: bearer },
-      };
-    default:
-      return {
-        type: 'REQUEST',
-        methodArn,
-        headers: { Authorization: bearer },
-        requestContext: { eventType: 'CONNECT', routeKey: '$connect', connectionId: 'abc=' },
-      };
-  }
-}
-
-/**
- * A secret document that no provider may act on: a managed-token or OAuth 2.0 document with at
- * least one breaking change, plus noise that cannot repair it. Its secrets are the sentinels.
- */
-export function hostileDocument(random: SeededRandom): string {
-  const oauth = random.int(2) === 0;
-  const document: Record<string, unknown> = oauth
-    ? {
-        provider: 'oauth2-refresh-token',
-        schemaVersion: 1,
-        tokenEndpoint: 'https://idp.example.com/token',
-        clientId: 'rotor',
-        clientSecret: CLIENT_SECRET,
-        refreshToken: REFRESH_TOKEN,
-        accessToken: ACCESS_TOKEN,
-      }
-    : { provider: 'managed-token', schemaVersion: 1 };
-  const breaking: (() => void)[] = [
-    () => (document.provider = hostileValue(random)),
-    () => (document.schemaVersion = random.pick([0, 2, '1', null, -1, 1.5])),
-    () => delete document.provider,
-  ];
-  if (oauth) {
-    breaking.push(
-      () =>
-        (document.tokenEndpoint = random.pick([
-          'https://attacker.example/token',
-          'https://127.0.0.1/token',
-          'https://2130706433/token',
-          'https://[::ffff:127.0.0.1]/token',
-          'https://169.254.169.254/latest',
-          'https://10.0.0.1/token',
-          'http://idp.example.com/token',
-          `https://user:${CLIENT_SECRET}@idp.example.com/token`,
-        ])),
-      () => (document.introspectionEndpoint = 'https://idp.example.com.attacker.example/introspect'),
-      () => (document.testUrl = 'https://[fe80::1]/me'),
-      () => delete document.refreshToken,
-      () => delete document.tokenEndpoint,
-      () => (document.clientId = random.pick(['', 42, null, []])),
-      () => (document.clientAuthentication = random.pick(['private_key_jwt', 'tls_client_auth', 7])),
-      () => (document.tls = random.pick([{ minVersion: 'TLSv1.0' }, { verify: false }, 'insecure'])),
-      () => (document.tls = { clientCertificateSecretId: 'rotor/production/client-certificate' }),
-      () => (document.refreshTokenReuseIntervalSeconds = random.pick([-1, 86_401, 'forever', 1.5])),
-    );
-  }
-  for (let n = 1 + random.int(2); n > 0; n -= 1) random.pick(breaking)();
-  for (let n = random.int(3); n > 0; n -= 1) document[`x-${random.int(1000)}`] = hostileValue(random);
-  const text = JSON.stringify(document);
-  switch (random.int(10)) {
-    case 0:
-      return text.slice(0, random.int(text.length)); // not JSON
-    case 1:
-      return JSON.stringify([document]);
-    default:
-      return text;
-  }
-}
