@@ -7,6 +7,8 @@ import type { RotorOAuth2Config } from './oauth2-config';
 
 /** What {@link stageProviderOrigins} reads of a stage: each secret's provider block. */
 export interface StageWithProviderEndpoints {
+  /** Origins of providers whose endpoints only their documents name (GitLab's `gitlabUrl`). */
+  readonly providerOrigins?: readonly string[];
   readonly secrets: readonly {
     readonly oauth2?: Pick<RotorOAuth2Config, 'tokenEndpoint' | 'introspectionEndpoint' | 'testUrl'> | undefined;
   }[];
@@ -21,10 +23,11 @@ function providerEndpointsOf(secret: StageWithProviderEndpoints['secrets'][numbe
 /**
  * The origins (`https://host` or `https://host:port`, as `URL.origin` writes them) of every
  * provider endpoint the stage's config names, sorted and without repeats; empty when no secret
- * calls a provider. A provider with endpoints of its own adds them in {@link providerEndpointsOf}.
+ * calls a provider, plus the stage's own `providerOrigins`. A provider block with endpoints of its
+ * own adds them in {@link providerEndpointsOf}.
  */
 export function stageProviderOrigins(stage: StageWithProviderEndpoints): string[] {
-  const origins = new Set<string>();
+  const origins = new Set<string>((stage.providerOrigins ?? []).map((origin) => new URL(origin).origin));
   for (const secret of stage.secrets) {
     for (const url of providerEndpointsOf(secret)) if (url !== undefined) origins.add(new URL(url).origin);
   }

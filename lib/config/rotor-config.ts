@@ -115,6 +115,12 @@ export interface RotorStageConfig {
    * deployed stage: changing it moves secrets between shards.
    */
   readonly shards?: number;
+  /**
+   * Origins (`https://host[:port]`) of providers whose endpoints only their secret documents name
+   * (a GitLab instance's `gitlabUrl`), added to the origins of the secrets' `oauth2` blocks in
+   * `ROTOR_PROVIDER_ORIGINS`; the file's default is none.
+   */
+  readonly providerOrigins: readonly string[];
 }
 
 /** The validated contents of `rotor.config.json`. */
@@ -242,6 +248,40 @@ const SecretSetSchema = z
     if (problem) ctx.addIssue({ code: 'custom', path: ['window'], message: `${problem}, got ${show(set.window)}` });
   });
 
+const ProviderOriginSchema = z.string().refine((text) => parseOriginOnly(text) !== undefined, {
+  error: (iss) =>
+    `must be an https origin such as "https://gitlab.example.com" or "https://git.example.com:8443" (no path, user name or query), got ${show(iss.input)}`,
+});
+
+function parseOriginOnly(text: string): string | undefined {
+  if (!/^https:\/\/[^/?#@]+\/?$/i.test(text)) return undefined;
+  try {
+    return new URL(text).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A GitLab secret's endpoints are in its document only: its stage must pin the GitLab origins it
+ * may call, or every call would be refused at run time.
+ */
+function checkStageProviderOrigins(
+  stage: {
+    readonly secrets: readonly { readonly provider: string }[];
+    readonly providerOrigins?: readonly string[] | undefined;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const index = stage.secrets.findIndex((secret) => secret.provider === RotorProviderName.gitlabAccessToken);
+  if (index === -1 || (stage.providerOrigins ?? []).length > 0) return;
+  ctx.addIssue({
+    code: 'custom',
+    path: ['providerOrigins'],
+    message: `must list the origin of the GitLab that secrets[${index}] (provider "${RotorProviderName.gitlabAccessToken}") calls, such as ["https://gitlab.example.com"]: provider calls reach only the stage's pinned origins, got ${show(stage.providerOrigins)}`,
+  });
+}
+
 const StageSchema = z
   .strictObject({
     name: z.string().regex(STAGE_NAME, {
@@ -294,6 +334,7 @@ const StageSchema = z
     consumers: z.array(ConsumerSchema).optional(),
     oidcProviders: OidcProvidersSchema.optional(),
     shards: wholeNumber(1, MAX_SHARDS, 'shards').optional(),
+    providerOrigins: z.array(ProviderOriginSchema).optional(),
     ...StageAlertFields,
   })
   .superRefine((file, ctx) => {
@@ -307,6 +348,7 @@ const StageSchema = z
       });
     }
     const stage = { ...file, secrets };
+    checkStageProviderOrigins(stage, ctx);
     // Consumers may read any secret of the stage, listed or from a set.
     checkStageConsumers({ ...stage, secrets: [...secrets, ...setMembers(sets)] }, ctx);
     checkStageAlerts(stage, ctx);
@@ -469,6 +511,7 @@ function toRotorConfig(file: ConfigFile): RotorConfig {
       alertHttpsEndpoints: stage.alertHttpsEndpoints ?? [],
       alarms: resolveAlarmThresholds(stage.alarms),
       ...(stage.shards === undefined ? {} : { shards: stage.shards }),
+      providerOrigins: (stage.providerOrigins ?? []).map((origin) => new URL(origin).origin),
     })),
   };
 }

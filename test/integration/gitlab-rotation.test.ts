@@ -28,6 +28,7 @@ beforeAll(async () => {
     startGitLabApiServer({ tls: pki.server }),
     startLocalRotor({ env: { ROTOR_SIDE_EFFECT_LEASE_SECONDS: String(LEASE_SECONDS) } }),
   ]);
+  rotor.allowProviderOrigins(gitlab.origin);
   projectId = gitlab.addProject('example-group/app');
   // The manager: a personal token with api, itself a self-rotating secret of the stage.
   const manager = gitlab.issueToken({ type: 'personal', name: 'rotor-manager', scopes: ['api'] });

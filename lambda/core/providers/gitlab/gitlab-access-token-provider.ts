@@ -110,6 +110,11 @@ export function gitlabAccessTokenProvider(
 
     parse: parseGitLabAccessTokenDocument,
 
+    // A document naming a GitLab the stage does not pin is refused before the journal claim.
+    checkCreate(current) {
+      deps.http.checkDestination(current.gitlabUrl);
+    },
+
     async create(current, context) {
       const { token, id } = currentTokenOf(current, context.secretName);
       const api = new GitLabApi(deps.http, current, context.secretName);
