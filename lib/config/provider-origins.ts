@@ -1,3 +1,4 @@
+import type { RotorGitLabConfig } from './gitlab-config';
 import type { RotorOAuth2Config } from './oauth2-config';
 
 // The origins a stage's provider calls may reach are fixed at deploy: the union of the endpoints
@@ -9,13 +10,17 @@ import type { RotorOAuth2Config } from './oauth2-config';
 export interface StageWithProviderEndpoints {
   readonly secrets: readonly {
     readonly oauth2?: Pick<RotorOAuth2Config, 'tokenEndpoint' | 'introspectionEndpoint' | 'testUrl'> | undefined;
+    readonly gitlab?: Pick<RotorGitLabConfig, 'origin'> | undefined;
   }[];
 }
 
 /** Every URL a secret's provider block names as an endpoint its credentials go to. */
 function providerEndpointsOf(secret: StageWithProviderEndpoints['secrets'][number]): (string | undefined)[] {
   const oauth2 = secret.oauth2;
-  return oauth2 === undefined ? [] : [oauth2.tokenEndpoint, oauth2.introspectionEndpoint, oauth2.testUrl];
+  return [
+    ...(oauth2 === undefined ? [] : [oauth2.tokenEndpoint, oauth2.introspectionEndpoint, oauth2.testUrl]),
+    secret.gitlab?.origin,
+  ];
 }
 
 /**

@@ -155,6 +155,13 @@ describe('RotorStack with GitLab secrets', () => {
     template = Template.fromStack(stack);
   });
 
+  it('pins the GitLab origin among the provider endpoints of every function', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'rotor-test-retire',
+      Environment: { Variables: Match.objectLike({ ROTOR_PROVIDER_ORIGINS: 'https://gitlab.example.com' }) },
+    });
+  });
+
   it('waits for rotor bootstrap before the first rotation', () => {
     template.resourcePropertiesCountIs(
       'AWS::SecretsManager::RotationSchedule',

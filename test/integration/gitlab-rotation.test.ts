@@ -33,6 +33,7 @@ beforeAll(async () => {
     startGitLabApiServer({ tls: pki.server }),
     startLocalRotor({ env: { ROTOR_SIDE_EFFECT_LEASE_SECONDS: String(LEASE_SECONDS) } }),
   ]);
+  rotor.allowProviderOrigins(gitlab.origin);
   projectId = gitlab.addProject('example-group/app');
   // The manager: a personal token with api, itself a self-rotating secret of the stage.
   const manager = gitlab.issueToken({ type: 'personal', name: 'rotor-manager', scopes: ['api'] });
@@ -288,6 +289,19 @@ describe('GitLab access-token rotation against the GitLab API test server', () =
     expect(stored).toMatchObject({ token: fresh.value, tokenId: fresh.id });
     expect(gitlab.accepts(fresh.value)).toBe(false);
     expect(gitlab.accepts((await documentAt(secret.arn, 'AWSCURRENT')).token)).toBe(true);
+  });
+
+  it('rotor status says plainly that a self-mode token has no overlap at GitLab', async () => {
+    // Act
+    const status = await runCli(['status', ...localCliOptions()], '');
+
+    // Assess
+    expect(status.code).toBe(0);
+    const selfRow = status.stdout.split('\n').find((line) => line.trimStart().startsWith(`${PREFIX}gitlab-2 `));
+    expect(selfRow).toContain('none (self)');
+    expect(status.stdout).toContain(`${PREFIX}gitlab-2: a GitLab token in self mode has no overlap at GitLab`);
+    const overlapRow = status.stdout.split('\n').find((line) => line.trimStart().startsWith(`${PREFIX}gitlab-1 `));
+    expect(overlapRow).not.toContain('none (self)');
   });
 
   it('never writes a token into logs, metrics, events or the ledger', async () => {
