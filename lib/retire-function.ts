@@ -1,8 +1,10 @@
-import { Aws, Duration } from 'aws-cdk-lib';
+import { Aws, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import {
   LambdaBundle,
@@ -124,6 +126,34 @@ export class RetireFunction extends Construct implements RetirementTarget {
       },
     });
     if (invoke.policyDependable) this.sweepSchedule.node.addDependency(invoke.policyDependable);
+  }
+
+  private decryptGrant?: iam.Grant;
+
+  /**
+   * Lets the function revoke a rotated-out GitLab token at GitLab at the end of its grace: read
+   * any version of `secret` (the retired version's document names the token), and the AWSCURRENT
+   * version of `manager` (the token allowed to revoke it). GetSecretValue only, and the stage's key
+   * only through Secrets Manager.
+   */
+  grantRevokeAtIssuer(secret: secretsmanager.ISecret, manager: secretsmanager.ISecret, key: kms.IKey): void {
+    this.decryptGrant ??= iam.Grant.addToPrincipal({
+      grantee: this.role,
+      actions: ['kms:Decrypt'],
+      resourceArns: [key.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
+    });
+    iam.Grant.addToPrincipal({
+      grantee: this.role,
+      actions: ['secretsmanager:GetSecretValue'],
+      resourceArns: [secret.secretArn],
+    });
+    iam.Grant.addToPrincipal({
+      grantee: this.role,
+      actions: ['secretsmanager:GetSecretValue'],
+      resourceArns: [manager.secretArn],
+      conditions: { StringEquals: { 'secretsmanager:VersionStage': 'AWSCURRENT' } },
+    });
   }
 
   /**

@@ -11,6 +11,7 @@ import {
   SECRET_NAME_DIMENSION,
   type RotorProvider,
 } from '../lambda/shared/rotor-constants';
+import { GITLAB_PROVIDER, type RotorGitLabConfig } from './config/gitlab-config';
 import { OAUTH2_PROVIDER, type RotorOAuth2Config } from './config/oauth2-config';
 import type { RotationFunction } from './rotation-function';
 import { parseRotationSchedule, rotationWindowProblem } from './rotation-schedule';
@@ -39,6 +40,14 @@ export interface RotatedSecretProps {
    */
   readonly oauth2?: RotorOAuth2Config;
 
+  /**
+   * The instance, token type, scopes, mode and manager of a `gitlab-access-token` secret: they go
+   * into the first value. Required for that provider, refused for any other.
+   *
+   * @default - none
+   */
+  readonly gitlab?: RotorGitLabConfig;
+
   /** Secrets Manager schedule expression, UTC: `rate(N hours)`, `rate(N days)` or `cron(0 H D M W *)`. */
   readonly schedule: string;
 
@@ -58,7 +67,9 @@ export interface RotatedSecretProps {
    * at deploy. An `oauth2-refresh-token` secret cannot rotate before `rotor bootstrap` has given it
    * a refresh token (the rotation would fail with "run rotor bootstrap"), so it must be false.
    *
-   * @default - true, except false for `oauth2-refresh-token`
+   * A `gitlab-access-token` secret likewise waits for its first token from `rotor bootstrap`.
+   *
+   * @default - true, except false for `oauth2-refresh-token` and `gitlab-access-token`
    */
   readonly rotateImmediatelyOnUpdate?: boolean;
 
@@ -113,7 +124,9 @@ export class RotatedSecret extends Construct {
       // that is not a Rotor document, and the first rotation (at deploy) or `rotor bootstrap`
       // (OAuth 2.0) supplies the credential. There is nothing secret in it, so a plain-text
       // template value is safe.
-      secretStringValue: SecretValue.unsafePlainText(JSON.stringify(secretFirstDocument(props.provider, props.oauth2))),
+      secretStringValue: SecretValue.unsafePlainText(
+        JSON.stringify(secretFirstDocument(props.provider, props.oauth2, props.gitlab)),
+      ),
       // Deleting the stack must not delete credentials that CI jobs still hold.
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -133,7 +146,8 @@ export class RotatedSecret extends Construct {
       secretId: secret.secretArn,
       rotationLambdaArn: rotationFunction.function.functionArn,
       rotationRules: { scheduleExpression: props.schedule, duration: `${windowHours}h` },
-      rotateImmediatelyOnUpdate: props.rotateImmediatelyOnUpdate ?? props.provider !== OAUTH2_PROVIDER,
+      rotateImmediatelyOnUpdate:
+        props.rotateImmediatelyOnUpdate ?? (props.provider !== OAUTH2_PROVIDER && props.provider !== GITLAB_PROVIDER),
     });
     // Secrets Manager invokes the function as soon as the schedule exists: the invoke permission
     // and the function's access to this secret must be in place first.
@@ -142,6 +156,10 @@ export class RotatedSecret extends Construct {
       rotationFunction.grantRotation(secret).applyBefore(this.rotationSchedule);
     } else {
       this.rotationSchedule.node.addDependency(props.rotationAccess);
+    }
+    if (props.gitlab !== undefined) {
+      // A token someone else rotated ends in `Token Reuse Detected`; a lost answer in `Credential Outcome Unknown`.
+      rotationFunction.grantPublishEvents().applyBefore(this.rotationSchedule);
     }
     if (props.oauth2 !== undefined) {
       // Spending a refresh token at the IdP may end in `Token Reuse Detected` (invalid_grant on a

@@ -232,6 +232,16 @@ export class RotorStack extends Stack {
     const ordered = stage.secrets.map((secret) => byName.get(fullSecretName(stage, secret))!);
     this.secrets = ordered.map(({ secret }) => secret);
     this.secretAlarms = ordered.map(({ alarms }) => alarms);
+    // Overlap-mode GitLab tokens are revoked at GitLab when their grace ends, with the manager's token.
+    const secretsByName = new Map(
+      stage.secrets.map((secret, index) => [fullSecretName(stage, secret), this.secrets[index]!]),
+    );
+    stage.secrets.forEach((secret, index) => {
+      const manager =
+        secret.gitlab?.managerSecret === undefined ? undefined : secretsByName.get(secret.gitlab.managerSecret);
+      if (manager === undefined) return;
+      this.retireFunction.grantRevokeAtIssuer(this.secrets[index]!.secret, manager.secret, this.encryptionKey);
+    });
     const schedules = new Map(contents.flatMap(({ accessTokenRefreshSchedules }) => [...accessTokenRefreshSchedules]));
     this.accessTokenRefreshSchedules = new Map(
       stage.secrets.flatMap((secret) => {

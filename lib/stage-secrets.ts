@@ -54,6 +54,7 @@ export function addStageSecrets(scope: Construct, props: StageSecretsProps): Sta
         secretName: fullSecretName(stage, secret),
         provider: secret.provider,
         ...(secret.oauth2 === undefined ? {} : { oauth2: secret.oauth2 }),
+        ...(secret.gitlab === undefined ? {} : { gitlab: secret.gitlab }),
         schedule: secret.schedule,
         window: secret.window,
         ...(secret.description === undefined ? {} : { description: secret.description }),

@@ -6,7 +6,12 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { SecretsManagerCatalog } from '../../lambda/adapters/secrets-manager-catalog';
 import type { SecretLedgerState, SecretStatus } from '../../lambda/core/ledger/ledger-records';
-import { HEALTH_AND_ROLLBACK_DEFAULTS, RotorAlarmKind, rotorAlarmName } from '../../lambda/shared/rotor-constants';
+import {
+  HEALTH_AND_ROLLBACK_DEFAULTS,
+  RotorAlarmKind,
+  rotorAlarmName,
+  RotorProviderName,
+} from '../../lambda/shared/rotor-constants';
 import { operatorContext, type OperatorContext, type OperatorOptions } from './operator-context';
 
 const STATUS_WORDS: Record<SecretStatus, string> = {
@@ -43,11 +48,13 @@ export async function status(options: OperatorOptions): Promise<void> {
   const rows: string[][] = [];
   const notes: string[] = [];
   for (const secret of secrets) {
-    const [described, state, readable] = await Promise.all([
+    const [described, state, document] = await Promise.all([
       context.secretsManager.send(new DescribeSecretCommand({ SecretId: secret.arn })),
       context.ledger.getSecretState(secret.arn),
-      currentIsRotorDocument(context.secretsManager, secret.arn),
+      currentRotorDocument(context.secretsManager, secret.arn),
     ]);
+    const readable = document === undefined ? undefined : document !== false;
+    const noOverlap = document !== false && document !== undefined && hasNoOverlapAtIssuer(document);
     const current =
       state?.currentFingerprint === undefined
         ? undefined
@@ -58,7 +65,7 @@ export async function status(options: OperatorOptions): Promise<void> {
       readable === false ? 'unreadable' : statusOf(state, context, now),
       current === undefined ? '-' : age(now - current.createdAt),
       described.NextRotationDate?.toISOString() ?? '-',
-      await graceOf(state, context, now),
+      noOverlap ? 'none (self)' : await graceOf(state, context, now),
       ALARM_COLUMNS.map(
         ([label, kind]) => `${label}:${alarms.get(rotorAlarmName(context.stage, kind, secret.name)) ?? '-'}`,
       ).join(' '),
@@ -67,6 +74,12 @@ export async function status(options: OperatorOptions): Promise<void> {
       notes.push(
         `${secret.name}: AWSCURRENT does not hold a Rotor document, so rotation refuses it and consumers get no credential\n` +
           `  store a valid document (see the provider's fields) or let \`rotor rotate ${secret.name}\` report what is wrong`,
+      );
+    }
+    if (noOverlap) {
+      notes.push(
+        `${secret.name}: a GitLab token in self mode has no overlap at GitLab: each rotation revokes the old token ` +
+          'at once, so a job still holding it fails; use overlap mode (a manager token) for project and group tokens',
       );
     }
     if (state?.status === 'paused') {
@@ -82,24 +95,33 @@ export async function status(options: OperatorOptions): Promise<void> {
 }
 
 /**
- * Whether AWSCURRENT holds a JSON document naming a provider; undefined when the caller may not
- * read values (status then shows the ledger's word alone).
+ * AWSCURRENT's document when it is a JSON object naming a provider, `false` when it is not, and
+ * undefined when the caller may not read values (status then shows the ledger's word alone).
  */
-async function currentIsRotorDocument(client: SecretsManagerClient, secretArn: string): Promise<boolean | undefined> {
+async function currentRotorDocument(
+  client: SecretsManagerClient,
+  secretArn: string,
+): Promise<Record<string, unknown> | false | undefined> {
   try {
     const current = await client.send(new GetSecretValueCommand({ SecretId: secretArn, VersionStage: 'AWSCURRENT' }));
     const document = JSON.parse(current.SecretString ?? '') as unknown;
-    return (
-      typeof document === 'object' &&
+    return typeof document === 'object' &&
       document !== null &&
       typeof (document as { provider?: unknown }).provider === 'string'
-    );
+      ? (document as Record<string, unknown>)
+      : false;
   } catch (error) {
     if (error instanceof SyntaxError) return false;
     const name = (error as { name?: string }).name;
     if (name === 'AccessDeniedException' || name === 'ResourceNotFoundException') return undefined;
     throw error;
   }
+}
+
+/** A GitLab token that rotates itself: GitLab revokes the old token at each rotation, so Rotor's grace does not apply. */
+function hasNoOverlapAtIssuer(document: Record<string, unknown>): boolean {
+  if (document.provider !== RotorProviderName.gitlabAccessToken) return false;
+  return document.mode === 'self' || (document.mode === undefined && document.tokenType === 'personal');
 }
 
 function statusOf(state: SecretLedgerState | undefined, context: OperatorContext, now: number): string {

@@ -14,6 +14,7 @@ import {
   type RotorLambdaSettings,
   type RotorProvider,
 } from '../../lambda/shared/rotor-constants';
+import type { RotorGitLabConfig } from '../../lib/config/gitlab-config';
 import type { RotorOAuth2Config } from '../../lib/config/oauth2-config';
 import { stageProviderOrigins } from '../../lib/config/provider-origins';
 import { secretFirstDocument } from '../../lib/secret-first-document';
@@ -28,6 +29,7 @@ export interface LocalStage {
     readonly name: string;
     readonly provider: RotorProvider;
     readonly oauth2?: RotorOAuth2Config;
+    readonly gitlab?: RotorGitLabConfig;
   }[];
   /** Durations in seconds; seconds-level values let tests run grace periods in real time. */
   readonly graceSeconds?: number;
@@ -83,7 +85,13 @@ export async function provisionLocal(endpoint: LocalEndpoint, stage: LocalStage)
   const secretNames: string[] = [];
   for (const secret of stage.secrets) {
     const name = `${stage.secretNamePrefix}${secret.name}`;
-    await ensureSecret(clients, name, secretFirstDocument(secret.provider, secret.oauth2), kmsKeyArn, stage.name);
+    await ensureSecret(
+      clients,
+      name,
+      secretFirstDocument(secret.provider, secret.oauth2, secret.gitlab),
+      kmsKeyArn,
+      stage.name,
+    );
     secretNames.push(name);
   }
   const settings: RotorLambdaSettings = {

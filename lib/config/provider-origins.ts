@@ -1,3 +1,4 @@
+import type { RotorGitLabConfig } from './gitlab-config';
 import type { RotorOAuth2Config } from './oauth2-config';
 
 // The origins a stage's provider calls may reach are fixed at deploy: the union of the endpoints
@@ -11,13 +12,17 @@ export interface StageWithProviderEndpoints {
   readonly providerOrigins?: readonly string[];
   readonly secrets: readonly {
     readonly oauth2?: Pick<RotorOAuth2Config, 'tokenEndpoint' | 'introspectionEndpoint' | 'testUrl'> | undefined;
+    readonly gitlab?: Pick<RotorGitLabConfig, 'origin'> | undefined;
   }[];
 }
 
 /** Every URL a secret's provider block names as an endpoint its credentials go to. */
 function providerEndpointsOf(secret: StageWithProviderEndpoints['secrets'][number]): (string | undefined)[] {
   const oauth2 = secret.oauth2;
-  return oauth2 === undefined ? [] : [oauth2.tokenEndpoint, oauth2.introspectionEndpoint, oauth2.testUrl];
+  return [
+    ...(oauth2 === undefined ? [] : [oauth2.tokenEndpoint, oauth2.introspectionEndpoint, oauth2.testUrl]),
+    secret.gitlab?.origin,
+  ];
 }
 
 /**

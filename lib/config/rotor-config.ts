@@ -36,10 +36,18 @@ import {
   toOAuth2Config,
   type RotorOAuth2Config,
 } from './oauth2-config';
+import {
+  checkSecretGitLab,
+  checkStageGitLab,
+  GitLabSchema,
+  toGitLabConfig,
+  type RotorGitLabConfig,
+} from './gitlab-config';
 import { show } from './show-value';
 
 export type { RotorConsumerConfig, RotorOidcProviderConfig } from './consumer-config';
 export type { RotorOAuth2Config, RotorOAuth2TlsConfig } from './oauth2-config';
+export type { RotorGitLabConfig } from './gitlab-config';
 
 /** One secret that Rotor creates and rotates. */
 export interface RotorSecretConfig {
@@ -58,6 +66,11 @@ export interface RotorSecretConfig {
    * effective refresh interval; present exactly when the provider is `oauth2-refresh-token`.
    */
   readonly oauth2?: RotorOAuth2Config;
+  /**
+   * The instance, token type, scopes, mode and manager of a `gitlab-access-token` secret, with the
+   * expiry horizon its schedule needs; present exactly when the provider is `gitlab-access-token`.
+   */
+  readonly gitlab?: RotorGitLabConfig;
   /**
    * Threshold, period and evaluation periods of each of the secret's alarms: the defaults,
    * overridden by the stage's `alarms`, then by the secret's own.
@@ -204,6 +217,7 @@ const SecretSchema = z
       .optional(),
     alarms: AlarmsSchema.optional(),
     oauth2: OAuth2Schema.optional(),
+    gitlab: GitLabSchema.optional(),
   })
   .superRefine((secret, ctx) => {
     checkSecretOAuth2(secret, ctx);
@@ -353,6 +367,10 @@ const StageSchema = z
     checkStageConsumers({ ...stage, secrets: [...secrets, ...setMembers(sets)] }, ctx);
     checkStageAlerts(stage, ctx);
     checkStageOAuth2(stage, ctx);
+    checkStageGitLab(stage, ctx);
+    stage.secrets.forEach((secret, index) =>
+      checkSecretGitLab(secret, stage.graceSeconds ?? DEFAULT_DURATIONS.graceSeconds, ctx, ['secrets', index]),
+    );
     const seen = new Map<string, string>();
     const named = [
       ...secrets.map((secret, index) => ({
@@ -492,6 +510,16 @@ function toRotorConfig(file: ConfigFile): RotorConfig {
           window: Duration.hours(parseWindowHours(secret.window)!),
           ...(secret.description === undefined ? {} : { description: secret.description }),
           ...(secret.oauth2 === undefined ? {} : { oauth2: toOAuth2Config(secret.oauth2) }),
+          ...(secret.gitlab === undefined
+            ? {}
+            : {
+                gitlab: toGitLabConfig(
+                  secret.gitlab,
+                  secret,
+                  stage.graceSeconds ?? DEFAULT_DURATIONS.graceSeconds,
+                  stage.secretNamePrefix,
+                ),
+              }),
           alarms: resolveAlarmThresholds(stage.alarms, secret.alarms),
         })),
         ...setMembers(stage.secretSets ?? []).map((secret) => ({

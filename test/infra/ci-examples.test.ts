@@ -143,7 +143,7 @@ describe('example pipelines', () => {
 
   it('are valid YAML: the GitHub workflows and the GitLab pipeline', () => {
     expect(githubWorkflows().map(([file]) => file)).toEqual(['deploy.yml', 'release.yml']);
-    expect(gitlabJobs().map(([name]) => name)).toEqual(['deploy-development']);
+    expect(gitlabJobs().map(([name]) => name)).toEqual(['deploy-development', 'push-image']);
   });
 
   it('GitHub: each job assumes a role the config creates, that trusts the subject the job presents, and reads a secret that role may read', () => {
@@ -212,7 +212,7 @@ describe('example pipelines', () => {
     const reads = scripts.flatMap((script) =>
       [...script.replace(/\\\n\s*/g, '').matchAll(/aws secretsmanager get-secret-value[^\n]*/g)].map((m) => m[0]),
     );
-    expect(reads).toHaveLength(4);
+    expect(reads).toHaveLength(5);
     for (const read of reads) expect(read).toMatch(/ --version-stage AWSCURRENT /);
     // Every GitHub script masks each token it reads, right after reading it; GitLab cannot mask.
     const githubReaders = githubWorkflows().flatMap(([, workflow]) =>
@@ -357,7 +357,7 @@ describe('example pipeline scripts, run', () => {
 
   it('GitLab: after a 401 the job re-reads the current token once and succeeds, never printing a token', async () => {
     behaviour = 'rotated-meanwhile';
-    const [[, job]] = gitlabJobs() as [[string, GitLabJob]];
+    const job = gitlabJobs().find(([name]) => name === 'deploy-development')![1];
     const result = await run(['sh', '-e', '-c'], job.script!.join('\n'), {
       ROTOR_SECRET_ID: job.variables!.ROTOR_SECRET_ID!,
     });
@@ -370,7 +370,7 @@ describe('example pipeline scripts, run', () => {
   });
 
   it('GitLab: refuses to run with CI_DEBUG_TRACE, before it reads anything', async () => {
-    const [[, job]] = gitlabJobs() as [[string, GitLabJob]];
+    const job = gitlabJobs().find(([name]) => name === 'deploy-development')![1];
     const result = await run(['sh', '-e', '-c'], job.before_script![0]!, { CI_DEBUG_TRACE: 'true' });
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/^refusing to run with CI_DEBUG_TRACE/);

@@ -41,7 +41,7 @@ describe('consumers in the config', () => {
     const { stages } = loadRotorConfig(COMMITTED_CONFIG_PATH);
     expect(stages.map((stage) => [stage.name, stage.consumers.map((consumer) => consumer.name)])).toEqual([
       ['development', ['app-deploy', 'app-deploy-gitlab']],
-      ['production', ['app-deploy', 'app-release']],
+      ['production', ['app-deploy', 'app-release', 'app-registry-gitlab']],
     ]);
     expect(stages.map((stage) => stage.oidcProviders)).toEqual([
       [
@@ -60,6 +60,7 @@ describe('consumers in the config', () => {
           audience: 'sts.amazonaws.com',
           source: 'import',
         },
+        { platform: 'gitlab-ci', issuerHost: 'gitlab.com', audience: 'sts.amazonaws.com', source: 'import' },
       ],
     ]);
   });

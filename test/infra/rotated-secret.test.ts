@@ -393,6 +393,18 @@ describe('the first secret value', () => {
         secretName: 'rotor/test/token',
         provider,
         ...(provider === 'oauth2-refresh-token' ? { oauth2: oauth2TestStage().secrets[1]!.oauth2! } : {}),
+        ...(provider === 'gitlab-access-token'
+          ? {
+              gitlab: {
+                origin: 'https://gitlab.example.com',
+                type: 'personal' as const,
+                scopes: ['api'],
+                mode: 'self' as const,
+                expiryHorizonSeconds: 90_000,
+                expiryMarginSeconds: 86_400,
+              },
+            }
+          : {}),
         schedule: 'rate(1 day)',
         window: Duration.hours(1),
       });

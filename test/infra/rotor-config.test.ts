@@ -68,7 +68,7 @@ describe('parseRotorConfig', () => {
     expect(error).toBeInstanceOf(RotorConfigError);
     expect((error as RotorConfigError).issues).toEqual([
       'stages[0].logRetentionDays: must be a retention CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653), got 31',
-      'stages[0].secrets[0].provider: must be one of "managed-token", "oauth2-refresh-token", got "gitlab"',
+      'stages[0].secrets[0].provider: must be one of "managed-token", "oauth2-refresh-token", "gitlab-access-token", got "gitlab"',
       'stages[0].secrets[0].window: must be whole hours from "1h" to "24h", got "90m"',
     ]);
     expect((error as Error).message).toMatch(/^Rotor config is invalid:\n {2}- stages\[0\]\.logRetentionDays: /);
@@ -348,7 +348,7 @@ describe('parseRotorConfig', () => {
 
     it('fails on an unknown provider', () => {
       expect(parse(config({ secret: { provider: 'gitlab' } }))).toThrow(
-        /stages\[0\]\.secrets\[0\]\.provider: must be one of "managed-token", "oauth2-refresh-token", got "gitlab"/,
+        /stages\[0\]\.secrets\[0\]\.provider: must be one of "managed-token", "oauth2-refresh-token", "gitlab-access-token", got "gitlab"/,
       );
     });
 

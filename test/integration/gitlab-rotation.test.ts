@@ -1,3 +1,7 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beginRotation, rotateLocally, type StepAttempt } from '../../cli/local/local-rotation';
 import { ROTATION_STEPS } from '../../lambda/core/rotation/rotation-event';
 import { MetricName, RotorEvents } from '../../lambda/shared/rotor-constants';
@@ -13,6 +17,7 @@ const LEASE_SECONDS = 3;
 const GRACE_SECONDS = 1;
 /** Four hours to the next rotation plus its window and grace. */
 const HORIZON_SECONDS = 5 * 3600;
+const CLI = join(__dirname, '..', '..', 'dist', 'cli', 'rotor.js');
 
 let pki: TestPki;
 let gitlab: GitLabApiServer;
@@ -265,6 +270,40 @@ describe('GitLab access-token rotation against the GitLab API test server', () =
     expect(create!.logs.filter((line) => line.includes(`"${MetricName.ReuseDetected}":1`))).toHaveLength(1);
   });
 
+  it('rotor bootstrap stores a fresh token and its id from stdin without echoing it, and rotation resumes', async () => {
+    // Prepare: a compromised secret (someone else rotated its token)
+    const secret = await newSecret('self');
+    await rotate(secret.arn);
+    await gitlab.rotateAsHolder((await documentAt(secret.arn, 'AWSCURRENT')).token);
+    await rotateLocally(rotor.local, secret.arn, { maxAttempts: 1 }).catch(() => undefined);
+    const fresh = gitlab.issueToken({ type: 'personal', name: 'ci-fresh', scopes: ['api'] });
+
+    // Act
+    const bootstrap = await runCli(['bootstrap', secret.name, ...localCliOptions()], `${fresh.value}\n${fresh.id}\n`);
+    if (bootstrap.code !== 0) throw new Error(`rotor bootstrap failed: ${bootstrap.stderr}`);
+    const stored = await documentAt(secret.arn, 'AWSCURRENT');
+    await rotate(secret.arn);
+
+    // Assess
+    expect(bootstrap.stdout + bootstrap.stderr).not.toContain(fresh.value);
+    expect(stored).toMatchObject({ token: fresh.value, tokenId: fresh.id });
+    expect(gitlab.accepts(fresh.value)).toBe(false);
+    expect(gitlab.accepts((await documentAt(secret.arn, 'AWSCURRENT')).token)).toBe(true);
+  });
+
+  it('rotor status says plainly that a self-mode token has no overlap at GitLab', async () => {
+    // Act
+    const status = await runCli(['status', ...localCliOptions()], '');
+
+    // Assess
+    expect(status.code).toBe(0);
+    const selfRow = status.stdout.split('\n').find((line) => line.trimStart().startsWith(`${PREFIX}gitlab-2 `));
+    expect(selfRow).toContain('none (self)');
+    expect(status.stdout).toContain(`${PREFIX}gitlab-2: a GitLab token in self mode has no overlap at GitLab`);
+    const overlapRow = status.stdout.split('\n').find((line) => line.trimStart().startsWith(`${PREFIX}gitlab-1 `));
+    expect(overlapRow).not.toContain('none (self)');
+  });
+
   it('never writes a token into logs, metrics, events or the ledger', async () => {
     // Act
     const ledger = JSON.stringify(await rotor.scanLedger());
@@ -279,3 +318,36 @@ describe('GitLab access-token rotation against the GitLab API test server', () =
     expect(gitlab.tokens().length).toBeGreaterThan(10);
   });
 });
+
+function localCliOptions(): string[] {
+  const dir = mkdtempSync(join(tmpdir(), 'rotor-gitlab-cli-'));
+  const config = join(dir, 'rotor.config.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      stages: [
+        {
+          name: 'development',
+          secretNamePrefix: PREFIX,
+          logRetentionDays: 30,
+          secrets: [{ name: 'unused', provider: 'managed-token', schedule: 'rate(4 hours)', window: '1h' }],
+        },
+      ],
+    }),
+  );
+  return ['--local', '--endpoint', rotor.moto.endpoint, '--config', config];
+}
+
+function runCli(args: string[], stdin: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: { PATH: process.env.PATH ?? '' } },
+      (error, stdout, stderr) => {
+        resolve({ code: error === null ? 0 : ((error as { code?: number }).code ?? 1), stdout, stderr });
+      },
+    );
+    child.stdin?.end(stdin);
+  });
+}

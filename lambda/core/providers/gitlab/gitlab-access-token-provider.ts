@@ -2,6 +2,7 @@ import type { CredentialProvider, LostCreateFinding, ProviderContext } from '../
 import type { ProviderHttpClient } from '../provider-http';
 import {
   CredentialTestFailedError,
+  EndpointRefusedError,
   ProviderCallError,
   ReauthorizationRequiredError,
   UpstreamReuseSuspectedError,
@@ -94,6 +95,16 @@ export function gitlabAccessTokenProvider(
     );
   }
 
+  /** The document's GitLab must be one of the stage's pinned provider origins. */
+  function checkOrigin(document: GitLabAccessTokenDocument): void {
+    try {
+      deps.http.checkDestination(document.gitlabUrl);
+    } catch (error) {
+      if (!(error instanceof EndpointRefusedError)) throw error;
+      throw new EndpointRefusedError(`field 'gitlabUrl': ${error.message}`);
+    }
+  }
+
   function pendingFrom(current: GitLabAccessTokenDocument, issued: IssuedGitLabToken): GitLabAccessTokenDocument {
     return {
       ...current,
@@ -110,9 +121,11 @@ export function gitlabAccessTokenProvider(
 
     parse: parseGitLabAccessTokenDocument,
 
-    // A document naming a GitLab the stage does not pin is refused before the journal claim.
-    checkCreate(current) {
-      deps.http.checkDestination(current.gitlabUrl);
+    checkCreate(current, context) {
+      // With no I/O, before the journal claim: a document create would refuse writes nothing.
+      currentTokenOf(current, context.secretName);
+      checkOrigin(current);
+      expiryDateFor(current, context.now(), context.secretName);
     },
 
     async create(current, context) {
@@ -155,6 +168,7 @@ export function gitlabAccessTokenProvider(
 
     async test(pending, context) {
       const { token, id } = currentTokenOf(pending, context.secretName);
+      checkOrigin(pending);
       const api = new GitLabApi(deps.http, pending, context.secretName);
       const failure = (reason: string) =>
         new CredentialTestFailedError(`GitLab token ${id} of secret ${context.secretName} failed the check: ${reason}`);
