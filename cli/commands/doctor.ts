@@ -35,8 +35,11 @@ interface DoctorClients {
   readonly scheduler: SchedulerClient;
 }
 
-// Schedules the stack creates in the stage's group (lib/health-check-function.ts, lib/retire-function.ts).
-const STAGE_SCHEDULES = ['health-check', 'sweep-overdue-retirements'] as const;
+// Schedules the stack creates, each in its purpose's group (lib/health-check-function.ts, lib/retire-function.ts).
+const STAGE_SCHEDULES = [
+  { name: 'health-check', group: RotorResourceName.healthCheckScheduleGroup },
+  { name: 'sweep-overdue-retirements', group: RotorResourceName.scheduleGroup },
+] as const;
 const ALARM_KINDS = [RotorAlarmKind.rotationFailures, RotorAlarmKind.healthCheckFailures, RotorAlarmKind.reuseDetected];
 
 /**
@@ -88,10 +91,10 @@ async function runChecks(stage: RotorStageConfig, clients: DoctorClients, local:
   if (local) {
     checks.push(skipped('schedules present', `group ${RotorResourceName.scheduleGroup(stage.name)}`));
   } else {
-    for (const name of STAGE_SCHEDULES) {
+    for (const { name, group } of STAGE_SCHEDULES) {
       await probe(checks, 'schedule present', name, deploy, async () => {
         const schedule = await clients.scheduler.send(
-          new GetScheduleCommand({ GroupName: RotorResourceName.scheduleGroup(stage.name), Name: name }),
+          new GetScheduleCommand({ GroupName: group(stage.name), Name: name }),
         );
         if (schedule.State !== 'ENABLED') throw new Error(`schedule is ${schedule.State}`);
         return 'enabled';
