@@ -27,6 +27,7 @@ import {
 export const CREDENTIAL_FIELDS: Readonly<Record<string, string>> = {
   'managed-token': 'token',
   'oauth2-refresh-token': 'accessToken',
+  'gitlab-access-token': 'token',
 };
 
 /** Default time a read credential is reused, in seconds: well inside the default 15-minute grace. */

@@ -277,17 +277,20 @@ function parseOriginOnly(text: string): string | undefined {
 }
 
 /**
- * A GitLab secret's endpoints are in its document only: its stage must pin the GitLab origins it
- * may call, or every call would be refused at run time.
+ * A GitLab secret without a `gitlab` block has its endpoints in its document only: its stage must
+ * pin the GitLab origins it may call, or every call would be refused at run time. A `gitlab` block's
+ * origin is pinned by itself.
  */
 function checkStageProviderOrigins(
   stage: {
-    readonly secrets: readonly { readonly provider: string }[];
+    readonly secrets: readonly { readonly provider: string; readonly gitlab?: unknown }[];
     readonly providerOrigins?: readonly string[] | undefined;
   },
   ctx: z.RefinementCtx,
 ): void {
-  const index = stage.secrets.findIndex((secret) => secret.provider === RotorProviderName.gitlabAccessToken);
+  const index = stage.secrets.findIndex(
+    (secret) => secret.provider === RotorProviderName.gitlabAccessToken && secret.gitlab === undefined,
+  );
   if (index === -1 || (stage.providerOrigins ?? []).length > 0) return;
   ctx.addIssue({
     code: 'custom',
