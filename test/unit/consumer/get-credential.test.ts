@@ -133,7 +133,7 @@ describe('Class: CredentialReader', () => {
       [
         'of a provider the reader does not know',
         '{"provider":"vault","token":"rtr_unknown"}',
-        /is a "vault" secret, which this reader does not know \(managed-token, oauth2-refresh-token\)/,
+        /is a "vault" secret, which this reader does not know \(managed-token, oauth2-refresh-token, gitlab-access-token\)/,
       ],
       [
         'not rotated yet',
