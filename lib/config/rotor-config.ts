@@ -276,29 +276,6 @@ function parseOriginOnly(text: string): string | undefined {
   }
 }
 
-/**
- * A GitLab secret without a `gitlab` block has its endpoints in its document only: its stage must
- * pin the GitLab origins it may call, or every call would be refused at run time. A `gitlab` block's
- * origin is pinned by itself.
- */
-function checkStageProviderOrigins(
-  stage: {
-    readonly secrets: readonly { readonly provider: string; readonly gitlab?: unknown }[];
-    readonly providerOrigins?: readonly string[] | undefined;
-  },
-  ctx: z.RefinementCtx,
-): void {
-  const index = stage.secrets.findIndex(
-    (secret) => secret.provider === RotorProviderName.gitlabAccessToken && secret.gitlab === undefined,
-  );
-  if (index === -1 || (stage.providerOrigins ?? []).length > 0) return;
-  ctx.addIssue({
-    code: 'custom',
-    path: ['providerOrigins'],
-    message: `must list the origin of the GitLab that secrets[${index}] (provider "${RotorProviderName.gitlabAccessToken}") calls, such as ["https://gitlab.example.com"]: provider calls reach only the stage's pinned origins, got ${show(stage.providerOrigins)}`,
-  });
-}
-
 const StageSchema = z
   .strictObject({
     name: z.string().regex(STAGE_NAME, {
@@ -365,7 +342,6 @@ const StageSchema = z
       });
     }
     const stage = { ...file, secrets };
-    checkStageProviderOrigins(stage, ctx);
     // Consumers may read any secret of the stage, listed or from a set.
     checkStageConsumers({ ...stage, secrets: [...secrets, ...setMembers(sets)] }, ctx);
     checkStageAlerts(stage, ctx);
