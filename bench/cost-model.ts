@@ -32,6 +32,10 @@ export interface MeasuredHealthCheck {
   /** Stage-wide metric series (dimension Stage) per run. */
   readonly stageSeries: number;
   readonly perRunLogBytes: number;
+  /** Secrets Manager calls a run makes once whatever its size (reading the pepper). */
+  readonly perRunSecretsManagerCalls: number;
+  /** Secrets per ListSecrets page: a run lists the stage in ceil(secrets / this) calls. */
+  readonly secretsPerListPage: number;
 }
 
 export interface Cadence {
@@ -110,7 +114,10 @@ export function monthlyStageCost(workload: StageWorkload, design: Design, prices
     alarms: alarmCost(secrets, design.alarms, prices),
     'custom metrics': prices.customMetricMonth * metricMonths(workload, design),
     'logs (EMF, lines)': (logBytes / 1e9) * prices.logIngestionPerGb,
-    'Secrets Manager API': per((work) => work.secretsManagerCalls) * prices.secretsManagerCall,
+    'Secrets Manager API':
+      (per((work) => work.secretsManagerCalls) +
+        runs * (healthCheck.perRunSecretsManagerCalls + Math.ceil(secrets / healthCheck.secretsPerListPage))) *
+      prices.secretsManagerCall,
     'Lambda requests':
       (rotations * rotation.lambdaInvocations + runs * healthCheck.perSecret.lambdaInvocations) * prices.lambdaRequest,
     'Lambda GB-s': lambdaSeconds * cadence.lambdaMemoryGb * prices.lambdaGbSecond,

@@ -49,7 +49,13 @@ function workload(
   return {
     secrets,
     rotation: { ...NOTHING, ...rotation },
-    healthCheck: { perSecret: { ...NOTHING, lambdaInvocations: 1, ...check }, stageSeries: 1, perRunLogBytes: 0 },
+    healthCheck: {
+      perSecret: { ...NOTHING, lambdaInvocations: 1, ...check },
+      stageSeries: 1,
+      perRunLogBytes: 0,
+      perRunSecretsManagerCalls: 0,
+      secretsPerListPage: 100,
+    },
     cadence: CADENCE,
   };
 }
@@ -72,9 +78,19 @@ describe('Function: monthlyCostPerSecret', () => {
     expect(cost['custom metrics']).toBeCloseTo(0.3, 10);
   });
 
-  it('prices one GetSecretValue per secret per check at 43,800 calls: about $0.22', () => {
+  it('prices one GetSecretValue per secret per check at 43,800 calls: about $0.22, plus its share of ListSecrets', () => {
     const cost = monthlyCostPerSecret(workload(100, {}, { secretsManagerCalls: 1 }), FLEET, PRICES);
-    expect(cost['Secrets Manager API']).toBeCloseTo((43_800 * 0.05) / 10_000, 10);
+    expect(cost['Secrets Manager API']).toBeCloseTo((43_800 * (1 + 1 / 100) * 0.05) / 10_000, 10);
+  });
+
+  it('adds the calls a run makes once (the pepper) and one ListSecrets per 100 secrets', () => {
+    const base = workload(250);
+    const cost = monthlyStageCost(
+      { ...base, healthCheck: { ...base.healthCheck, perRunSecretsManagerCalls: 1 } },
+      FLEET,
+      PRICES,
+    );
+    expect(cost['Secrets Manager API']).toBeCloseTo(43_800 * (1 + 3) * 0.000005, 10);
   });
 
   it('charges a per-secret series written once per rotation for the hours it is written in (a quarter at 4 hours)', () => {
