@@ -14,6 +14,9 @@
  *   managed-token rotation's.
  * - Synth time of a sharded stage of 100, 1,000 and 10,000 secrets against the 100-secret time
  *   scaled linearly, and each stage's fullest and largest template against CloudFormation's limits.
+ * - Rotor's monthly AWS cost per secret by component for 100, 1,000 and 10,000 secrets, today's
+ *   design against the fleet's, from calls and metrics measured on the emulator in the same run
+ *   (bench/cost-bench.ts). `--only cost` prints that table alone.
  */
 import { spawnSync } from 'node:child_process';
 import { statSync, readFileSync, writeFileSync } from 'node:fs';
@@ -28,6 +31,7 @@ import { ROTATION_STEPS } from '../lambda/core/rotation/rotation-event';
 import { LambdaBundle } from '../lambda/shared/rotor-constants';
 import { startLocalRotor } from '../test/support/local-rotor';
 import { replayAwsTemplateRotation } from './aws-template-rotation';
+import { costTable, measureCost } from './cost-bench';
 import { measureFleetSynth } from './fleet-synth';
 import { measureOAuthRotation, startBenchIdp } from './oauth-bench';
 import { measureVerifier, percentile } from './verifier-bench';
@@ -45,12 +49,24 @@ interface Figure {
 }
 
 async function main(): Promise<void> {
+  const onlyAt = process.argv.indexOf('--only');
+  const only = onlyAt > 0 ? process.argv[onlyAt + 1] : undefined;
+  if (only !== undefined && only !== 'cost') throw new Error(`--only takes "cost", got "${only}"`);
+  const cost = costTable(await measureCost());
+  if (only === 'cost') {
+    console.log(cost);
+    return;
+  }
   const figures: Figure[] = [];
   figures.push(...(await measureOnEmulator()));
   figures.push(...measureBundleSize());
   figures.push(measureRequireTime());
   figures.push(...measureFleetSynth());
   print(figures);
+  console.log(
+    `\nRotor's AWS cost (us-east-1 list prices, a managed token rotated every 4 hours, checked every minute)\n`,
+  );
+  console.log(cost);
   const jsonAt = process.argv.indexOf('--json');
   if (jsonAt > 0 && process.argv[jsonAt + 1])
     writeFileSync(process.argv[jsonAt + 1]!, JSON.stringify(figures, null, 2));

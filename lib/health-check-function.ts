@@ -48,8 +48,8 @@ const TIMEOUT_MARGIN = Duration.seconds(20);
 /**
  * The health check: an EventBridge Scheduler schedule in a group of its own, `rotor-<stage>.health-check`, invokes it (default
  * every minute); it tests each managed secret's AWSCURRENT credential with its provider's test,
- * within the budget `ROTOR_HEALTH_CHECK_BUDGET_SECONDS`, and emits `HealthCheckSucceeded` or
- * `HealthCheckFailed` per secret.
+ * within the budget `ROTOR_HEALTH_CHECK_BUDGET_SECONDS`, and emits `HealthCheckFailed` per failing
+ * secret and `HealthChecksSucceeded` per stage.
  *
  * Its role: its logs and traces; `secretsmanager:ListSecrets` (which has no resource-level
  * permissions); DescribeSecret and GetSecretValue at `AWSCURRENT` only on the secrets passed to

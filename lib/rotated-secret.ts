@@ -224,11 +224,6 @@ export class RotatedSecret extends Construct {
     return this.metric(MetricName.RotationFailed, options);
   }
 
-  /** Health checks in which this secret's AWSCURRENT credential worked. @default - Sum over 5 minutes */
-  metricHealthCheckSucceeded(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(MetricName.HealthCheckSucceeded, options);
-  }
-
   /** Health checks in which this secret's AWSCURRENT credential failed its provider's test. @default - Sum over 5 minutes */
   metricHealthCheckFailed(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(MetricName.HealthCheckFailed, options);

@@ -2,7 +2,12 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { MetricName, METRICS_NAMESPACE, SECRET_NAME_DIMENSION } from '../lambda/shared/rotor-constants';
+import {
+  MetricName,
+  METRICS_NAMESPACE,
+  SECRET_NAME_DIMENSION,
+  STAGE_DIMENSION,
+} from '../lambda/shared/rotor-constants';
 import type { RotatedSecret } from './rotated-secret';
 import type { SecretAlarms } from './secret-alarms';
 
@@ -43,8 +48,9 @@ const GRAPH = { width: 6, height: 6 } as const;
 
 /**
  * The stage's CloudWatch dashboard `rotor-<stage>`: the state of every Rotor alarm of the stage on
- * top, then one row per secret (rotation success rate, health checks succeeded and failed, reuse
- * detections and rollbacks, grace use), then the errors of Rotor's functions.
+ * top, the stage's health checks, then one row per secret (rotation success rate, health-check
+ * failures, reuse detections and rollbacks, grace use) or, for a fleet, the secrets in trouble,
+ * then the errors of Rotor's functions.
  */
 export class RotorDashboard extends Construct {
   /** The dashboard. */
@@ -69,6 +75,7 @@ export class RotorDashboard extends Construct {
         }),
       );
     }
+    this.dashboard.addWidgets(stageHealth(props.stage, props.fleetSecretNamePrefix));
     if (props.fleetSecretNamePrefix !== undefined) this.dashboard.addWidgets(...fleetRow(props.fleetSecretNamePrefix));
 
     for (const { secret } of props.secrets) {
@@ -104,6 +111,40 @@ export function fleetQuery(metricName: MetricName, prefix: string, limit?: numbe
   return limit === undefined
     ? `SELECT SUM(${metricName}) ${from}`
     : `SELECT SUM(${metricName}) ${from} GROUP BY ${SECRET_NAME_DIMENSION} ORDER BY SUM() DESC LIMIT ${limit}`;
+}
+
+/**
+ * The stage's health checks: healthy secrets are counted per stage (`HealthChecksSucceeded`,
+ * dimension Stage), since a healthy secret emits nothing of its own; for a fleet, next to the
+ * total of its secrets' failures.
+ */
+function stageHealth(stage: string, fleetPrefix: string | undefined): cloudwatch.IWidget {
+  const succeeded = new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName: MetricName.HealthChecksSucceeded,
+    dimensionsMap: { [STAGE_DIMENSION]: stage },
+    statistic: cloudwatch.Stats.SUM,
+    period: FREQUENT_PERIOD,
+    label: 'Healthy secrets (checks)',
+    color: cloudwatch.Color.GREEN,
+  });
+  const failed =
+    fleetPrefix === undefined
+      ? []
+      : [
+          new cloudwatch.MathExpression({
+            expression: fleetQuery(MetricName.HealthCheckFailed, fleetPrefix),
+            label: 'Failed (checks)',
+            period: FREQUENT_PERIOD,
+            color: cloudwatch.Color.RED,
+          }),
+        ];
+  return new cloudwatch.GraphWidget({
+    title: 'Health checks of the stage',
+    left: [succeeded, ...failed],
+    width: 24,
+    height: 6,
+  });
 }
 
 function fleetRow(prefix: string): cloudwatch.IWidget[] {
@@ -158,16 +199,11 @@ function secretRow(secret: RotatedSecret): cloudwatch.IWidget[] {
       leftYAxis: { min: 0, max: 100, label: '%', showUnits: false },
       ...GRAPH,
     }),
+    // A healthy secret emits nothing: its health shows as the absence of failures here, and in
+    // the stage's count of healthy secrets.
     new cloudwatch.GraphWidget({
-      title: 'Health checks',
-      left: [
-        secret.metricHealthCheckSucceeded({
-          period: FREQUENT_PERIOD,
-          label: 'Succeeded',
-          color: cloudwatch.Color.GREEN,
-        }),
-        secret.metricHealthCheckFailed({ period: FREQUENT_PERIOD, label: 'Failed', color: cloudwatch.Color.RED }),
-      ],
+      title: 'Health-check failures',
+      left: [secret.metricHealthCheckFailed({ period: FREQUENT_PERIOD, label: 'Failed', color: cloudwatch.Color.RED })],
       ...GRAPH,
     }),
     new cloudwatch.GraphWidget({

@@ -5,18 +5,15 @@ import { pepperedFingerprinter } from '../adapters/pepper-source';
 import { rotorProviderRegistry } from '../adapters/rotor-provider-registry';
 import { endpointPolicyFromEnvironment } from '../core/providers/endpoint-policy';
 import { SecretsManagerCatalog } from '../adapters/secrets-manager-catalog';
-import {
-  runHealthCheck,
-  type HealthCheckDependencies,
-  type HealthCheckSummary,
-  type SecretHealthResult,
-} from '../core/health/run-health-check';
-import { MetricName, RotorEnv } from '../shared/rotor-constants';
+import { runHealthCheck, type HealthCheckDependencies, type HealthCheckSummary } from '../core/health/run-health-check';
+import { HealthCheckTelemetry } from '../shared/health-check-telemetry';
+import { RotorEnv } from '../shared/rotor-constants';
 import { durationSettings, healthAndRollbackSettings, requiredSetting } from '../shared/rotor-settings';
 import { createLogger, SecretMetrics } from '../shared/telemetry';
 
 const logger = createLogger('rotor-health-check');
 const metrics = new SecretMetrics('rotor-health-check');
+let telemetry: HealthCheckTelemetry | undefined;
 
 // Time kept back from the Lambda's own deadline to publish the last results and return.
 const DEADLINE_MARGIN_MS = 5000;
@@ -50,39 +47,26 @@ let dependencies: HealthCheckDependencies | undefined;
 
 /**
  * Invoked by the recurring health-check schedule (with `{}`): tests every managed secret's
- * AWSCURRENT credential and emits `HealthCheckSucceeded` or `HealthCheckFailed` per secret (EMF,
- * dimension SecretName). One log line per secret, never a value; a secret the budget did not
- * reach is logged as skipped and emits nothing.
+ * AWSCURRENT credential. A failure emits `HealthCheckFailed` under its secret (EMF, dimension
+ * SecretName); healthy secrets are counted once per run in `HealthChecksSucceeded` (dimension
+ * Stage). One log line per secret, never a value; a secret the budget did not reach is logged as
+ * skipped and emits nothing.
  */
 export const handler = async (
   _event: unknown,
   context?: { getRemainingTimeInMillis?: () => number },
 ): Promise<HealthCheckSummary> => {
   dependencies ??= buildDependencies();
+  telemetry ??= new HealthCheckTelemetry(requiredSetting(RotorEnv.stage), metrics, logger);
+  const report = telemetry;
   const remaining = context?.getRemainingTimeInMillis?.();
   const budgetMs =
     remaining === undefined ? dependencies.budgetMs : Math.min(dependencies.budgetMs, remaining - DEADLINE_MARGIN_MS);
-  const summary = await runHealthCheck({ ...dependencies, budgetMs: Math.max(0, budgetMs), onResult: report });
-  logger.info('health check done', { ...summary });
+  const summary = await runHealthCheck({
+    ...dependencies,
+    budgetMs: Math.max(0, budgetMs),
+    onResult: (result) => report.result(result),
+  });
+  report.summary(summary);
   return summary;
 };
-
-function report(result: SecretHealthResult): void {
-  const line = {
-    secretName: result.secretName,
-    outcome: result.outcome,
-    durationMs: result.durationMs,
-    ...(result.versionId === undefined ? {} : { versionId: result.versionId }),
-    ...(result.provider === undefined ? {} : { provider: result.provider }),
-    ...(result.reason === undefined ? {} : { reason: result.reason }),
-  };
-  if (result.outcome === 'unhealthy') {
-    metrics.publish(result.secretName, { [MetricName.HealthCheckFailed]: 1 });
-    logger.warn('health check failed', line);
-  } else if (result.outcome === 'healthy') {
-    metrics.publish(result.secretName, { [MetricName.HealthCheckSucceeded]: 1 });
-    logger.info('health check passed', line);
-  } else {
-    logger.info('health check skipped', line);
-  }
-}

@@ -10,6 +10,12 @@ export const METRICS_NAMESPACE = 'Rotor';
 /** The one dimension on Rotor's per-secret metrics. */
 export const SECRET_NAME_DIMENSION = 'SecretName';
 
+/**
+ * The one dimension on Rotor's per-stage metrics: what happens to every secret while nothing is
+ * wrong is counted per stage, so that it costs one custom metric per stage, not one per secret.
+ */
+export const STAGE_DIMENSION = 'Stage';
+
 /** Metric names, shared by the emitting handlers and the alarms. */
 export const MetricName = {
   RotationSucceeded: 'RotationSucceeded',
@@ -27,8 +33,11 @@ export const MetricName = {
   RetirementScheduleFailed: 'RetirementScheduleFailed',
   /** The health check tested the secret's AWSCURRENT credential and it failed. */
   HealthCheckFailed: 'HealthCheckFailed',
-  /** The health check tested the secret's AWSCURRENT credential and it works. */
-  HealthCheckSucceeded: 'HealthCheckSucceeded',
+  /**
+   * Per stage (dimension Stage), once per health-check run: how many secrets' AWSCURRENT
+   * credentials were tested and work. A healthy secret has nothing to say on its own.
+   */
+  HealthChecksSucceeded: 'HealthChecksSucceeded',
   /** AWSCURRENT was moved back to the previous credential after an alarm. */
   RollbackPerformed: 'RollbackPerformed',
   /**

@@ -1,6 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { METRICS_NAMESPACE, SECRET_NAME_DIMENSION, RotorEnv, type MetricName } from './rotor-constants';
+import {
+  METRICS_NAMESPACE,
+  SECRET_NAME_DIMENSION,
+  STAGE_DIMENSION,
+  RotorEnv,
+  type MetricName,
+} from './rotor-constants';
 
 /** A Powertools logger with Rotor's keys: the function's role and the deployment stage. */
 export function createLogger(serviceName: string): Logger {
@@ -11,8 +17,8 @@ export function createLogger(serviceName: string): Logger {
 }
 
 /**
- * Emits Rotor metrics as EMF with `SecretName` as the only dimension, so that the alarms the
- * stack creates (which match exact dimension sets) see them. Powertools adds a `service`
+ * Emits Rotor metrics as EMF with `SecretName` (or, for stage-wide counts, `Stage`) as the only
+ * dimension, so that the alarms the stack creates (which match exact dimension sets) see them. Powertools adds a `service`
  * dimension by default; it is removed here.
  */
 export class SecretMetrics {
@@ -25,6 +31,16 @@ export class SecretMetrics {
 
   /** Writes one EMF record with no dimension, for what belongs to no known secret. */
   publishUnattributed(counts: Partial<Record<MetricName, number>>): void {
+    for (const [name, value] of Object.entries(counts)) this.metrics.addMetric(name, MetricUnit.Count, value);
+    this.metrics.publishStoredMetrics();
+  }
+
+  /**
+   * Writes one EMF record with `Stage` as the only dimension: counts of the whole stage (what
+   * went well), which cost one metric per stage however many secrets it holds.
+   */
+  publishForStage(stage: string, counts: Partial<Record<MetricName, number>>): void {
+    this.metrics.addDimension(STAGE_DIMENSION, stage);
     for (const [name, value] of Object.entries(counts)) this.metrics.addMetric(name, MetricUnit.Count, value);
     this.metrics.publishStoredMetrics();
   }

@@ -55,18 +55,19 @@ describe('RotorDashboard', () => {
     });
   });
 
-  it('has one titled row per secret: success rate, health, reuse and rollbacks, grace use', () => {
+  it("has the stage's health checks, then one titled row per secret: success rate, health failures, reuse and rollbacks, grace use", () => {
     const titles = widgets.map((widget) => widget.properties.markdown ?? widget.properties.title);
     expect(titles).toEqual([
       'Rotor test: alarms',
+      'Health checks of the stage',
       '### rotor/test/deploy-token',
       'Rotation success rate',
-      'Health checks',
+      'Health-check failures',
       'Reuse detected and rollbacks',
       'Grace use',
       '### rotor/test/release-token',
       'Rotation success rate',
-      'Health checks',
+      'Health-check failures',
       'Reuse detected and rollbacks',
       'Grace use',
       'Rotor functions: errors',
@@ -74,7 +75,7 @@ describe('RotorDashboard', () => {
   });
 
   it("computes the rotation success rate from the secret's RotationSucceeded and RotationFailed", () => {
-    expect(widgets[2]!.properties.metrics).toEqual([
+    expect(widgets[3]!.properties.metrics).toEqual([
       [
         {
           label: 'Rotation success rate (%)',
@@ -99,14 +100,23 @@ describe('RotorDashboard', () => {
     ]);
   });
 
-  it('graphs health checks succeeded against failed, reuse against rollbacks, and grace use, per secret', () => {
+  it("counts the stage's healthy secrets from the one per-stage metric, since a healthy secret emits nothing", () => {
+    expect(widgets[1]!.properties.metrics).toEqual([
+      [
+        'Rotor',
+        'HealthChecksSucceeded',
+        'Stage',
+        'test',
+        { color: '#2ca02c', label: 'Healthy secrets (checks)', stat: 'Sum' },
+      ],
+    ]);
+  });
+
+  it('graphs health-check failures, reuse against rollbacks, and grace use, per secret', () => {
     const metricNames = (widget: Widget): unknown[] =>
       widget.properties.metrics!.map((metric) => [metric[1], metric[3]]);
-    expect(widgets.slice(8, 11).map(metricNames)).toEqual([
-      [
-        ['HealthCheckSucceeded', 'rotor/test/release-token'],
-        ['HealthCheckFailed', 'rotor/test/release-token'],
-      ],
+    expect(widgets.slice(9, 12).map(metricNames)).toEqual([
+      [['HealthCheckFailed', 'rotor/test/release-token']],
       [
         ['ReuseDetected', 'rotor/test/release-token'],
         ['RollbackPerformed', 'rotor/test/release-token'],

@@ -161,7 +161,6 @@ describe('RotatedSecret metrics', () => {
     const metrics = {
       metricRotationSucceeded: MetricName.RotationSucceeded,
       metricRotationFailed: MetricName.RotationFailed,
-      metricHealthCheckSucceeded: MetricName.HealthCheckSucceeded,
       metricHealthCheckFailed: MetricName.HealthCheckFailed,
       metricReuseDetected: MetricName.ReuseDetected,
       metricRollbackPerformed: MetricName.RollbackPerformed,
