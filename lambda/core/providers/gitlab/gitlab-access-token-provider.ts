@@ -190,7 +190,10 @@ export function gitlabAccessTokenProvider(
       if (!info.active || info.revoked) throw failure('GitLab says it is not active');
       const missing = pending.scopes.filter((scope) => !info.scopes.includes(scope));
       if (missing.length > 0) throw failure(`it lacks the scopes ${missing.join(', ')} of field 'scopes'`);
-      const mustLiveUntil = requiredLifetimeEnd(pending, context.now());
+      // Measured from the token's creation, not from now: the health check tests a token all
+      // through its life, and its expiry was chosen when it was made.
+      const madeAt = info.createdAt === undefined ? Number.NaN : Date.parse(info.createdAt);
+      const mustLiveUntil = requiredLifetimeEnd(pending, Number.isNaN(madeAt) ? context.now() : new Date(madeAt));
       if (info.expiresAt === undefined || expiryInstantOf(info.expiresAt) < mustLiveUntil) {
         throw failure(
           `it expires on ${info.expiresAt ?? 'no date'}, before the next rotation plus grace ` +

@@ -122,8 +122,8 @@ export class GitLabApi {
   /**
    * Returns the response when its status is expected. `acting`: the call may have changed state
    * at GitLab, so a 5xx leaves the outcome unknown.
-   * @throws GitLabUnauthorizedError on 401; ProviderCallError (`unknown`) on a 5xx of an acting call;
-   *   ProviderRefusedError otherwise.
+   * @throws GitLabUnauthorizedError on 401; ProviderCallError (`unknown`) on a 5xx of an acting call,
+   *   (`none`) on any other 5xx or a 429, which may be asked again; ProviderRefusedError otherwise.
    */
   private expect(
     response: ProviderHttpResponse,
@@ -144,6 +144,10 @@ export class GitLabApi {
         `${where} answered HTTP ${status} to ${what}: a proxy may have answered after GitLab acted, so whether a token was made is unknown`,
         'unknown',
       );
+    }
+    if (status >= 500 || status === 429) {
+      // A call that acts on nothing (a description) may simply be asked again.
+      throw new ProviderCallError(`${where} answered HTTP ${status} to ${what}`, 'none');
     }
     const hint =
       status === 403

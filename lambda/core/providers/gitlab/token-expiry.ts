@@ -40,7 +40,7 @@ export function expiryDateFor(document: GitLabAccessTokenDocument, now: Date, se
   return date;
 }
 
-/** The latest instant a token made now must still work at: the next rotation plus its grace. */
-export function requiredLifetimeEnd(document: GitLabAccessTokenDocument, now: Date): number {
-  return now.getTime() + document.expiryHorizonSeconds * 1000;
+/** The latest instant a token made at `madeAt` must still work at: the next rotation plus its grace. */
+export function requiredLifetimeEnd(document: GitLabAccessTokenDocument, madeAt: Date): number {
+  return madeAt.getTime() + document.expiryHorizonSeconds * 1000;
 }
