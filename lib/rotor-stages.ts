@@ -51,7 +51,7 @@ function templateLimitProblem(stack: RotorStack, stage: RotorStageConfig, index:
   }
   const secretResources = countResources([
     ...stack.secrets,
-    ...stack.secretAlarms,
+    ...stack.secretAlarms.filter((alarms) => alarms !== undefined),
     ...stack.accessTokenRefreshSchedules.values(),
   ]);
   const suggested = Math.ceil(secretResources / SHARD_RESOURCES_TARGET);

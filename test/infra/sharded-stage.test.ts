@@ -8,6 +8,7 @@ import { parseRotorConfig, RotorConfigError } from '../../lib/config/rotor-confi
 import type { RotorStack } from '../../lib/rotor-stack';
 import { addRotorStages } from '../../lib/rotor-stages';
 import { shardId, shardOf } from '../../lib/shard-assignment';
+import type { ShardAlarms } from '../../lib/shard-alarms';
 import { fleetSecretName, fleetStageFile, newTestApp } from './infra-test-app';
 
 /** Synthesizes `stageFile` and returns the app, its stack and each template's JSON by stack path. */
@@ -53,7 +54,7 @@ describe('a sharded stage of 1,000 secrets', () => {
     }
   });
 
-  it('puts each secret, with its rotation schedule and alarms, in the shard its name hashes to', () => {
+  it('puts each secret, with its rotation schedule, in the shard its name hashes to, watched by that shard’s alarms', () => {
     for (let index = 0; index < 1000; index += 37) {
       const name = fleetSecretName(index);
       const shard = stack.node.findChild(shardId(shardOf(name, 16))) as NestedStack;
@@ -61,8 +62,69 @@ describe('a sharded stage of 1,000 secrets', () => {
       expect(secret.secretName).toBe(`rotor/fleet/${name}`);
       expect(Stack.of(secret)).toBe(shard);
       expect(Stack.of(secret.rotationSchedule)).toBe(shard);
-      expect(Stack.of(stack.secretAlarms[index]!)).toBe(shard);
+      expect(stack.secretAlarms[index]).toBeUndefined();
+      const alarms = (shard.node.findChild('ShardAlarms') as ShardAlarms).alarms;
+      expect(Object.values(alarms).map((alarm) => Stack.of(alarm))).toEqual([shard, shard, shard]);
     }
+  });
+
+  it('has three Metrics Insights alarms per shard, as a stage of 10 secrets per shard does, and no alarm per secret', () => {
+    const alarmsOf = (all: Map<string, string>) =>
+      [...all.values()].flatMap((text) =>
+        Object.values(resourcesOf(text)).filter((resource) => resource.Type === 'AWS::CloudWatch::Alarm'),
+      );
+    const alarms = alarmsOf(templates);
+    const small = alarmsOf(synthStage(fleetStageFile(160, 16)).templates);
+    expect(alarms).toHaveLength(16 * 3);
+    expect(small).toHaveLength(alarms.length);
+    for (const alarm of alarms) {
+      expect(alarm.Properties).not.toHaveProperty('Dimensions');
+      expect(alarm.Properties).not.toHaveProperty('MetricName');
+    }
+  });
+
+  it("queries each shard's secrets by the Shard dimension, one contributor per SecretName, at the stage's thresholds", () => {
+    const shard = stack.node.findChild(shardId(7)) as NestedStack;
+    Template.fromStack(shard).hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'rotor-fleet-health-check-failures.shard-007',
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+      EvaluationPeriods: 2,
+      TreatMissingData: 'notBreaching',
+      Metrics: [
+        {
+          Id: 'expr_1',
+          Expression:
+            'SELECT SUM(HealthCheckFailed) FROM SCHEMA("Rotor", SecretName, Shard) WHERE Shard = \'7\' GROUP BY SecretName',
+          Period: 60,
+          ReturnData: true,
+        },
+      ],
+    });
+  });
+
+  it('sends contributor state changes of the shards’ rotation and health-check alarms to the rollback function', () => {
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.cloudwatch'],
+        'detail-type': ['CloudWatch Alarm Contributor State Change'],
+        detail: {
+          alarmName: [
+            { prefix: 'rotor-fleet-rotation-failures.shard-' },
+            { prefix: 'rotor-fleet-health-check-failures.shard-' },
+          ],
+          state: { value: ['ALARM'] },
+        },
+      },
+    });
+    const environment = Object.values(
+      template.findResources('AWS::Lambda::Function') as Record<
+        string,
+        { Properties: { Environment?: { Variables?: Record<string, unknown> } } }
+      >,
+    ).map((fn) => fn.Properties.Environment?.Variables?.ROTOR_SHARD_COUNT);
+    expect(environment.filter((value) => value === '16').length).toBeGreaterThanOrEqual(5);
   });
 
   it("leaves the stage's own template free of any secret: the functions reach them by prefix and the stage's tag", () => {
@@ -185,8 +247,8 @@ describe('a stage over CloudFormation limits', () => {
   });
 
   it('fails with too few shards in one line that says how many to set', () => {
-    expect(problem(fleetStageFile(120, 1))).toBe(
-      'stages[0] ("fleet"): shard Shard000 needs 600 resources, more than CloudFormation\'s 500 per template; raise "shards" from 1 to 3 (each secret then moves to the shard its name hashes to)',
+    expect(problem(fleetStageFile(300, 1))).toBe(
+      'stages[0] ("fleet"): shard Shard000 needs 603 resources, more than CloudFormation\'s 500 per template; raise "shards" from 1 to 3 (each secret then moves to the shard its name hashes to)',
     );
   });
 });
