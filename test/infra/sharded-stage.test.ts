@@ -246,6 +246,12 @@ describe('a stage over CloudFormation limits', () => {
     );
   });
 
+  it('fails when its shards need more Metrics Insights alarms than its quota, in one line that says what to change', () => {
+    expect(problem({ ...fleetStageFile(40, 8), metricsInsightsAlarmQuota: 12 })).toBe(
+      'stages[0] ("fleet"): its 8 shards need 24 Metrics Insights alarms (3 per shard), more than "metricsInsightsAlarmQuota" allows (12, CloudWatch\'s default per account and region is 200); lower "shards" to at most 4, or raise the quota in Service Quotas and then "metricsInsightsAlarmQuota"',
+    );
+  });
+
   it('fails with too few shards in one line that says how many to set', () => {
     expect(problem(fleetStageFile(300, 1))).toBe(
       'stages[0] ("fleet"): shard Shard000 needs 603 resources, more than CloudFormation\'s 500 per template; raise "shards" from 1 to 3 (each secret then moves to the shard its name hashes to)',
