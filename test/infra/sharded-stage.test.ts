@@ -103,6 +103,15 @@ describe('a sharded stage of 1,000 secrets', () => {
     });
   });
 
+  it('shows the fleet on the dashboard from metrics with the SecretName and Shard dimensions the functions emit', () => {
+    const dashboard = Object.values(resourcesOf(templates.get('Rotor-fleet')!)).find(
+      (resource) => resource.Type === 'AWS::CloudWatch::Dashboard',
+    )!;
+    const body = JSON.stringify(dashboard.Properties).replace(/\\/g, '');
+    expect(body).toContain('FROM SCHEMA("Rotor", SecretName, Shard) WHERE SecretName LIKE');
+    expect(body).not.toContain('SCHEMA("Rotor", SecretName)');
+  });
+
   it('sends contributor state changes of the shards’ rotation and health-check alarms to the rollback function', () => {
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::Events::Rule', {
