@@ -9,6 +9,7 @@ import {
   MetricName,
   METRICS_NAMESPACE,
   SECRET_NAME_DIMENSION,
+  SHARD_DIMENSION,
   type RotorProvider,
 } from '../lambda/shared/rotor-constants';
 import { GITLAB_PROVIDER, type RotorGitLabConfig } from './config/gitlab-config';
@@ -82,6 +83,13 @@ export interface RotatedSecretProps {
    * @default - the secret grants the function the rotation actions on exactly its own ARN
    */
   readonly rotationAccess?: IDependable;
+  /**
+   * The secret's shard in a sharded stage: its metrics then carry a `Shard` dimension next to
+   * `SecretName`, as the functions of a sharded stage emit them.
+   *
+   * @default - not sharded: `SecretName` is the only dimension
+   */
+  readonly shard?: number;
 }
 
 /**
@@ -106,6 +114,8 @@ export class RotatedSecret extends Construct {
   readonly secretName: string;
   /** Deployment stage of the function that rotates the secret. */
   readonly stage: string;
+  /** The secret's shard in a sharded stage, or undefined. */
+  readonly shard?: number;
   /** Provider that issues the secret's credential. */
   readonly provider: RotorProvider;
   /** The IdP and client of an `oauth2-refresh-token` secret; undefined for other providers. */
@@ -135,6 +145,7 @@ export class RotatedSecret extends Construct {
     this.encryptionKey = props.encryptionKey;
     this.secretName = props.secretName;
     this.stage = rotationFunction.stage;
+    if (props.shard !== undefined) this.shard = props.shard;
     this.provider = props.provider;
     if (props.oauth2 !== undefined) this.oauth2 = props.oauth2;
 
@@ -197,7 +208,7 @@ export class RotatedSecret extends Construct {
 
   /**
    * The Rotor metric `metricName` of this secret: namespace `Rotor`, dimension `SecretName` = the
-   * secret's full name, as the Lambdas emit it through EMF.
+   * secret's full name (and `Shard` in a sharded stage), as the Lambdas emit it through EMF.
    *
    * @default - Sum over 5 minutes
    */
@@ -205,7 +216,10 @@ export class RotatedSecret extends Construct {
     return new cloudwatch.Metric({
       namespace: METRICS_NAMESPACE,
       metricName,
-      dimensionsMap: { [SECRET_NAME_DIMENSION]: this.secretName },
+      dimensionsMap: {
+        [SECRET_NAME_DIMENSION]: this.secretName,
+        ...(this.shard === undefined ? {} : { [SHARD_DIMENSION]: String(this.shard) }),
+      },
       statistic: cloudwatch.Stats.SUM,
       ...options,
     });

@@ -6,6 +6,7 @@ import {
   MetricName,
   METRICS_NAMESPACE,
   SECRET_NAME_DIMENSION,
+  SHARD_DIMENSION,
   STAGE_DIMENSION,
 } from '../lambda/shared/rotor-constants';
 import type { RotatedSecret } from './rotated-secret';
@@ -103,11 +104,13 @@ export class RotorDashboard extends Construct {
 const TROUBLE_LIMIT = 20;
 
 /**
- * The Metrics Insights query of `metricName` over the secrets under `prefix`: one time series per
+ * The Metrics Insights query of `metricName` over the secrets under `prefix` of a sharded stage
+ * (whose metrics carry `SecretName` and `Shard`): one time series per
  * secret (GROUP BY), the `limit` largest, or the stage's total without a limit.
  */
 export function fleetQuery(metricName: MetricName, prefix: string, limit?: number): string {
-  const from = `FROM SCHEMA("${METRICS_NAMESPACE}", ${SECRET_NAME_DIMENSION}) WHERE ${SECRET_NAME_DIMENSION} LIKE '${prefix}%'`;
+  // A sharded stage's functions add the secret's shard to its metrics (see ShardAlarms).
+  const from = `FROM SCHEMA("${METRICS_NAMESPACE}", ${SECRET_NAME_DIMENSION}, ${SHARD_DIMENSION}) WHERE ${SECRET_NAME_DIMENSION} LIKE '${prefix}%'`;
   return limit === undefined
     ? `SELECT SUM(${metricName}) ${from}`
     : `SELECT SUM(${metricName}) ${from} GROUP BY ${SECRET_NAME_DIMENSION} ORDER BY SUM() DESC LIMIT ${limit}`;

@@ -110,6 +110,13 @@ export interface RotorStageResources {
    * @default - none: every provider call is refused
    */
   readonly providerOrigins?: readonly string[];
+  /**
+   * The stage's number of shards (`ROTOR_SHARD_COUNT`): the functions add each secret's shard to
+   * its metrics as a `Shard` dimension, which the shards' Metrics Insights alarms select on.
+   *
+   * @default - not sharded
+   */
+  readonly shardCount?: number;
 }
 
 /** Where previous credentials are sent at the end of their grace: the retire function and its schedules. */
@@ -186,6 +193,7 @@ export function rotorLambdaSettings(
     ...(resources.alertTopic === undefined ? {} : { alertTopicArn: resources.alertTopic.topicArn }),
     ...definedOnly(resources.healthAndRollback ?? {}),
     ...(resources.providerOrigins === undefined ? {} : { providerOrigins: resources.providerOrigins }),
+    ...(resources.shardCount === undefined ? {} : { shardCount: resources.shardCount }),
   };
 }
 

@@ -71,8 +71,11 @@ export class RotorStack extends Stack {
   readonly rollbackFunction: RollbackFunction;
   /** Counts Secrets Manager's own RotationFailed and RotationAbandoned events. */
   readonly rotationEventsFunction: RotationEventsFunction;
-  /** The alarms of each secret, in the order of {@link secrets}. */
-  readonly secretAlarms: readonly SecretAlarms[];
+  /**
+   * The alarms of each secret, in the order of {@link secrets}; undefined for a secret of a sharded
+   * stage that has the stage's thresholds, which its shard's alarms watch (SecretShard.contents.shardAlarms).
+   */
+  readonly secretAlarms: readonly (SecretAlarms | undefined)[];
   /**
    * The nested stacks that hold the secrets of a sharded stage, in shard order, each holding at
    * least one secret; empty when the stage is not sharded.
@@ -126,6 +129,7 @@ export class RotorStack extends Stack {
       },
       // Fixed at deploy: a secret's document may name no other endpoint.
       providerOrigins: stageProviderOrigins(stage),
+      ...(stage.shards === undefined ? {} : { shardCount: stage.shards }),
     };
     const logRetention = stage.logRetentionDays;
 
@@ -218,6 +222,7 @@ export class RotorStack extends Stack {
                 index,
                 shardCount,
                 rotationAccess: access.rotationPolicy,
+                shardAlarms: { shard: index, stageThresholds: stage.alarms },
               }),
             ],
       );

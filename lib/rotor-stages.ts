@@ -2,6 +2,7 @@ import { CfnResource, type App } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { RotorConfigError, type RotorConfig, type RotorStageConfig } from './config/rotor-config';
 import { RotorStack } from './rotor-stack';
+import { ALARM_KIND_KEYS } from './alarm-thresholds';
 import { MAX_SHARDS } from './shard-assignment';
 import { MAX_TEMPLATE_RESOURCES, overfullTemplates } from './template-limits';
 
@@ -21,7 +22,8 @@ export const SHARD_RESOURCES_TARGET = MAX_TEMPLATE_RESOURCES / 2;
  * deployed there; without them its stack is environment-agnostic.
  *
  * @throws RotorConfigError with one line saying what to change when a stage's stack or one of its
- *   shards would hold more resources than CloudFormation allows in a template.
+ *   shards would hold more resources than CloudFormation allows in a template, or when its shards
+ *   need more Metrics Insights alarms than its `metricsInsightsAlarmQuota`.
  */
 export function addRotorStages(app: App, config: RotorConfig): RotorStack[] {
   return config.stages.map((stage, index) => {
@@ -33,10 +35,25 @@ export function addRotorStages(app: App, config: RotorConfig): RotorStack[] {
       stage,
       ...(Object.keys(env).length === 0 ? {} : { env }),
     });
-    const problem = templateLimitProblem(stack, stage, index);
+    const problem = templateLimitProblem(stack, stage, index) ?? alarmQuotaProblem(stack, stage, index);
     if (problem) throw new RotorConfigError(problem, [problem]);
     return stack;
   });
+}
+
+/**
+ * Why the shard alarms of `stack` would not fit the stage's Metrics Insights alarm quota (3 per
+ * shard that holds a secret), in one line that says what to change, or undefined.
+ */
+function alarmQuotaProblem(stack: RotorStack, stage: RotorStageConfig, index: number): string | undefined {
+  const alarms = stack.shards.length * ALARM_KIND_KEYS.length;
+  if (alarms <= stage.metricsInsightsAlarmQuota) return undefined;
+  const fitting = Math.floor(stage.metricsInsightsAlarmQuota / ALARM_KIND_KEYS.length);
+  return (
+    `stages[${index}] ("${stage.name}"): its ${stack.shards.length} shards need ${alarms} Metrics Insights alarms (3 per shard), ` +
+    `more than "metricsInsightsAlarmQuota" allows (${stage.metricsInsightsAlarmQuota}, CloudWatch's default per account and region is 200); ` +
+    `lower "shards" to at most ${fitting}, or raise the quota in Service Quotas and then "metricsInsightsAlarmQuota"`
+  );
 }
 
 /** Why `stack` cannot be deployed as configured, in one line that says what to change, or undefined. */
@@ -51,7 +68,7 @@ function templateLimitProblem(stack: RotorStack, stage: RotorStageConfig, index:
   }
   const secretResources = countResources([
     ...stack.secrets,
-    ...stack.secretAlarms,
+    ...stack.secretAlarms.filter((alarms) => alarms !== undefined),
     ...stack.accessTokenRefreshSchedules.values(),
   ]);
   const suggested = Math.ceil(secretResources / SHARD_RESOURCES_TARGET);

@@ -6,7 +6,9 @@ import { AccessTokenRefreshSchedule } from './access-token-refresh-schedule';
 import { fullSecretName, type RotorSecretConfig, type RotorStageConfig } from './config/rotor-config';
 import { RotatedSecret } from './rotated-secret';
 import type { RotationFunction } from './rotation-function';
+import type { AlarmThresholds } from './alarm-thresholds';
 import { SecretAlarms } from './secret-alarms';
+import { ShardAlarms } from './shard-alarms';
 
 /** What {@link addStageSecrets} needs from the stage. */
 export interface StageSecretsProps {
@@ -28,12 +30,23 @@ export interface StageSecretsProps {
    * @default - each secret grants the function access to itself
    */
   readonly rotationAccess?: IDependable;
+  /**
+   * The secrets are one shard of a sharded stage: they share that shard's Metrics Insights alarms
+   * (ShardAlarms, `ShardAlarms`) at the stage's thresholds, and only a secret whose thresholds
+   * differ from the stage's gets alarms of its own.
+   *
+   * @default - every secret gets alarms of its own
+   */
+  readonly shardAlarms?: { readonly shard: number; readonly stageThresholds: AlarmThresholds };
 }
 
 /** What {@link addStageSecrets} adds, each list in the order of the secrets. */
 export interface StageSecrets {
   readonly secrets: readonly RotatedSecret[];
-  readonly alarms: readonly SecretAlarms[];
+  /** Each secret's own alarms; undefined for a secret watched by its shard's alarms alone. */
+  readonly alarms: readonly (SecretAlarms | undefined)[];
+  /** The shard's alarms, when the secrets are a shard (see StageSecretsProps.shardAlarms). */
+  readonly shardAlarms?: ShardAlarms;
   /** The refresh schedule of each `oauth2-refresh-token` secret, by its name within the stage. */
   readonly accessTokenRefreshSchedules: ReadonlyMap<string, AccessTokenRefreshSchedule>;
 }
@@ -41,7 +54,8 @@ export interface StageSecrets {
 /**
  * Adds to `scope` each secret with what belongs to it alone: the rotated secret (`Secret-<name>`),
  * its alarms (`Alarms-<name>`) and, for an OAuth 2.0 secret, its access-token refresh schedule
- * (`AccessTokenRefresh-<name>`). The construct ids depend only on the secret's name, so a secret's
+ * (`AccessTokenRefresh-<name>`); in a shard, the shard's alarms (`ShardAlarms`) instead of the
+ * alarms of each secret that has the stage's thresholds. The construct ids depend only on the secret's name, so a secret's
  * resources keep their logical ids whatever its neighbours are.
  */
 export function addStageSecrets(scope: Construct, props: StageSecretsProps): StageSecrets {
@@ -59,6 +73,7 @@ export function addStageSecrets(scope: Construct, props: StageSecretsProps): Sta
         window: secret.window,
         ...(secret.description === undefined ? {} : { description: secret.description }),
         ...(props.rotationAccess === undefined ? {} : { rotationAccess: props.rotationAccess }),
+        ...(props.shardAlarms === undefined ? {} : { shard: props.shardAlarms.shard }),
       }),
   );
   // Secrets Manager rotates at most every 4 hours; an OAuth 2.0 access token lives 30 minutes or
@@ -80,13 +95,35 @@ export function addStageSecrets(scope: Construct, props: StageSecretsProps): Sta
           ],
     ),
   );
-  const alarms = props.secrets.map(
-    (secret, index) =>
-      new SecretAlarms(scope, `Alarms-${secret.name}`, {
-        secret: secrets[index]!,
-        thresholds: secret.alarms,
-        ...(props.alarmAction === undefined ? {} : { alarmAction: props.alarmAction }),
-      }),
+  const fleet = props.shardAlarms;
+  const ownsAlarms = (secret: RotorSecretConfig): boolean =>
+    fleet === undefined || !sameThresholds(secret.alarms, fleet.stageThresholds);
+  const alarms = props.secrets.map((secret, index) =>
+    ownsAlarms(secret)
+      ? new SecretAlarms(scope, `Alarms-${secret.name}`, {
+          secret: secrets[index]!,
+          thresholds: secret.alarms,
+          ...(props.alarmAction === undefined ? {} : { alarmAction: props.alarmAction }),
+        })
+      : undefined,
   );
-  return { secrets, alarms, accessTokenRefreshSchedules };
+  if (fleet === undefined) return { secrets, alarms, accessTokenRefreshSchedules };
+  const shardAlarms = new ShardAlarms(scope, 'ShardAlarms', {
+    stage: stage.name,
+    shard: fleet.shard,
+    thresholds: fleet.stageThresholds,
+    excludedSecretNames: props.secrets.filter(ownsAlarms).map((secret) => fullSecretName(stage, secret)),
+    ...(props.alarmAction === undefined ? {} : { alarmAction: props.alarmAction }),
+  });
+  return { secrets, alarms, shardAlarms, accessTokenRefreshSchedules };
+}
+
+function sameThresholds(a: AlarmThresholds, b: AlarmThresholds): boolean {
+  return deepEqual(a, b);
+}
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return a === b;
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].every((key) => deepEqual((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]));
 }

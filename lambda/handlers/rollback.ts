@@ -14,6 +14,7 @@ import { SnsPauseAlerts } from '../adapters/sns-pause-alerts';
 import { answerAlarm, type AlarmAnswer, type RollbackDependencies } from '../core/rollback/answer-alarm';
 import { HealthAndRollbackEnv, MetricName, RotorEnv } from '../shared/rotor-constants';
 import { durationSettings, healthAndRollbackSettings, requiredSetting } from '../shared/rotor-settings';
+import { MAX_SHARDS } from '../shared/secret-shard-of';
 import { createLogger, SecretMetrics } from '../shared/telemetry';
 
 const logger = createLogger('rotor-rollback');
@@ -51,7 +52,11 @@ function buildDependencies(): Settled {
     // A pause nobody hears of is worse than no rollback: without the topic, the function refuses to start.
     alerts: new SnsPauseAlerts(new SNSClient({}), requiredSetting(HealthAndRollbackEnv.alertTopicArn)),
     events: new EventBridgeRotationStatus(new EventBridgeClient({}), requiredSetting(RotorEnv.eventBusName)),
-    stage: { name: requiredSetting(RotorEnv.stage), secretNamePrefix: requiredSetting(RotorEnv.secretNamePrefix) },
+    stage: {
+      name: requiredSetting(RotorEnv.stage),
+      secretNamePrefix: requiredSetting(RotorEnv.secretNamePrefix),
+      ...shardCountSetting(),
+    },
     policy: {
       maxAttempts: settings.maxRollbackAttempts,
       windowMs: settings.rollbackIncidentWindowSeconds * 1000,
@@ -61,11 +66,23 @@ function buildDependencies(): Settled {
   };
 }
 
+/** `ROTOR_SHARD_COUNT` when the stage is sharded; a value that is not a shard count stops the function. */
+function shardCountSetting(): { shardCount?: number } {
+  const value = process.env[RotorEnv.shardCount];
+  if (value === undefined || value === '') return {};
+  const shardCount = Number(value);
+  if (!Number.isInteger(shardCount) || shardCount < 1 || shardCount > MAX_SHARDS) {
+    throw new Error(`${RotorEnv.shardCount} must be a whole number from 1 to ${MAX_SHARDS}, got "${value}"`);
+  }
+  return { shardCount };
+}
+
 let dependencies: Settled | undefined;
 
 /**
  * Invoked by the EventBridge rule on "CloudWatch Alarm State Change" of the stage's rotation and
- * health-check alarms: moves AWSCURRENT back to the previous credential when it is still usable,
+ * health-check alarms (and, in a sharded stage, on "CloudWatch Alarm Contributor State Change" of
+ * its shards' alarms of those kinds): moves AWSCURRENT back to the previous credential when it is still usable,
  * or pauses rotation (see `answerAlarm`). One log line per event; anything that is not this
  * stage's alarm going into ALARM is ignored with its reason and changes nothing.
  */

@@ -16,6 +16,12 @@ export const SECRET_NAME_DIMENSION = 'SecretName';
  */
 export const STAGE_DIMENSION = 'Stage';
 
+/**
+ * The second dimension on the per-secret metrics of a sharded stage: the secret's shard (see
+ * shardOf), so that each shard's Metrics Insights alarms query only its own secrets.
+ */
+export const SHARD_DIMENSION = 'Shard';
+
 /** Metric names, shared by the emitting handlers and the alarms. */
 export const MetricName = {
   RotationSucceeded: 'RotationSucceeded',
@@ -93,6 +99,12 @@ export const RotorEnv = {
    * test IdPs listen on 127.0.0.1). Unset or `false`: refused.
    */
   allowPrivateEndpoints: 'ROTOR_ALLOW_PRIVATE_ENDPOINTS',
+  /**
+   * Set only in a sharded stage: its number of shards. The functions then add a `Shard`
+   * dimension to each secret's metrics and the rollback checks that a contributor's alarm is its
+   * secret's shard's.
+   */
+  shardCount: 'ROTOR_SHARD_COUNT',
 } as const;
 
 /** Default of {@link RotorEnv.sideEffectLeaseSeconds}: the rotation function's 60 s timeout plus a margin. */
@@ -145,6 +157,8 @@ export interface RotorLambdaSettings {
   readonly providerOrigins?: readonly string[];
   /** Whether provider calls may reach non-public addresses (`ROTOR_ALLOW_PRIVATE_ENDPOINTS`). @default false */
   readonly allowPrivateEndpoints?: boolean;
+  /** The stage's number of shards (`ROTOR_SHARD_COUNT`). @default - not set: the stage is not sharded */
+  readonly shardCount?: number;
 }
 
 /**
@@ -180,6 +194,7 @@ export function rotorLambdaEnvironment(settings: RotorLambdaSettings): Record<st
         : settings.providerOrigins.join(','),
     ),
     ...optionalSetting(RotorEnv.allowPrivateEndpoints, settings.allowPrivateEndpoints === true ? 'true' : undefined),
+    ...optionalSetting(RotorEnv.shardCount, settings.shardCount),
   };
 }
 
@@ -251,6 +266,20 @@ export const ROLLBACK_ALARM_KINDS: readonly RotorAlarmKind[] = [
 /** The name of a Rotor alarm: shared by the construct that creates it and the function that reads it. */
 export function rotorAlarmName(stage: string, kind: RotorAlarmKind, secretName: string): string {
   return `rotor-${stage}-${kind}-${secretName.replace(/\//g, '-')}`;
+}
+
+/**
+ * The name of the Metrics Insights alarm of one kind over every secret of shard `shard` that has
+ * its stage's thresholds: `rotor-<stage>-<kind>.shard-007`. The `.` after the kind cannot follow
+ * it in a per-secret alarm's name (always `-`), so no secret's alarm can be named like it.
+ */
+export function rotorShardAlarmName(stage: string, kind: RotorAlarmKind, shard: number): string {
+  return `${rotorShardAlarmNamePrefix(stage, kind)}${String(shard).padStart(3, '0')}`;
+}
+
+/** What every name of a stage's shard alarms of `kind` starts with: `rotor-<stage>-<kind>.shard-`. */
+export function rotorShardAlarmNamePrefix(stage: string, kind: RotorAlarmKind): string {
+  return `rotor-${stage}-${kind}.shard-`;
 }
 
 /** Settings of issue 5's functions, read from the environment (all optional, with these defaults). */

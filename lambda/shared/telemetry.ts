@@ -3,10 +3,12 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import {
   METRICS_NAMESPACE,
   SECRET_NAME_DIMENSION,
+  SHARD_DIMENSION,
   STAGE_DIMENSION,
   RotorEnv,
   type MetricName,
 } from './rotor-constants';
+import { shardDimensionValue } from './secret-shard-of';
 
 /** A Powertools logger with Rotor's keys: the function's role and the deployment stage. */
 export function createLogger(serviceName: string): Logger {
@@ -17,8 +19,9 @@ export function createLogger(serviceName: string): Logger {
 }
 
 /**
- * Emits Rotor metrics as EMF with `SecretName` (or, for stage-wide counts, `Stage`) as the only
- * dimension, so that the alarms the stack creates (which match exact dimension sets) see them. Powertools adds a `service`
+ * Emits Rotor metrics as EMF with `SecretName` (plus `Shard` in a sharded stage), or for
+ * stage-wide counts `Stage`, as the only dimensions, so that the alarms the stack creates (which
+ * match exact dimension sets) see them. Powertools adds a `service`
  * dimension by default; it is removed here.
  */
 export class SecretMetrics {
@@ -52,8 +55,23 @@ export class SecretMetrics {
     durations: Partial<Record<MetricName, number>> = {},
   ): void {
     this.metrics.addDimension(SECRET_NAME_DIMENSION, secretName);
+    const shard = secretShard(secretName);
+    if (shard !== undefined) this.metrics.addDimension(SHARD_DIMENSION, shard);
     for (const [name, value] of Object.entries(counts)) this.metrics.addMetric(name, MetricUnit.Count, value);
     for (const [name, value] of Object.entries(durations)) this.metrics.addMetric(name, MetricUnit.Milliseconds, value);
     this.metrics.publishStoredMetrics();
   }
+}
+
+/**
+ * The `Shard` dimension of `secretName`'s metrics in a sharded stage (ROTOR_SHARD_COUNT set), where
+ * each shard's Metrics Insights alarms select their secrets by it; undefined otherwise.
+ */
+function secretShard(secretName: string): string | undefined {
+  const count = process.env[RotorEnv.shardCount];
+  return shardDimensionValue(
+    secretName,
+    process.env[RotorEnv.secretNamePrefix],
+    count === undefined || count === '' ? undefined : Number(count),
+  );
 }

@@ -129,6 +129,12 @@ export interface RotorStageConfig {
    */
   readonly shards?: number;
   /**
+   * Metrics Insights alarms the stage may create, 3 per shard: the account's quota per region
+   * (200 by default) less what other stages and apps in the account and region use. Only a sharded
+   * stage has such alarms.
+   */
+  readonly metricsInsightsAlarmQuota: number;
+  /**
    * Origins (`https://host[:port]`) of providers whose endpoints only their secret documents name
    * (a GitLab instance's `gitlabUrl`), added to the origins of the secrets' `oauth2` blocks in
    * `ROTOR_PROVIDER_ORIGINS`; the file's default is none.
@@ -182,6 +188,9 @@ const LONGEST_ALARM_KIND = RotorAlarmKind.healthCheckFailures;
 const SET_PROVIDERS = [RotorProviderName.managedToken] as const;
 
 /** A whole number from `min` to `max`, with a message in the file's style. */
+/** CloudWatch's default quota of Metrics Insights alarms per account and region. */
+export const DEFAULT_METRICS_INSIGHTS_ALARM_QUOTA = 200;
+
 function wholeNumber(min: number, max: number, unit: string) {
   return z.number().refine((value) => Number.isInteger(value) && value >= min && value <= max, {
     error: (iss) => `must be a whole number of ${unit} from ${min} to ${max}, got ${show(iss.input)}`,
@@ -328,6 +337,7 @@ const StageSchema = z
     consumers: z.array(ConsumerSchema).optional(),
     oidcProviders: OidcProvidersSchema.optional(),
     shards: wholeNumber(1, MAX_SHARDS, 'shards').optional(),
+    metricsInsightsAlarmQuota: wholeNumber(3, 100_000, 'alarms').optional(),
     providerOrigins: z.array(ProviderOriginSchema).optional(),
     ...StageAlertFields,
   })
@@ -518,6 +528,7 @@ function toRotorConfig(file: ConfigFile): RotorConfig {
       alertHttpsEndpoints: stage.alertHttpsEndpoints ?? [],
       alarms: resolveAlarmThresholds(stage.alarms),
       ...(stage.shards === undefined ? {} : { shards: stage.shards }),
+      metricsInsightsAlarmQuota: stage.metricsInsightsAlarmQuota ?? DEFAULT_METRICS_INSIGHTS_ALARM_QUOTA,
       providerOrigins: (stage.providerOrigins ?? []).map((origin) => new URL(origin).origin),
     })),
   };

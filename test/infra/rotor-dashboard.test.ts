@@ -45,7 +45,7 @@ describe('RotorDashboard', () => {
 
   it('shows the state of every alarm of the stage on top', () => {
     const alarmIds = stack.secretAlarms.flatMap((alarms) =>
-      Object.values(alarms.alarms).map((alarm) => `<${stack.getLogicalId(alarm.node.defaultChild as never)}.Arn>`),
+      Object.values(alarms!.alarms).map((alarm) => `<${stack.getLogicalId(alarm.node.defaultChild as never)}.Arn>`),
     );
     expect(alarmIds).toHaveLength(6);
     expect(widgets[0]).toMatchObject({

@@ -8,6 +8,7 @@ import { parseRotorConfig, RotorConfigError } from '../../lib/config/rotor-confi
 import type { RotorStack } from '../../lib/rotor-stack';
 import { addRotorStages } from '../../lib/rotor-stages';
 import { shardId, shardOf } from '../../lib/shard-assignment';
+import type { ShardAlarms } from '../../lib/shard-alarms';
 import { fleetSecretName, fleetStageFile, newTestApp } from './infra-test-app';
 
 /** Synthesizes `stageFile` and returns the app, its stack and each template's JSON by stack path. */
@@ -53,7 +54,7 @@ describe('a sharded stage of 1,000 secrets', () => {
     }
   });
 
-  it('puts each secret, with its rotation schedule and alarms, in the shard its name hashes to', () => {
+  it('puts each secret, with its rotation schedule, in the shard its name hashes to, watched by that shard’s alarms', () => {
     for (let index = 0; index < 1000; index += 37) {
       const name = fleetSecretName(index);
       const shard = stack.node.findChild(shardId(shardOf(name, 16))) as NestedStack;
@@ -61,8 +62,78 @@ describe('a sharded stage of 1,000 secrets', () => {
       expect(secret.secretName).toBe(`rotor/fleet/${name}`);
       expect(Stack.of(secret)).toBe(shard);
       expect(Stack.of(secret.rotationSchedule)).toBe(shard);
-      expect(Stack.of(stack.secretAlarms[index]!)).toBe(shard);
+      expect(stack.secretAlarms[index]).toBeUndefined();
+      const alarms = (shard.node.findChild('ShardAlarms') as ShardAlarms).alarms;
+      expect(Object.values(alarms).map((alarm) => Stack.of(alarm))).toEqual([shard, shard, shard]);
     }
+  });
+
+  it('has three Metrics Insights alarms per shard, as a stage of 10 secrets per shard does, and no alarm per secret', () => {
+    const alarmsOf = (all: Map<string, string>) =>
+      [...all.values()].flatMap((text) =>
+        Object.values(resourcesOf(text)).filter((resource) => resource.Type === 'AWS::CloudWatch::Alarm'),
+      );
+    const alarms = alarmsOf(templates);
+    const small = alarmsOf(synthStage(fleetStageFile(160, 16)).templates);
+    expect(alarms).toHaveLength(16 * 3);
+    expect(small).toHaveLength(alarms.length);
+    for (const alarm of alarms) {
+      expect(alarm.Properties).not.toHaveProperty('Dimensions');
+      expect(alarm.Properties).not.toHaveProperty('MetricName');
+    }
+  });
+
+  it("queries each shard's secrets by the Shard dimension, one contributor per SecretName, at the stage's thresholds", () => {
+    const shard = stack.node.findChild(shardId(7)) as NestedStack;
+    Template.fromStack(shard).hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'rotor-fleet-health-check-failures.shard-007',
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+      EvaluationPeriods: 2,
+      TreatMissingData: 'notBreaching',
+      Metrics: [
+        {
+          Id: 'expr_1',
+          Expression:
+            'SELECT SUM(HealthCheckFailed) FROM SCHEMA("Rotor", SecretName, Shard) WHERE Shard = \'7\' GROUP BY SecretName',
+          Period: 60,
+          ReturnData: true,
+        },
+      ],
+    });
+  });
+
+  it('shows the fleet on the dashboard from metrics with the SecretName and Shard dimensions the functions emit', () => {
+    const dashboard = Object.values(resourcesOf(templates.get('Rotor-fleet')!)).find(
+      (resource) => resource.Type === 'AWS::CloudWatch::Dashboard',
+    )!;
+    const body = JSON.stringify(dashboard.Properties).replace(/\\/g, '');
+    expect(body).toContain('FROM SCHEMA("Rotor", SecretName, Shard) WHERE SecretName LIKE');
+    expect(body).not.toContain('SCHEMA("Rotor", SecretName)');
+  });
+
+  it('sends contributor state changes of the shards’ rotation and health-check alarms to the rollback function', () => {
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.cloudwatch'],
+        'detail-type': ['CloudWatch Alarm Contributor State Change'],
+        detail: {
+          alarmName: [
+            { prefix: 'rotor-fleet-rotation-failures.shard-' },
+            { prefix: 'rotor-fleet-health-check-failures.shard-' },
+          ],
+          state: { value: ['ALARM'] },
+        },
+      },
+    });
+    const environment = Object.values(
+      template.findResources('AWS::Lambda::Function') as Record<
+        string,
+        { Properties: { Environment?: { Variables?: Record<string, unknown> } } }
+      >,
+    ).map((fn) => fn.Properties.Environment?.Variables?.ROTOR_SHARD_COUNT);
+    expect(environment.filter((value) => value === '16').length).toBeGreaterThanOrEqual(5);
   });
 
   it("leaves the stage's own template free of any secret: the functions reach them by prefix and the stage's tag", () => {
@@ -184,9 +255,15 @@ describe('a stage over CloudFormation limits', () => {
     );
   });
 
+  it('fails when its shards need more Metrics Insights alarms than its quota, in one line that says what to change', () => {
+    expect(problem({ ...fleetStageFile(40, 8), metricsInsightsAlarmQuota: 12 })).toBe(
+      'stages[0] ("fleet"): its 8 shards need 24 Metrics Insights alarms (3 per shard), more than "metricsInsightsAlarmQuota" allows (12, CloudWatch\'s default per account and region is 200); lower "shards" to at most 4, or raise the quota in Service Quotas and then "metricsInsightsAlarmQuota"',
+    );
+  });
+
   it('fails with too few shards in one line that says how many to set', () => {
-    expect(problem(fleetStageFile(120, 1))).toBe(
-      'stages[0] ("fleet"): shard Shard000 needs 600 resources, more than CloudFormation\'s 500 per template; raise "shards" from 1 to 3 (each secret then moves to the shard its name hashes to)',
+    expect(problem(fleetStageFile(300, 1))).toBe(
+      'stages[0] ("fleet"): shard Shard000 needs 603 resources, more than CloudFormation\'s 500 per template; raise "shards" from 1 to 3 (each secret then moves to the shard its name hashes to)',
     );
   });
 });

@@ -13,13 +13,19 @@ import { LocalRotationFailedError, rotateLocally } from '../../cli/local/local-r
 import { retirementScheduleName } from '../../lambda/adapters/scheduler-retirements';
 import type { AlarmAnswer } from '../../lambda/core/rollback/answer-alarm';
 import type { Verdict } from '../../lambda/core/verifier/verdict';
+import { invokeBundle } from '../../cli/local/invoke-bundle';
 import {
+  LambdaBundle,
   MANAGED_BY_TAG,
   RotorAlarmKind,
   rotorAlarmName,
+  RotorEnv,
+  rotorShardAlarmName,
   RotorEvents,
   type RotorAlarmKind as AlarmKind,
 } from '../../lambda/shared/rotor-constants';
+import { shardOf } from '../../lambda/shared/secret-shard-of';
+import { contributorStateChangeEvent } from '../support/contributor-event';
 import { startLocalRotor, type LocalRotor } from '../support/local-rotor';
 
 // Health checks, automatic rollback, pause and resume, end to end: the bundled health-check,
@@ -520,6 +526,76 @@ describe('Health check and automatic rollback', () => {
     });
     expect(metricValues(run.logs, 'HealthCheckFailed')[fresh.name]).toBeUndefined();
     expect(run.result).toMatchObject({ skipped: expect.any(Number) as unknown });
+  });
+});
+
+describe('A sharded stage: a secret in ALARM in its shard’s Metrics Insights alarm', () => {
+  // GIVEN the functions of a stage of 4 shards: each secret's metrics carry its shard, and the
+  // rollback answers contributor state changes of the shard alarms, as CloudWatch sends them
+  const SHARDS = 4;
+  const sharded = () => ({ env: { ...rotor.local.env, [RotorEnv.shardCount]: String(SHARDS) } });
+  let changes = 0;
+
+  async function answerContributor(alarmName: string, secretName: string): Promise<AlarmAnswer> {
+    changes += 1;
+    const at = new Date(Date.UTC(2030, 1, 1, 12, 0, changes));
+    const invocation = await invokeBundle(
+      LambdaBundle.rollback,
+      contributorStateChangeEvent({ alarmName, secretName, at }),
+      sharded(),
+    );
+    allLogs.push(...invocation.logs);
+    if (!invocation.ok) throw new Error(`rollback failed: ${invocation.error?.errorMessage}`);
+    return invocation.result as AlarmAnswer;
+  }
+
+  it('tags the failing health check with its shard, rolls back from the contributor event and pauses after 3 attempts', async () => {
+    // Prepare: a secret whose every new credential goes bad after its promotion
+    const { arn, name } = await newSecret();
+    const shard = shardOf(name.slice('rotor/development/'.length), SHARDS);
+    const healthAlarm = rotorShardAlarmName('development', RotorAlarmKind.healthCheckFailures, shard);
+    const original = await rotateAndRead(arn);
+    const bad = await rotateAndRead(arn);
+    await revokeInLedger(bad.versionId);
+
+    // Act: the health check reports the failure; CloudWatch's contributor event reaches the rollback
+    const failing = await invokeBundle(LambdaBundle.healthCheck, {}, sharded());
+    allLogs.push(...failing.logs);
+    const otherShard = await answerContributor(
+      rotorShardAlarmName('development', RotorAlarmKind.healthCheckFailures, (shard + 1) % SHARDS),
+      name,
+    );
+    const answers = [await answerContributor(healthAlarm, name)];
+    const afterFirst = await rotor.labels(arn);
+    for (let attempt = 2; attempt <= 3; attempt += 1) {
+      const next = await rotateAndRead(arn);
+      await revokeInLedger(next.versionId);
+      answers.push(await answerContributor(healthAlarm, name));
+    }
+    const fourth = await rotateAndRead(arn);
+    await revokeInLedger(fourth.versionId);
+    const paused = await answerContributor(healthAlarm, name);
+
+    // Assess: the failure is a metric with SecretName and Shard, the dimensions the shard alarm selects on
+    const failures = emf(failing.logs).filter((record) => record.SecretName === name && 'HealthCheckFailed' in record);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ Shard: String(shard), HealthCheckFailed: 1 });
+    expect((failures[0]!._aws.CloudWatchMetrics[0] as unknown as { Dimensions: string[][] }).Dimensions).toEqual([
+      ['SecretName', 'Shard'],
+    ]);
+    // Assess: another shard's alarm cannot point the rollback at the secret
+    expect(otherShard).toMatchObject({ outcome: 'ignored' });
+    // Assess: three rollbacks to the original credential, then the pause, as with a secret's own alarm
+    expect(answers.map((a) => [a.outcome, a.outcome === 'rolled-back' ? a.attempt : 0])).toEqual([
+      ['rolled-back', 1],
+      ['rolled-back', 2],
+      ['rolled-back', 3],
+    ]);
+    expect(afterFirst[original.versionId]).toEqual(['AWSCURRENT']);
+    expect(afterFirst[bad.versionId]).toEqual(['AWSPREVIOUS']);
+    expect(paused).toMatchObject({ outcome: 'paused', secretName: name, rollbacks: 3 });
+    expect(await ledgerState(arn)).toMatchObject({ status: 'paused' });
+    expect((await auditTypes(arn)).filter((type) => type === 'rolled-back')).toHaveLength(3);
   });
 });
 

@@ -1,4 +1,7 @@
 import { readAlarmStateChange, scopeAlarm } from '../../../../lambda/core/rollback/alarm-state-change';
+import { RotorAlarmKind, rotorShardAlarmName } from '../../../../lambda/shared/rotor-constants';
+import { shardOf } from '../../../../lambda/shared/secret-shard-of';
+import { contributorStateChangeEvent } from '../../../support/contributor-event';
 import { alarmEvent, STAGE } from '../../helpers/rollback-harness';
 
 describe('Function: readAlarmStateChange', () => {
@@ -123,5 +126,114 @@ describe('Function: scopeAlarm', () => {
     ['a secret outside the prefix', alarmEvent({ secretName: 'rotor/devx/ci-token' }), /outside stage dev/],
   ])('ignores %s, saying why', (_label, event, reason) => {
     expect(scope(event)).toEqual({ kind: 'ignored', reason: expect.stringMatching(reason) as unknown });
+  });
+});
+
+describe('Function: readAlarmStateChange and scopeAlarm on a shard alarm’s contributor state change', () => {
+  // GIVEN a stage of 4 shards and the secret rotor/dev/ci-token in the shard its name hashes to
+  const SHARDED = { ...STAGE, shardCount: 4 };
+  const secretName = 'rotor/dev/ci-token';
+  const shard = shardOf('ci-token', 4);
+  const alarmOf = (kind: RotorAlarmKind, index = shard) => rotorShardAlarmName('dev', kind, index);
+  const at = new Date('2030-01-01T12:00:00.250Z');
+
+  it('reads the alarm, the state and the secret from the contributor’s SecretName attribute of the documented event', () => {
+    // Prepare
+    const event = contributorStateChangeEvent({
+      alarmName: alarmOf(RotorAlarmKind.healthCheckFailures),
+      secretName,
+      at,
+    });
+
+    // Act
+    const change = readAlarmStateChange(event);
+
+    // Assess
+    const contributor = (event.detail as { alarmContributor: { id: string } }).alarmContributor;
+    expect(change).toEqual({
+      eventId: event.id,
+      time: '2030-01-01T12:00:00Z',
+      alarmName: `rotor-dev-health-check-failures.shard-00${shard}`,
+      alarmArn: `arn:aws:cloudwatch:us-east-1:123456789012:alarm:rotor-dev-health-check-failures.shard-00${shard}`,
+      state: 'ALARM',
+      stateTimestamp: '2030-01-01T12:00:00.250+0000',
+      secretNames: [secretName],
+      contributorId: contributor.id,
+    });
+  });
+
+  it('takes the rotation and health-check alarms of the secret’s own shard, keyed by alarm and time', () => {
+    // Act
+    const health = scopeAlarm(
+      readAlarmStateChange(
+        contributorStateChangeEvent({ alarmName: alarmOf(RotorAlarmKind.healthCheckFailures), secretName, at }),
+      )!,
+      SHARDED,
+    );
+    const rotation = scopeAlarm(
+      readAlarmStateChange(
+        contributorStateChangeEvent({ alarmName: alarmOf(RotorAlarmKind.rotationFailures), secretName, at }),
+      )!,
+      SHARDED,
+    );
+
+    // Assess
+    expect(health).toEqual({
+      kind: 'ours',
+      secretName,
+      alarmKind: 'health-check-failures',
+      alarmKey: `rotor-dev-health-check-failures.shard-00${shard}@2030-01-01T12:00:00.250+0000`,
+    });
+    expect(rotation).toMatchObject({ kind: 'ours', secretName, alarmKind: 'rotation-failures' });
+  });
+
+  it.each([
+    ['OK', { state: 'OK' }, SHARDED, /went to OK, not ALARM/],
+    [
+      'another shard’s alarm',
+      { alarmName: alarmOf(RotorAlarmKind.healthCheckFailures, (shard + 1) % 4) },
+      SHARDED,
+      /is not the rotation or health-check alarm of shard \d, which holds rotor\/dev\/ci-token/,
+    ],
+    [
+      'the reuse alarm',
+      { alarmName: alarmOf(RotorAlarmKind.reuseDetected) },
+      SHARDED,
+      /reuse alarm: the verifier answers reuse/,
+    ],
+    ['a secret outside the stage', { secretName: 'rotor/prod/ci-token' }, SHARDED, /outside stage dev/],
+    [
+      'another stage’s alarm',
+      { alarmName: `rotor-prod-health-check-failures.shard-00${shard}` },
+      SHARDED,
+      /not one of stage dev's alarms/,
+    ],
+    ['no SecretName attribute', { secretName: '' }, SHARDED, /has no contributor with a SecretName attribute/],
+    ['a stage that is not sharded', {}, STAGE, /is a shard alarm, but stage dev is not sharded/],
+  ])('ignores %s, saying why', (_label, overrides, stage, reason) => {
+    // Prepare
+    const event = contributorStateChangeEvent({
+      alarmName: alarmOf(RotorAlarmKind.healthCheckFailures),
+      secretName,
+      at,
+      ...overrides,
+    });
+
+    // Act
+    const result = scopeAlarm(readAlarmStateChange(event)!, stage);
+
+    // Assess
+    expect(result).toEqual({ kind: 'ignored', reason: expect.stringMatching(reason) as unknown });
+  });
+
+  it('answers undefined for a contributor event without a contributor id', () => {
+    // Prepare
+    const event = contributorStateChangeEvent({ alarmName: alarmOf(RotorAlarmKind.healthCheckFailures), secretName });
+    (event.detail as { alarmContributor: Record<string, unknown> }).alarmContributor = {
+      attributes: { SecretName: secretName },
+    };
+
+    // Act, Assess
+    expect(readAlarmStateChange(event)).toBeUndefined();
   });
 });
