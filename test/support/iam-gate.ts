@@ -2,6 +2,7 @@ import {
   DescribeSecretCommand,
   GetSecretValueCommand,
   ResourceNotFoundException,
+  SecretsManagerServiceException,
 } from '@aws-sdk/client-secrets-manager';
 import { runSimulation, type EvaluationResult } from '@cloud-copilot/iam-simulate';
 import { randomUUID } from 'node:crypto';
@@ -159,8 +160,8 @@ export function createIamGate(local: LocalEnvironment, policies: FunctionPolicie
       const value = await secretsManager.send(new GetSecretValueCommand({ SecretId: arn, VersionStage: 'AWSCURRENT' }));
       return JSON.parse(value.SecretString ?? 'null') as unknown;
     } catch (error) {
-      // Created without a value, or with one that is no JSON document: no provider of its own.
-      if (error instanceof ResourceNotFoundException || error instanceof SyntaxError) return undefined;
+      // Created without a value, deleted, or holding no JSON document: no provider of its own.
+      if (error instanceof SecretsManagerServiceException || error instanceof SyntaxError) return undefined;
       throw error;
     }
   };
