@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { beginRotation, rotateLocally, type StepAttempt } from '../../cli/local/local-rotation';
 import { ROTATION_STEPS } from '../../lambda/core/rotation/rotation-event';
 import { MetricName, RotorEvents } from '../../lambda/shared/rotor-constants';
+import { LOCAL_GITLAB_MANAGER_NAME } from '../support/function-policies';
 import { startGitLabApiServer, type GitLabApiServer, type GitLabToken } from '../support/gitlab-api-server';
 import { startLocalRotor, type LocalRotor } from '../support/local-rotor';
 import { createTestPki, type TestPki } from '../support/test-pki';
@@ -35,9 +36,10 @@ beforeAll(async () => {
   ]);
   rotor.allowProviderOrigins(gitlab.origin);
   projectId = gitlab.addProject('example-group/app');
-  // The manager: a personal token with api, itself a self-rotating secret of the stage.
+  // The manager: a personal token with api, itself a self-rotating secret of the stage, named as
+  // the stage's configured manager (whose current version the retire function's role may read).
   const manager = gitlab.issueToken({ type: 'personal', name: 'rotor-manager', scopes: ['api'] });
-  managerName = `${PREFIX}gitlab-manager`;
+  managerName = `${PREFIX}${LOCAL_GITLAB_MANAGER_NAME}`;
   await rotor.createSecret(managerName, JSON.stringify(documentOf(manager, { tokenType: 'personal' })));
 });
 

@@ -12,6 +12,7 @@ import { ListTopicsCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sn
 import { functionAccessKeyId } from '../../cli/local/function-identity';
 import { LOCAL_CREDENTIALS } from '../../cli/local/local-clients';
 import { LambdaBundle } from '../../lambda/shared/rotor-constants';
+import { LOCAL_GITLAB_MANAGER_NAME } from '../support/function-policies';
 import { startLocalRotor, type LocalRotor } from '../support/local-rotor';
 
 // The emulator enforces no IAM: the proxy in front of it checks every request a Rotor function
@@ -96,6 +97,46 @@ describe('IAM on the local emulator', () => {
       new GetSecretValueCommand({ SecretId: managedSecret, VersionId: currentVersion }),
     ]) {
       expect(await failureOf(client.send(read))).toMatchObject({ name: 'AccessDeniedException', status: 400 });
+    }
+  });
+
+  it("lets the retire function read any version of a GitLab overlap secret and the AWSCURRENT version of the stage's manager, nothing else", async () => {
+    // Prepare: documents as the stack writes them (no token needed to decide)
+    const gitlab = (fields: object) =>
+      JSON.stringify({ provider: 'gitlab-access-token', gitlabUrl: 'https://gitlab.example.com', ...fields });
+    const manager = await rotor.createSecret(
+      `rotor/development/${LOCAL_GITLAB_MANAGER_NAME}`,
+      gitlab({ tokenType: 'personal' }),
+    );
+    const overlap = await rotor.createSecret(
+      'rotor/development/iam-check-gitlab-project',
+      gitlab({
+        tokenType: 'project',
+        ownerId: 'example-group/app',
+        managerSecret: `rotor/development/${LOCAL_GITLAB_MANAGER_NAME}`,
+      }),
+    );
+    const personal = await rotor.createSecret(
+      'rotor/development/iam-check-gitlab-personal',
+      gitlab({ tokenType: 'personal' }),
+    );
+    const versionOf = async (arn: string) =>
+      Object.keys(
+        (await rotor.secretsManager.send(new DescribeSecretCommand({ SecretId: arn }))).VersionIdsToStages!,
+      )[0]!;
+    const client = new SecretsManagerClient(as(LambdaBundle.retire));
+    const read = (input: { SecretId: string; VersionId?: string; VersionStage?: string }) =>
+      failureOf(client.send(new GetSecretValueCommand(input)));
+
+    // Act / Assess
+    expect(await read({ SecretId: overlap, VersionId: await versionOf(overlap) })).toBeUndefined();
+    expect(await read({ SecretId: manager, VersionStage: 'AWSCURRENT' })).toBeUndefined();
+    for (const refused of [
+      { SecretId: manager, VersionId: await versionOf(manager) },
+      { SecretId: personal, VersionStage: 'AWSCURRENT' },
+      { SecretId: managedSecret, VersionStage: 'AWSCURRENT' },
+    ]) {
+      expect(await read(refused)).toMatchObject({ name: 'AccessDeniedException', status: 400 });
     }
   });
 

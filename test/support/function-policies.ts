@@ -34,10 +34,22 @@ export interface FunctionPolicies {
   /** Resource policies of secrets, by the ARN they are evaluated under. */
   readonly secretPolicies: ReadonlyMap<string, PolicyDocument>;
   /**
-   * The ARN the stack's grants give every managed secret of the stage: a secret the harness creates
-   * with the stage's tag is evaluated as this one (the stack grants each configured secret alike).
+   * The ARN of the stage's managed token: a secret the harness creates with the stage's tag that
+   * stands for no other configured secret is evaluated as this one (the stack grants each
+   * configured secret the same rotation, health-check, rollback and verifier actions).
    */
   readonly managedSecretArn: string;
+  /**
+   * The ARN of the stage's overlap-mode GitLab token: a harness secret whose document is an
+   * overlap-mode `gitlab-access-token` is evaluated as this one (the retire function may read any
+   * of its versions, to revoke a retired token at GitLab).
+   */
+  readonly gitlabOverlapSecretArn: string;
+  /**
+   * The ARN of each configured secret by its full name: a harness secret of that name is that
+   * secret (the GitLab manager, whose AWSCURRENT version the retire function may read).
+   */
+  readonly configuredSecretArns: ReadonlyMap<string, string>;
   /** Names of secrets the stack grants by name (client certificates), evaluated under their own ARN. */
   readonly namedSecrets: readonly string[];
   /** The KMS key of each SNS topic the stack encrypts, by topic ARN. */
@@ -51,9 +63,54 @@ const LOCAL_ACCOUNT = '123456789012';
 /** The client certificate of the synthesized stage's OAuth 2.0 secret (tests create it with this name). */
 export const LOCAL_CLIENT_CERTIFICATE_NAME = 'rotor/development/mtls-client';
 
+/** The stage's GitLab manager token; tests create their manager secret with this name. */
+export const LOCAL_GITLAB_MANAGER_NAME = 'gitlab-manager';
+/** The configured overlap-mode GitLab token that harness overlap secrets stand for. */
+const LOCAL_GITLAB_OVERLAP_NAME = 'gitlab-project-token';
+
+/** The secrets of the local stage, by name within it. */
+const STAGE_SECRETS: readonly Record<string, unknown>[] = [
+  { name: 'deploy-token', provider: 'managed-token', schedule: 'rate(4 hours)', window: '1h' },
+  {
+    name: 'idp-token',
+    provider: 'oauth2-refresh-token',
+    schedule: 'rate(1 day)',
+    window: '1h',
+    oauth2: {
+      tokenEndpoint: 'https://idp.example.com/token',
+      clientId: 'rotor',
+      accessTokenLifetimeSeconds: 900,
+      refreshTokenLifetimeSeconds: 86_400,
+      tls: { clientCertificateSecretName: LOCAL_CLIENT_CERTIFICATE_NAME },
+    },
+  },
+  {
+    name: LOCAL_GITLAB_MANAGER_NAME,
+    provider: 'gitlab-access-token',
+    schedule: 'rate(4 hours)',
+    window: '1h',
+    gitlab: { origin: 'https://gitlab.example.com', type: 'personal', scopes: ['api'] },
+  },
+  {
+    name: LOCAL_GITLAB_OVERLAP_NAME,
+    provider: 'gitlab-access-token',
+    schedule: 'rate(4 hours)',
+    window: '1h',
+    gitlab: {
+      origin: 'https://gitlab.example.com',
+      type: 'project',
+      owner: 'example-group/app',
+      scopes: ['read_registry', 'write_registry'],
+      accessLevel: 30,
+      managerSecret: LOCAL_GITLAB_MANAGER_NAME,
+    },
+  },
+];
+
 /**
- * The config the local stage is synthesized from: a managed token and an OAuth 2.0 secret with a
- * client certificate, so that every grant a function can have is in the template.
+ * The config the local stage is synthesized from: a managed token, an OAuth 2.0 secret with a
+ * client certificate, and a GitLab project token in overlap mode with its manager (a personal
+ * token in self mode), so that every grant a function can have is in the template.
  */
 function stageConfig(stage: string, secretNamePrefix: string, region: string): Record<string, unknown> {
   return {
@@ -64,22 +121,7 @@ function stageConfig(stage: string, secretNamePrefix: string, region: string): R
         logRetentionDays: 14,
         account: LOCAL_ACCOUNT,
         region,
-        secrets: [
-          { name: 'deploy-token', provider: 'managed-token', schedule: 'rate(4 hours)', window: '1h' },
-          {
-            name: 'idp-token',
-            provider: 'oauth2-refresh-token',
-            schedule: 'rate(1 day)',
-            window: '1h',
-            oauth2: {
-              tokenEndpoint: 'https://idp.example.com/token',
-              clientId: 'rotor',
-              accessTokenLifetimeSeconds: 900,
-              refreshTokenLifetimeSeconds: 86_400,
-              tls: { clientCertificateSecretName: LOCAL_CLIENT_CERTIFICATE_NAME },
-            },
-          },
-        ],
+        secrets: STAGE_SECRETS,
       },
     ],
   };
@@ -200,6 +242,13 @@ export function functionPolicies(local: LocalEnvironment, secretNamePrefix: stri
     keyPolicy: localized(resolver.keyPolicy()),
     secretPolicies,
     managedSecretArn: resolver.secretArn(`${secretNamePrefix}deploy-token`),
+    gitlabOverlapSecretArn: resolver.secretArn(`${secretNamePrefix}${LOCAL_GITLAB_OVERLAP_NAME}`),
+    configuredSecretArns: new Map(
+      STAGE_SECRETS.map(({ name }) => {
+        const fullName = `${secretNamePrefix}${String(name)}`;
+        return [fullName, resolver.secretArn(fullName)] as const;
+      }),
+    ),
     namedSecrets: [LOCAL_CLIENT_CERTIFICATE_NAME],
     topicKeys,
   };

@@ -1,10 +1,21 @@
-import { DescribeSecretCommand, ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerServiceException,
+} from '@aws-sdk/client-secrets-manager';
 import { runSimulation, type EvaluationResult } from '@cloud-copilot/iam-simulate';
 import { randomUUID } from 'node:crypto';
 import { accessKeyIdOf, bundleOfAccessKeyId } from '../../cli/local/function-identity';
 import { localClients } from '../../cli/local/local-clients';
+import { rotationModeOf, type GitLabAccessTokenDocument } from '../../lambda/core/providers/gitlab/gitlab-document';
 import type { LocalEnvironment } from '../../cli/local/provision-local';
-import { LedgerSchema, MANAGED_BY_TAG, type LambdaBundle } from '../../lambda/shared/rotor-constants';
+import {
+  LedgerSchema,
+  MANAGED_BY_TAG,
+  RotorProviderName,
+  type LambdaBundle,
+} from '../../lambda/shared/rotor-constants';
 import type { PolicyDocument } from '../infra/template-policies';
 import type { FunctionPolicies } from './function-policies';
 import {
@@ -82,11 +93,24 @@ function assertDerivable(policies: FunctionPolicies): void {
 /**
  * The gate for the local stage `local` (provisioned at `upstream`), evaluating with
  * @cloud-copilot/iam-simulate. Decisions are cached: a request evaluates in microseconds once seen.
+ *
+ * The stack grants by ARN, and the harness's secrets are not the stack's: each is evaluated under
+ * the ARN of the configured secret it stands for.
+ * - A secret named as a configured secret of the local stage (`rotor/development/gitlab-manager`)
+ *   is that secret.
+ * - Any other secret under the stage's prefix with the stage's tag stands for the configured secret
+ *   of its kind, read once from its AWSCURRENT document: an overlap-mode `gitlab-access-token`
+ *   (its `mode`, or overlap for a project or group token) for the configured overlap-mode GitLab
+ *   token; anything else for the managed token, whose grants every configured secret shares.
+ * - A client certificate named in the stage, and a secret outside the stage, are themselves: no
+ *   role names a secret the stage does not know.
  */
 export function createIamGate(local: LocalEnvironment, policies: FunctionPolicies, secretNamePrefix: string): IamGate {
   assertDerivable(policies);
   const { secretsManager } = localClients(local.endpoint);
   const secrets = new Map<string, DescribedSecret>();
+  /** The ARN each harness secret is evaluated under, by its own ARN. */
+  const standIns = new Map<string, string>();
   const decisions = new Map<string, Promise<EvaluationResult>>();
   let refused: RefusedCall[] = [];
 
@@ -104,6 +128,7 @@ export function createIamGate(local: LocalEnvironment, policies: FunctionPolicie
         ...(described.KmsKeyId === undefined ? {} : { kmsKeyId: described.KmsKeyId }),
         ...(described.RotationLambdaARN === undefined ? {} : { rotationLambdaArn: described.RotationLambdaARN }),
       };
+      if (!standIns.has(secret.arn)) standIns.set(secret.arn, await standInArn(secret));
       secrets.set(secretId, secret);
       return secret;
     } catch (error) {
@@ -112,16 +137,40 @@ export function createIamGate(local: LocalEnvironment, policies: FunctionPolicie
     }
   };
 
+  // The configured secret a secret stands for (see the rule in docs/emulator.md): one of the
+  // configured names is that secret; any other secret with the stage's prefix and tag is one of the
+  // stage's secrets of its kind, which only its document tells (the provider and GitLab mode never
+  // change between versions); a client certificate, or a secret outside the stage, is itself.
+  const standInArn = async (secret: DescribedSecret): Promise<string> => {
+    const configured = policies.configuredSecretArns.get(secret.name);
+    if (configured !== undefined) return configured;
+    if (
+      policies.namedSecrets.includes(secret.name) ||
+      !secret.name.startsWith(secretNamePrefix) ||
+      secret.tags[MANAGED_BY_TAG] !== local.stage
+    ) {
+      return secret.arn;
+    }
+    return isGitLabOverlapDocument(await currentDocument(secret.arn))
+      ? policies.gitlabOverlapSecretArn
+      : policies.managedSecretArn;
+  };
+  const currentDocument = async (arn: string): Promise<unknown> => {
+    try {
+      const value = await secretsManager.send(new GetSecretValueCommand({ SecretId: arn, VersionStage: 'AWSCURRENT' }));
+      return JSON.parse(value.SecretString ?? 'null') as unknown;
+    } catch (error) {
+      // Created without a value, deleted, or holding no JSON document: no provider of its own.
+      if (error instanceof SecretsManagerServiceException || error instanceof SyntaxError) return undefined;
+      throw error;
+    }
+  };
+
   const environment: CheckEnvironment = {
     account: policies.account,
     region: policies.region,
     describeSecret,
-    evaluatedSecretArn: (secret) =>
-      !policies.namedSecrets.includes(secret.name) &&
-      secret.name.startsWith(secretNamePrefix) &&
-      secret.tags[MANAGED_BY_TAG] === local.stage
-        ? policies.managedSecretArn
-        : secret.arn,
+    evaluatedSecretArn: (secret) => standIns.get(secret.arn) ?? secret.arn,
     secretPolicy: (arn) => policies.secretPolicies.get(arn),
     keyPolicy: (keyArn) => (keyArn === local.kmsKeyArn ? policies.keyPolicy : undefined),
     topicKey: (topicArn) => policies.topicKeys.get(topicArn),
@@ -182,6 +231,13 @@ export function createIamGate(local: LocalEnvironment, policies: FunctionPolicie
       refused = [];
     },
   };
+}
+
+/** Whether `document` is a `gitlab-access-token` document in overlap mode (its own or its type's default). */
+function isGitLabOverlapDocument(document: unknown): boolean {
+  if (typeof document !== 'object' || document === null) return false;
+  const fields = document as Pick<GitLabAccessTokenDocument, 'mode' | 'tokenType'> & { provider?: unknown };
+  return fields.provider === RotorProviderName.gitlabAccessToken && rotationModeOf(fields) === 'overlap';
 }
 
 async function simulate(policies: FunctionPolicies, bundle: LambdaBundle, check: IamCheck): Promise<EvaluationResult> {

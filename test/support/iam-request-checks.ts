@@ -36,7 +36,7 @@ export interface CheckEnvironment {
   readonly region: string;
   /** The secret `secretId` names, or undefined when it does not exist; `fresh` to skip any cache. */
   describeSecret(secretId: string, fresh: boolean): Promise<DescribedSecret | undefined>;
-  /** The ARN a secret is evaluated under (a managed secret under the stack's grant for every managed secret). */
+  /** The ARN a secret is evaluated under: that of the configured secret of the stage it stands for, or its own. */
   evaluatedSecretArn(secret: DescribedSecret): string;
   /** The resource policy of the secret evaluated under `arn`, if any. */
   secretPolicy(arn: string): PolicyDocument | undefined;
