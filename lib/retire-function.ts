@@ -131,12 +131,12 @@ export class RetireFunction extends Construct implements RetirementTarget {
   private decryptGrant?: iam.Grant;
 
   /**
-   * Lets the function revoke a rotated-out GitLab token at GitLab at the end of its grace: read
-   * any version of `secret` (the retired version's document names the token), and the AWSCURRENT
-   * version of `manager` (the token allowed to revoke it). GetSecretValue only, and the stage's key
-   * only through Secrets Manager.
+   * Lets the function read any version of a GitLab secret: retirement reads the retired version's
+   * document, which names the token and says whether GitLab still holds it (overlap mode) or
+   * revoked it when it rotated it (self mode). GetSecretValue only, and the stage's key only
+   * through Secrets Manager.
    */
-  grantRevokeAtIssuer(secret: secretsmanager.ISecret, manager: secretsmanager.ISecret, key: kms.IKey): void {
+  grantReadRetiredVersions(secret: secretsmanager.ISecret, key: kms.IKey): void {
     this.decryptGrant ??= iam.Grant.addToPrincipal({
       grantee: this.role,
       actions: ['kms:Decrypt'],
@@ -148,6 +148,15 @@ export class RetireFunction extends Construct implements RetirementTarget {
       actions: ['secretsmanager:GetSecretValue'],
       resourceArns: [secret.secretArn],
     });
+  }
+
+  /**
+   * Lets the function revoke a rotated-out GitLab token at GitLab at the end of its grace: read
+   * any version of `secret` (see {@link grantReadRetiredVersions}), and the AWSCURRENT version of
+   * `manager` (the token allowed to revoke it).
+   */
+  grantRevokeAtIssuer(secret: secretsmanager.ISecret, manager: secretsmanager.ISecret, key: kms.IKey): void {
+    this.grantReadRetiredVersions(secret, key);
     iam.Grant.addToPrincipal({
       grantee: this.role,
       actions: ['secretsmanager:GetSecretValue'],

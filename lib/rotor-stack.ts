@@ -1,9 +1,16 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
-import { HEALTH_AND_ROLLBACK_DEFAULTS, RotorStackOutput } from '../lambda/shared/rotor-constants';
+import {
+  HEALTH_AND_ROLLBACK_DEFAULTS,
+  METRICS_NAMESPACE,
+  MetricName,
+  RotorStackOutput,
+  STAGE_DIMENSION,
+} from '../lambda/shared/rotor-constants';
 import { accessTokenRefreshScheduleGroup, type AccessTokenRefreshSchedule } from './access-token-refresh-schedule';
 import { AlertTopic } from './alert-topic';
 import { CiConsumers, CONSUMER_ROLE_ARNS_OUTPUT } from './ci-consumers';
@@ -241,12 +248,36 @@ export class RotorStack extends Stack {
     const secretsByName = new Map(
       stage.secrets.map((secret, index) => [fullSecretName(stage, secret), this.secrets[index]!]),
     );
+    // Every GitLab secret's retired versions are read at retirement, self-mode ones included: the
+    // document says whether there is anything left to revoke.
     stage.secrets.forEach((secret, index) => {
+      if (secret.gitlab === undefined) return;
       const manager =
-        secret.gitlab?.managerSecret === undefined ? undefined : secretsByName.get(secret.gitlab.managerSecret);
-      if (manager === undefined) return;
-      this.retireFunction.grantRevokeAtIssuer(this.secrets[index]!.secret, manager.secret, this.encryptionKey);
+        secret.gitlab.managerSecret === undefined ? undefined : secretsByName.get(secret.gitlab.managerSecret);
+      if (manager === undefined) {
+        this.retireFunction.grantReadRetiredVersions(this.secrets[index]!.secret, this.encryptionKey);
+      } else {
+        this.retireFunction.grantRevokeAtIssuer(this.secrets[index]!.secret, manager.secret, this.encryptionKey);
+      }
     });
+    if (stage.secrets.some((secret) => secret.gitlab?.managerSecret !== undefined)) {
+      // A token Rotor failed to revoke at GitLab stays valid there: the sweep retries, people are told.
+      new cloudwatch.Alarm(this, 'RevocationFailedAlarm', {
+        alarmName: `rotor-${stage.name}-revocation-failed`,
+        alarmDescription: `Rotor ${stage.name}: a rotated-out token could not be revoked at its issuer (the retire sweep retries every 5 minutes; see the retire function's log)`,
+        metric: new cloudwatch.Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName: MetricName.RevocationFailed,
+          dimensionsMap: { [STAGE_DIMENSION]: stage.name },
+          statistic: cloudwatch.Stats.SUM,
+          period: Duration.minutes(5),
+        }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }).addAlarmAction(notify);
+    }
     const schedules = new Map(contents.flatMap(({ accessTokenRefreshSchedules }) => [...accessTokenRefreshSchedules]));
     this.accessTokenRefreshSchedules = new Map(
       stage.secrets.flatMap((secret) => {

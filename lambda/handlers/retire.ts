@@ -61,6 +61,8 @@ function buildDependencies(): RetirementDependencies {
     onRevocationFailed: (error) => {
       logger.error('revocation at the issuer failed; the sweep retries', error);
       metrics.publish(error.record.secretName, { [MetricName.RevocationFailed]: 1 });
+      // Counted per stage too, for the stage's one alarm on failed revocations.
+      metrics.publishForStage(requiredSetting(RotorEnv.stage), { [MetricName.RevocationFailed]: 1 });
     },
   };
 }

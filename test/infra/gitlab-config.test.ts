@@ -1,4 +1,4 @@
-import type { CfnResource} from 'aws-cdk-lib';
+import type { CfnResource } from 'aws-cdk-lib';
 import { type Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { parseRotorConfig, RotorConfigError, type RotorStageConfig } from '../../lib/config/rotor-config';
@@ -170,7 +170,7 @@ describe('RotorStack with GitLab secrets', () => {
     );
   });
 
-  it('lets the retire function read the overlap secret and its manager, and nothing else of Secrets Manager', () => {
+  it('lets the retire function read every GitLab secret and its manager, and nothing else of Secrets Manager', () => {
     // THEN
     const role = (stack as RotorStack).retireFunction.role.node.defaultChild as CfnResource;
     const secrets = (stack as RotorStack).secrets;
@@ -181,7 +181,9 @@ describe('RotorStack with GitLab secrets', () => {
       Roles: [{ Ref: stack.getLogicalId(role) }],
       PolicyDocument: {
         Statement: Match.arrayWith([
-          { Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: ref(1) },
+          // Any version of each GitLab secret, self-mode ones (the manager) included: the retired
+          // version's document says whether there is anything left to revoke at GitLab.
+          { Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: [ref(0), ref(1)] },
           {
             Action: 'secretsmanager:GetSecretValue',
             Condition: { StringEquals: { 'secretsmanager:VersionStage': 'AWSCURRENT' } },
@@ -190,6 +192,18 @@ describe('RotorStack with GitLab secrets', () => {
           },
         ]),
       },
+    });
+  });
+
+  it('alarms on the stage when a rotated-out token could not be revoked at GitLab', () => {
+    // THEN
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: Match.stringLikeRegexp('-revocation-failed$'),
+      MetricName: 'RevocationFailed',
+      Dimensions: [{ Name: 'Stage', Value: Match.anyValue() }],
+      Threshold: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: Match.anyValue(),
     });
   });
 });

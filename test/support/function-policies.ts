@@ -46,6 +46,12 @@ export interface FunctionPolicies {
    */
   readonly gitlabOverlapSecretArn: string;
   /**
+   * The ARN of the stage's self-mode GitLab token (not the manager): a harness secret whose
+   * document is a self-mode `gitlab-access-token` is evaluated as this one (the retire function
+   * reads its retired versions to learn that GitLab already revoked them).
+   */
+  readonly gitlabSelfSecretArn: string;
+  /**
    * The ARN of each configured secret by its full name: a harness secret of that name is that
    * secret (the GitLab manager, whose AWSCURRENT version the retire function may read).
    */
@@ -67,6 +73,8 @@ export const LOCAL_CLIENT_CERTIFICATE_NAME = 'rotor/development/mtls-client';
 export const LOCAL_GITLAB_MANAGER_NAME = 'gitlab-manager';
 /** The configured overlap-mode GitLab token that harness overlap secrets stand for. */
 const LOCAL_GITLAB_OVERLAP_NAME = 'gitlab-project-token';
+/** The configured self-mode GitLab token that harness self-mode secrets stand for. */
+const LOCAL_GITLAB_SELF_NAME = 'gitlab-personal-token';
 
 /** The secrets of the local stage, by name within it. */
 const STAGE_SECRETS: readonly Record<string, unknown>[] = [
@@ -90,6 +98,13 @@ const STAGE_SECRETS: readonly Record<string, unknown>[] = [
     schedule: 'rate(4 hours)',
     window: '1h',
     gitlab: { origin: 'https://gitlab.example.com', type: 'personal', scopes: ['api'] },
+  },
+  {
+    name: LOCAL_GITLAB_SELF_NAME,
+    provider: 'gitlab-access-token',
+    schedule: 'rate(4 hours)',
+    window: '1h',
+    gitlab: { origin: 'https://gitlab.example.com', type: 'personal', scopes: ['read_api'] },
   },
   {
     name: LOCAL_GITLAB_OVERLAP_NAME,
@@ -243,6 +258,7 @@ export function functionPolicies(local: LocalEnvironment, secretNamePrefix: stri
     secretPolicies,
     managedSecretArn: resolver.secretArn(`${secretNamePrefix}deploy-token`),
     gitlabOverlapSecretArn: resolver.secretArn(`${secretNamePrefix}${LOCAL_GITLAB_OVERLAP_NAME}`),
+    gitlabSelfSecretArn: resolver.secretArn(`${secretNamePrefix}${LOCAL_GITLAB_SELF_NAME}`),
     configuredSecretArns: new Map(
       STAGE_SECRETS.map(({ name }) => {
         const fullName = `${secretNamePrefix}${String(name)}`;

@@ -101,7 +101,8 @@ function assertDerivable(policies: FunctionPolicies): void {
  * - Any other secret under the stage's prefix with the stage's tag stands for the configured secret
  *   of its kind, read once from its AWSCURRENT document: an overlap-mode `gitlab-access-token`
  *   (its `mode`, or overlap for a project or group token) for the configured overlap-mode GitLab
- *   token; anything else for the managed token, whose grants every configured secret shares.
+ *   token, a self-mode one for the configured self-mode GitLab token (not the manager); anything
+ *   else for the managed token, whose grants every configured secret shares.
  * - A client certificate named in the stage, and a secret outside the stage, are themselves: no
  *   role names a secret the stage does not know.
  */
@@ -151,9 +152,10 @@ export function createIamGate(local: LocalEnvironment, policies: FunctionPolicie
     ) {
       return secret.arn;
     }
-    return isGitLabOverlapDocument(await currentDocument(secret.arn))
-      ? policies.gitlabOverlapSecretArn
-      : policies.managedSecretArn;
+    const gitlabMode = gitlabModeOf(await currentDocument(secret.arn));
+    if (gitlabMode === 'overlap') return policies.gitlabOverlapSecretArn;
+    if (gitlabMode === 'self') return policies.gitlabSelfSecretArn;
+    return policies.managedSecretArn;
   };
   const currentDocument = async (arn: string): Promise<unknown> => {
     try {
@@ -233,11 +235,11 @@ export function createIamGate(local: LocalEnvironment, policies: FunctionPolicie
   };
 }
 
-/** Whether `document` is a `gitlab-access-token` document in overlap mode (its own or its type's default). */
-function isGitLabOverlapDocument(document: unknown): boolean {
-  if (typeof document !== 'object' || document === null) return false;
+/** The GitLab mode of a `gitlab-access-token` document (its own or its type's default); undefined for any other. */
+function gitlabModeOf(document: unknown): 'overlap' | 'self' | undefined {
+  if (typeof document !== 'object' || document === null) return undefined;
   const fields = document as Pick<GitLabAccessTokenDocument, 'mode' | 'tokenType'> & { provider?: unknown };
-  return fields.provider === RotorProviderName.gitlabAccessToken && rotationModeOf(fields) === 'overlap';
+  return fields.provider === RotorProviderName.gitlabAccessToken ? rotationModeOf(fields) : undefined;
 }
 
 async function simulate(policies: FunctionPolicies, bundle: LambdaBundle, check: IamCheck): Promise<EvaluationResult> {
