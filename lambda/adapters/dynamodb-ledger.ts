@@ -650,17 +650,28 @@ export class DynamoDbLedger implements Ledger {
   }
 
   /**
-   * Reads the state, then writes it, a check of the current credential and a `rolled-back` event
-   * in one transaction (`restoreTransaction`), rebuilt from a fresh read a bounded number of times.
+   * Reads the state and the restored credential, then writes the state, a check of that credential
+   * and a `rolled-back` event in one transaction (`restoreTransaction`), rebuilt from fresh reads a
+   * bounded number of times. A credential no longer current (revoked meanwhile) is an error: the
+   * next delivery decides again.
    */
   async recordRestore(restore: RestoreRecord): Promise<'recorded' | 'already-recorded' | 'claim-lost'> {
     assertFingerprint(restore.to.fingerprint, 'to fingerprint');
     let reasons: readonly CancellationReason[] = [];
     for (let attempt = 1; attempt <= this.maxTransactionAttempts; attempt += 1) {
       if (attempt > 1) await backoff(attempt - 1);
-      const state = await this.read(secretStateKey(restore.secretArn));
+      const [state, to] = await Promise.all([
+        this.read(secretStateKey(restore.secretArn)),
+        this.readLive(credentialKey(restore.to.fingerprint), restore.now),
+      ]);
       const outcome = restoreOutcome(state, restore);
       if (outcome !== undefined) return outcome;
+      if (to?.state !== 'current' || to.secretArn !== restore.secretArn) {
+        throw new Error(
+          `cannot record the restore of ${restore.secretName} to version ${restore.to.versionId}: its credential is ` +
+            `${typeof to?.state === 'string' ? to.state : 'unknown'} in the ledger, no longer current`,
+        );
+      }
       const cancelled = await this.transact(restoreTransaction(this.table, restore, state), this.newId());
       if (cancelled === undefined) return 'recorded';
       reasons = cancelled;

@@ -541,6 +541,42 @@ describe('Class: DynamoDbLedger (rollback)', () => {
         detail: { cause: 'out-of-band-change', fromVersionId: 'written-by-hand', alarm: claim.alarmName, attempt: 1 },
       });
     });
+
+    it('refuses to record a restore to a credential revoked after the claim, and changes nothing', async () => {
+      // Prepare
+      const { secret, bad } = await rotatedTwice();
+      const plan: RollbackPlan = { action: 'restore', from: { versionId: 'written-by-hand' }, to: bad };
+      const claim = claimOf(secret, plan, freshExpectation(bad));
+      await ledger().claimRollback(claim);
+      await documents.send(
+        new UpdateCommand({
+          TableName: TABLE,
+          Key: { pk: `TOKEN#${bad.fingerprint}`, sk: 'TOKEN' },
+          UpdateExpression: 'SET #state = :revoked',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':revoked': 'revoked' },
+        }),
+      );
+      const before = await partition(`SECRET#${secret.arn}`);
+
+      // Act
+      const attempt = ledger().recordRestore({
+        secretArn: secret.arn,
+        secretName: secret.name,
+        claimId: claim.claimId,
+        alarmKey: claim.alarmKey,
+        alarmName: claim.alarmName,
+        from: { versionId: 'written-by-hand' },
+        to: bad,
+        attempt: 1,
+        incidentStartedAt: claim.incidentStartedAt,
+        now: T0 + 6000,
+      });
+
+      // Assess
+      await expect(attempt).rejects.toThrow(/its credential is revoked in the ledger, no longer current$/);
+      expect(await partition(`SECRET#${secret.arn}`)).toEqual(before);
+    });
   });
 
   describe('Methods: pause, releaseRollbackClaim and resume', () => {
