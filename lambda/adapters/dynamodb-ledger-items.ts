@@ -305,7 +305,8 @@ export function toSecretLedgerState(item: LedgerItem): SecretLedgerState {
 /**
  * The `rollbackClaim` map of a secret state, flat: `claimId`, `alarmKey`, `alarmName`, `action`,
  * `attempt`, `incidentStartedAt`, `claimedAt`, `leaseUntil`, and the plan's `fromVersionId`,
- * `fromFingerprint`, `toVersionId`, `toFingerprint` (rollback) or `reason` (pause).
+ * `fromFingerprint`, `toVersionId`, `toFingerprint` (rollback; restore has no `fromFingerprint`) or
+ * `reason` (pause).
  */
 export function rollbackClaimAttribute(claim: RollbackClaim): LedgerItem {
   const { plan } = claim;
@@ -325,7 +326,9 @@ export function rollbackClaimAttribute(claim: RollbackClaim): LedgerItem {
           toVersionId: plan.to.versionId,
           toFingerprint: plan.to.fingerprint,
         }
-      : { reason: plan.reason }),
+      : plan.action === 'restore'
+        ? { fromVersionId: plan.from.versionId, toVersionId: plan.to.versionId, toFingerprint: plan.to.fingerprint }
+        : { reason: plan.reason }),
   };
 }
 
@@ -340,7 +343,13 @@ function toRollbackClaim(item: LedgerItem): RollbackClaim {
           },
           to: { versionId: requiredString(item, 'toVersionId'), fingerprint: requiredString(item, 'toFingerprint') },
         }
-      : { action: 'pause', reason: typeof item.reason === 'string' ? item.reason : '' };
+      : item.action === 'restore'
+        ? {
+            action: 'restore',
+            from: { versionId: requiredString(item, 'fromVersionId') },
+            to: { versionId: requiredString(item, 'toVersionId'), fingerprint: requiredString(item, 'toFingerprint') },
+          }
+        : { action: 'pause', reason: typeof item.reason === 'string' ? item.reason : '' };
   return {
     claimId: requiredString(item, 'claimId'),
     alarmKey: requiredString(item, 'alarmKey'),

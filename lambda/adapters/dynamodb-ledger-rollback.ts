@@ -1,5 +1,11 @@
 import { fingerprintPrefix } from '../core/ledger/fingerprint';
-import type { PauseRequest, ResumeRequest, RollbackClaimRequest, RollbackRecord } from '../core/ledger/ledger';
+import type {
+  PauseRequest,
+  RestoreRecord,
+  ResumeRequest,
+  RollbackClaimRequest,
+  RollbackRecord,
+} from '../core/ledger/ledger';
 import { MAX_HANDLED_ALARMS } from '../core/ledger/ledger-records';
 import { LedgerSchema } from '../shared/rotor-constants';
 import {
@@ -43,7 +49,7 @@ export function claimUpdate(request: RollbackClaimRequest): {
   const x = new Expressions();
   const { expected } = request;
   const set = [`${x.name('rollbackClaim')} = ${x.value(rollbackClaimAttribute(request))}`];
-  if (request.plan.action === 'rollback') set.push(`${x.name('status')} = ${x.value('rolling-back')}`);
+  if (request.plan.action !== 'pause') set.push(`${x.name('status')} = ${x.value('rolling-back')}`);
   const equalOrAbsent = (attribute: string, value: unknown) =>
     value === undefined ? `attribute_not_exists(${x.name(attribute)})` : `${x.name(attribute)} = ${x.value(value)}`;
   const claim = x.name('rollbackClaim');
@@ -183,6 +189,75 @@ function revokeUpdate(table: LedgerTable, rollback: RollbackRecord): TransactIte
       ...x.parameters(),
     },
   };
+}
+
+/**
+ * The one transaction of an undone out-of-band change (`DynamoDbLedger.recordRestore`): the
+ * credentials stay as they are (the ledger never knew the version written outside Rotor), so
+ *
+ * 1. the state, on the claim and on its current version still being `to`: status `active`, the
+ *    incident's count, the claim removed and the alarm answered;
+ * 2. a ConditionCheck that `to` is still this secret's live `current` credential;
+ * 3. a `rolled-back` audit event with `cause: 'out-of-band-change'`, whose id is the claim's.
+ */
+export function restoreTransaction(
+  table: LedgerTable,
+  restore: RestoreRecord,
+  state: LedgerItem | undefined,
+): TransactItem[] {
+  const x = new Expressions();
+  const set = [
+    `${x.name('status')} = ${x.value('active')}`,
+    `${x.name('rollbackAttempts')} = ${x.value(restore.attempt)}`,
+    `${x.name('rollbackIncidentStartedAt')} = ${x.value(restore.incidentStartedAt)}`,
+    `${x.name('rollbackLastAttemptAt')} = ${x.value(restore.now)}`,
+    `${x.name('handledAlarms')} = ${x.value(withHandledAlarm(state, restore.alarmKey))}`,
+  ];
+  const y = new Expressions();
+  return [
+    {
+      Update: {
+        TableName: table.name,
+        Key: secretStateKey(restore.secretArn),
+        UpdateExpression: `SET ${set.join(', ')} REMOVE ${x.name('rollbackClaim')} ADD ${x.name('revision')} ${x.value(1)}`,
+        ConditionExpression:
+          `${x.name('rollbackClaim')}.${x.name('claimId')} = ${x.value(restore.claimId)} AND ` +
+          `${x.name('currentVersionId')} = ${x.value(restore.to.versionId)} AND ` +
+          `${x.name('currentFingerprint')} = ${x.value(restore.to.fingerprint)}`,
+        ...x.parameters(),
+      },
+    },
+    {
+      ConditionCheck: {
+        TableName: table.name,
+        Key: credentialKey(restore.to.fingerprint),
+        ConditionExpression:
+          `${y.name('state')} = ${y.value('current')} AND ${y.name('secretArn')} = ${y.value(restore.secretArn)} ` +
+          `AND ${y.live(restore.now)}`,
+        ...y.parameters(),
+      },
+    },
+    {
+      Put: auditEventPut(
+        table,
+        {
+          secretArn: restore.secretArn,
+          secretName: restore.secretName,
+          type: 'rolled-back',
+          at: restore.now,
+          versionId: restore.to.versionId,
+          fingerprintPrefix: fingerprintPrefix(restore.to.fingerprint),
+          detail: {
+            cause: 'out-of-band-change',
+            fromVersionId: restore.from.versionId,
+            alarm: restore.alarmName,
+            attempt: restore.attempt,
+          },
+        },
+        restore.claimId,
+      ),
+    },
+  ];
 }
 
 /** The pause: status `paused` under the claim, and a `paused` audit event. */

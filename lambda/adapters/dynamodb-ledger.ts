@@ -17,6 +17,7 @@ import type {
   Promotion,
   Supersession,
   ReauthorizationRequest,
+  RestoreRecord,
   ResumeRequest,
   RollbackClaimRequest,
   RollbackRecord,
@@ -52,6 +53,7 @@ import {
   claimUpdate,
   pauseTransaction,
   releaseUpdate,
+  restoreTransaction,
   resumeTransaction,
   rollbackTransaction,
 } from './dynamodb-ledger-rollback';
@@ -647,6 +649,38 @@ export class DynamoDbLedger implements Ledger {
     throw this.contention('recordRollback', this.maxTransactionAttempts, reasons);
   }
 
+  /**
+   * Reads the state and the restored credential, then writes the state, a check of that credential
+   * and a `rolled-back` event in one transaction (`restoreTransaction`), rebuilt from fresh reads a
+   * bounded number of times. A credential no longer current (revoked meanwhile) is an error: the
+   * next delivery decides again.
+   */
+  async recordRestore(restore: RestoreRecord): Promise<'recorded' | 'already-recorded' | 'claim-lost'> {
+    assertFingerprint(restore.to.fingerprint, 'to fingerprint');
+    let reasons: readonly CancellationReason[] = [];
+    for (let attempt = 1; attempt <= this.maxTransactionAttempts; attempt += 1) {
+      if (attempt > 1) await backoff(attempt - 1);
+      const [state, to] = await Promise.all([
+        this.read(secretStateKey(restore.secretArn)),
+        this.readLive(credentialKey(restore.to.fingerprint), restore.now),
+      ]);
+      const outcome = restoreOutcome(state, restore);
+      if (outcome !== undefined) return outcome;
+      if (to?.state !== 'current' || to.secretArn !== restore.secretArn) {
+        throw new Error(
+          `cannot record the restore of ${restore.secretName} to version ${restore.to.versionId}: its credential is ` +
+            `${typeof to?.state === 'string' ? to.state : 'unknown'} in the ledger, no longer current`,
+        );
+      }
+      const cancelled = await this.transact(restoreTransaction(this.table, restore, state), this.newId());
+      if (cancelled === undefined) return 'recorded';
+      reasons = cancelled;
+    }
+    const outcome = restoreOutcome(await this.read(secretStateKey(restore.secretArn)), restore);
+    if (outcome !== undefined) return outcome;
+    throw this.contention('recordRestore', this.maxTransactionAttempts, reasons);
+  }
+
   async pause(request: PauseRequest): Promise<'paused' | 'already-paused' | 'claim-lost'> {
     let reasons: readonly CancellationReason[] = [];
     for (let attempt = 1; attempt <= this.maxTransactionAttempts; attempt += 1) {
@@ -818,6 +852,18 @@ function rollbackOutcome(
   if (claim?.claimId === rollback.claimId && state?.currentVersionId === rollback.from.versionId) return undefined;
   const handled = Array.isArray(state?.handledAlarms) && state.handledAlarms.includes(rollback.alarmKey);
   return handled && state?.currentVersionId === rollback.to.versionId ? 'already-recorded' : 'claim-lost';
+}
+
+/** How an undone out-of-band change stands in the state as read; undefined while this claim can record it. */
+function restoreOutcome(
+  state: LedgerItem | undefined,
+  restore: RestoreRecord,
+): 'already-recorded' | 'claim-lost' | undefined {
+  const claim = state?.rollbackClaim as { claimId?: unknown } | undefined;
+  const stillCurrent = state?.currentVersionId === restore.to.versionId;
+  if (claim?.claimId === restore.claimId && stillCurrent) return undefined;
+  const handled = Array.isArray(state?.handledAlarms) && state.handledAlarms.includes(restore.alarmKey);
+  return handled && stillCurrent ? 'already-recorded' : 'claim-lost';
 }
 
 /** How a pause stands in the state as read; undefined while this claim can still pause. */

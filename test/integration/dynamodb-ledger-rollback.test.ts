@@ -10,6 +10,7 @@ import { Fingerprinter } from '../../lambda/core/ledger/fingerprint';
 import type {
   CredentialVersionRef,
   PauseRequest,
+  RestoreRecord,
   RollbackClaimRequest,
   RollbackRecord,
 } from '../../lambda/core/ledger/ledger';
@@ -486,6 +487,95 @@ describe('Class: DynamoDbLedger (rollback)', () => {
       expect(handled).toHaveLength(MAX_HANDLED_ALARMS);
       expect(handled?.at(-1)).toBe(`alarm@${MAX_HANDLED_ALARMS + 2}`);
       expect(handled).not.toContain('alarm@0');
+    });
+  });
+
+  describe('Method: recordRestore', () => {
+    it('records an undone out-of-band change once, leaving every credential as it is', async () => {
+      // Prepare: AWSCURRENT was overwritten outside Rotor; the claim names the version written by hand
+      const { secret, good, bad } = await rotatedTwice();
+      const plan: RollbackPlan = { action: 'restore', from: { versionId: 'written-by-hand' }, to: bad };
+      const claim = claimOf(secret, plan, freshExpectation(bad));
+      expect(await ledger().claimRollback(claim)).toBe('claimed');
+      const claimed = await ledger().getSecretState(secret.arn);
+      const credentialsBefore = [await rawCredential(good), await rawCredential(bad)];
+      const now = T0 + 6000;
+      const record: RestoreRecord = {
+        secretArn: secret.arn,
+        secretName: secret.name,
+        claimId: claim.claimId,
+        alarmKey: claim.alarmKey,
+        alarmName: claim.alarmName,
+        from: { versionId: 'written-by-hand' },
+        to: bad,
+        attempt: 1,
+        incidentStartedAt: claim.incidentStartedAt,
+        now,
+      };
+
+      // Act
+      const outcome = await ledger().recordRestore(record);
+      const after = await partition(`SECRET#${secret.arn}`);
+      const again = await ledger().recordRestore({ ...record, now: now + 1000 });
+      const other = await ledger().recordRestore({ ...record, claimId: 'not-the-claim', alarmKey: 'x@1' });
+
+      // Assess
+      expect(claimed).toMatchObject({ status: 'rolling-back', rollbackClaim: { plan } });
+      expect(outcome).toBe('recorded');
+      expect(again).toBe('already-recorded');
+      expect(other).toBe('claim-lost');
+      expect(await partition(`SECRET#${secret.arn}`)).toEqual(after);
+      expect([await rawCredential(good), await rawCredential(bad)]).toEqual(credentialsBefore);
+      const state = await ledger().getSecretState(secret.arn);
+      expect(state).toMatchObject({
+        status: 'active',
+        currentVersionId: bad.versionId,
+        previousVersionId: good.versionId,
+        rollback: { attempts: 1, startedAt: claim.incidentStartedAt, lastAttemptAt: now },
+        handledAlarms: [claim.alarmKey],
+      });
+      expect(state).not.toHaveProperty('rollbackClaim');
+      expect((await ledger().readAudit(secret.arn)).at(-1)).toMatchObject({
+        type: 'rolled-back',
+        versionId: bad.versionId,
+        detail: { cause: 'out-of-band-change', fromVersionId: 'written-by-hand', alarm: claim.alarmName, attempt: 1 },
+      });
+    });
+
+    it('refuses to record a restore to a credential revoked after the claim, and changes nothing', async () => {
+      // Prepare
+      const { secret, bad } = await rotatedTwice();
+      const plan: RollbackPlan = { action: 'restore', from: { versionId: 'written-by-hand' }, to: bad };
+      const claim = claimOf(secret, plan, freshExpectation(bad));
+      await ledger().claimRollback(claim);
+      await documents.send(
+        new UpdateCommand({
+          TableName: TABLE,
+          Key: { pk: `TOKEN#${bad.fingerprint}`, sk: 'TOKEN' },
+          UpdateExpression: 'SET #state = :revoked',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':revoked': 'revoked' },
+        }),
+      );
+      const before = await partition(`SECRET#${secret.arn}`);
+
+      // Act
+      const attempt = ledger().recordRestore({
+        secretArn: secret.arn,
+        secretName: secret.name,
+        claimId: claim.claimId,
+        alarmKey: claim.alarmKey,
+        alarmName: claim.alarmName,
+        from: { versionId: 'written-by-hand' },
+        to: bad,
+        attempt: 1,
+        incidentStartedAt: claim.incidentStartedAt,
+        now: T0 + 6000,
+      });
+
+      // Assess
+      await expect(attempt).rejects.toThrow(/its credential is revoked in the ledger, no longer current$/);
+      expect(await partition(`SECRET#${secret.arn}`)).toEqual(before);
     });
   });
 

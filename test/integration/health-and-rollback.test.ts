@@ -1,7 +1,7 @@
 import { PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetScheduleCommand } from '@aws-sdk/client-scheduler';
-import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -596,6 +596,86 @@ describe('A sharded stage: a secret in ALARM in its shard’s Metrics Insights a
     expect(paused).toMatchObject({ outcome: 'paused', secretName: name, rollbacks: 3 });
     expect(await ledgerState(arn)).toMatchObject({ status: 'paused' });
     expect((await auditTypes(arn)).filter((type) => type === 'rolled-back')).toHaveLength(3);
+  });
+});
+
+/** What an operator's PutSecretValue does (console, CLI, a script), not through Rotor: @returns the new version. */
+async function overwriteByHand(arn: string, value: string): Promise<string> {
+  const put = await localClients(rotor.local.endpoint).secretsManager.send(
+    new PutSecretValueCommand({ SecretId: arn, SecretString: value }),
+  );
+  return put.VersionId!;
+}
+
+async function lastAudit(arn: string): Promise<Record<string, unknown>> {
+  return (await rotor.scanLedger())
+    .filter((item) => item.pk === `SECRET#${arn}` && String(item.sk).startsWith('EVENT#'))
+    .sort((a, b) => String(a.sk).localeCompare(String(b.sk)))
+    .at(-1)!;
+}
+
+describe('A value written to AWSCURRENT outside Rotor', () => {
+  it('is undone: AWSCURRENT goes back to Rotor’s credential once, audited as out-of-band, without a pause', async () => {
+    // Prepare: one rotation, then a broken value put by hand
+    const { arn, name } = await newSecret();
+    const issued = await rotateAndRead(arn);
+    const byHand = await overwriteByHand(arn, '{"provider":"managed-token","token":"pasted-by-mistake"}');
+    const failing = await rotor.healthCheck();
+    const event = alarmEvent(name);
+    rotor.proxy.resetCounts();
+
+    // Act: the alarm event, delivered twice
+    const first = await answer(event);
+    const second = await answer(structuredClone(event));
+    const counts = rotor.proxy.counts();
+    const afterwards = await rotor.healthCheck();
+    allLogs.push(...failing.logs, ...afterwards.logs);
+
+    // Assess
+    expect(metricValues(failing.logs, 'HealthCheckFailed')[name]).toBe(1);
+    expect(first).toMatchObject({
+      outcome: 'rolled-back',
+      cause: 'out-of-band-change',
+      fromVersionId: byHand,
+      toVersionId: issued.versionId,
+      recorded: true,
+    });
+    expect(second).toMatchObject({ outcome: 'ignored', reason: expect.stringMatching(/^duplicate/) as unknown });
+    expect(counts['secretsmanager.UpdateSecretVersionStage']).toBe(1);
+    const labels = await rotor.labels(arn);
+    expect(labels[issued.versionId]).toEqual(['AWSCURRENT']);
+    expect(labels[byHand]).toEqual(['AWSPREVIOUS']);
+    expect(await ledgerState(arn)).toMatchObject({ status: 'active', currentVersionId: issued.versionId });
+    expect(await credentialState(issued.versionId)).toBe('current');
+    expect(await lastAudit(arn)).toMatchObject({
+      type: 'rolled-back',
+      versionId: issued.versionId,
+      detail: { cause: 'out-of-band-change', fromVersionId: byHand },
+    });
+    expect(await verdictFor(issued.token)).toMatchObject({ allowed: true, reason: 'current' });
+    expect(recordsOf(afterwards.logs, name)).toEqual([]);
+    expect(logLines(afterwards.logs).filter((line) => line.secretName === name)).toEqual([
+      expect.objectContaining({ message: 'health check passed', outcome: 'healthy' }) as unknown,
+    ]);
+  });
+
+  it('pauses rotation as before when no credential Rotor issued still holds', async () => {
+    // Prepare: the credential Rotor issued is revoked, then a broken value is put by hand
+    const { arn, name } = await newSecret();
+    const issued = await rotateAndRead(arn);
+    await revokeInLedger(issued.versionId);
+    const byHand = await overwriteByHand(arn, 'not a document');
+
+    // Act
+    const paused = await answer(alarmEvent(name));
+
+    // Assess
+    expect(paused).toMatchObject({
+      outcome: 'paused',
+      reason: expect.stringMatching(/no credential Rotor issued is usable: .* is revoked$/) as unknown,
+    });
+    expect((await rotor.labels(arn))[byHand]).toEqual(['AWSCURRENT']);
+    expect(await ledgerState(arn)).toMatchObject({ status: 'paused' });
   });
 });
 

@@ -95,6 +95,17 @@ export type RollbackPlan =
       /** The previous version AWSCURRENT moves back to. */
       readonly to: { readonly versionId: string; readonly fingerprint: string };
     }
+  | {
+      /**
+       * AWSCURRENT was moved outside Rotor (a PutSecretValue by hand, a script) to a version Rotor
+       * never issued; it moves back to the ledger's current credential, which still holds.
+       */
+      readonly action: 'restore';
+      /** The version written outside Rotor: it holds no credential the ledger knows. */
+      readonly from: { readonly versionId: string };
+      /** The ledger's current version (AWSPREVIOUS since the overwrite). */
+      readonly to: { readonly versionId: string; readonly fingerprint: string };
+    }
   | { readonly action: 'pause'; readonly reason: string };
 
 /**
@@ -127,7 +138,11 @@ export type AuditEventType =
   | 'reuse-detected'
   | 'rotation-started'
   | 'retirement-schedule-failed'
-  /** AWSCURRENT moved back to the previous credential after an alarm; the bad one revoked. */
+  /**
+   * AWSCURRENT moved back to the previous credential after an alarm, the bad one revoked; or, with
+   * detail `cause: 'out-of-band-change'`, back to the current credential after a version written
+   * outside Rotor took AWSCURRENT.
+   */
   | 'rolled-back'
   /** Automatic rollback gave up: no new rotation starts until `rotor resume`. */
   | 'paused'

@@ -80,6 +80,26 @@ export interface RollbackRecord {
   readonly revokedExpiresAt: number;
 }
 
+/**
+ * AWSCURRENT moved back to the ledger's current credential after a version written outside Rotor
+ * had taken it: the credentials are unchanged, the incident counts it, the audit trail says so.
+ */
+export interface RestoreRecord {
+  readonly secretArn: string;
+  readonly secretName: string;
+  readonly claimId: string;
+  readonly alarmKey: string;
+  readonly alarmName: string;
+  /** The version written outside Rotor that AWSCURRENT moved away from. */
+  readonly from: { readonly versionId: string };
+  /** The ledger's current credential, AWSCURRENT again. */
+  readonly to: CredentialVersionRef;
+  /** The attempt's number in its incident. */
+  readonly attempt: number;
+  readonly incidentStartedAt: number;
+  readonly now: number;
+}
+
 /** Pausing rotation of a secret, under the rollback claim that decided it. */
 export interface PauseRequest {
   readonly secretArn: string;
@@ -171,6 +191,14 @@ export interface Ledger extends SideEffectJournal {
    * is someone else's now, or a rotation promoted another version meanwhile.
    */
   recordRollback(rollback: RollbackRecord): Promise<'recorded' | 'already-recorded' | 'claim-lost'>;
+  /**
+   * Records an undone out-of-band change in one transaction, conditional on the claim, on the
+   * ledger's current credential still being `to` and live: status `active`, the incident's count,
+   * the claim released and the alarm answered, and a `rolled-back` audit event with
+   * `cause: 'out-of-band-change'`. No credential changes.
+   * @returns as {@link recordRollback}.
+   */
+  recordRestore(restore: RestoreRecord): Promise<'recorded' | 'already-recorded' | 'claim-lost'>;
   /**
    * Pauses rotation (status `paused`, with the time, reason and alarm) and appends a `paused` audit
    * event, conditional on the claim. The claim stays until {@link releaseRollbackClaim}, after the

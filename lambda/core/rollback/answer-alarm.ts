@@ -7,6 +7,7 @@ import type { RetirementCanceller } from '../ledger/retirement-scheduler';
 import { findVersionWithStage } from '../rotation/rotation-guards';
 import { AWSCURRENT, type SecretDescription, type SecretStore } from '../rotation/secret-store';
 import { readAlarmStateChange, scopeAlarm } from './alarm-state-change';
+import { findRestorableCurrent } from './restorable-current';
 import { incidentStanding, type IncidentPolicy } from './rollback-incident';
 import type { PauseAlerts, RotationPauseNotice, RotationStatusEvents } from './rotation-pause-notices';
 import { findUsablePrevious, type UsablePreviousDependencies } from './usable-previous';
@@ -48,6 +49,11 @@ export type AlarmAnswer =
     }
   | {
       readonly outcome: 'rolled-back';
+      /**
+       * `out-of-band-change`: AWSCURRENT had been moved outside Rotor and went back to the ledger's
+       * current credential; absent: AWSCURRENT went back to the previous credential.
+       */
+      readonly cause?: 'out-of-band-change';
       readonly alarmName: string;
       readonly secretName: string;
       readonly fromVersionId: string;
@@ -79,8 +85,10 @@ const MAX_ROUNDS = 4;
  * 3. Otherwise one attempt is claimed in the ledger with a single conditional write on the
  *    secret's state (so of twin deliveries, one acts) and carried out: with rollbacks left in the
  *    incident and a usable previous credential (`findUsablePrevious`), AWSCURRENT moves back to it,
- *    its retirement is cancelled, and the ledger records the rollback; otherwise rotation is
- *    paused, and people (SNS) and pipelines (EventBridge) are told.
+ *    its retirement is cancelled, and the ledger records the rollback; when AWSCURRENT holds a
+ *    version written outside Rotor and the ledger's current credential still holds
+ *    (`findRestorableCurrent`), AWSCURRENT moves back to that; otherwise rotation is paused, and
+ *    people (SNS) and pipelines (EventBridge) are told.
  *
  * An attempt whose function died is carried out again, under a new claim, by the next delivery
  * after its lease: every step is safe to repeat.
@@ -227,6 +235,19 @@ async function decide(
     const reason = `AWSCURRENT still fails after ${standing.attemptsSoFar} rollbacks in this incident (at most ${maxAttempts}): ${health.reason}`;
     return { kind: 'act', plan: { action: 'pause', reason }, ...incident };
   }
+  if (currentVersionId !== state.currentVersionId) {
+    const restorable = await findRestorableCurrent(secret, state, deps);
+    if (!restorable.restorable) {
+      const reason = `AWSCURRENT fails (${health.reason}) and no credential Rotor issued is usable: ${restorable.reason}`;
+      return { kind: 'act', plan: { action: 'pause', reason }, ...incident };
+    }
+    return {
+      kind: 'act',
+      plan: { action: 'restore', from: restorable.from, to: restorable.to },
+      attempt: standing.attemptsSoFar + 1,
+      incidentStartedAt: standing.startedAt,
+    };
+  }
   const previous = await findUsablePrevious(secret, state, deps);
   if (!previous.usable) {
     const reason = `AWSCURRENT fails (${health.reason}) and no previous credential is usable: ${previous.reason}`;
@@ -272,9 +293,65 @@ async function carryOut(
   claim: RollbackClaim,
   deps: RollbackDependencies,
 ): Promise<AlarmAnswer> {
-  return claim.plan.action === 'rollback'
-    ? rollBack(secret, claim, claim.plan, deps)
-    : pauseRotation(secret, claim, claim.plan.reason, deps);
+  switch (claim.plan.action) {
+    case 'rollback':
+      return rollBack(secret, claim, claim.plan, deps);
+    case 'restore':
+      return restore(secret, claim, claim.plan, deps);
+    case 'pause':
+      return pauseRotation(secret, claim, claim.plan.reason, deps);
+  }
+}
+
+/**
+ * AWSCURRENT back from a version written outside Rotor to the ledger's current credential in one
+ * UpdateSecretVersionStage, then the ledger (status, incident, audit; no credential changes).
+ * Safe to repeat as {@link rollBack} is; the version written outside Rotor keeps AWSPREVIOUS, so
+ * whoever wrote it can still read it, and it is never offered to consumers again.
+ */
+async function restore(
+  secret: SecretDescription,
+  claim: RollbackClaim,
+  plan: Extract<RollbackPlan, { action: 'restore' }>,
+  deps: RollbackDependencies,
+): Promise<AlarmAnswer> {
+  const about = { alarmName: claim.alarmName, secretName: secret.name };
+  if ((await deps.store.moveCurrent(secret.arn, plan.to.versionId, plan.from.versionId)) === 'stale') {
+    const holder = findVersionWithStage(await deps.store.describe(secret.arn), AWSCURRENT);
+    if (holder !== plan.to.versionId) {
+      await deps.ledger.releaseRollbackClaim(secret.arn, claim.claimId, claim.alarmKey);
+      return {
+        outcome: 'ignored',
+        reason: `AWSCURRENT moved to version ${holder ?? '(none)'} meanwhile; the restore is given up`,
+        ...about,
+      };
+    }
+  }
+  const recorded = await deps.ledger.recordRestore({
+    secretArn: secret.arn,
+    secretName: secret.name,
+    claimId: claim.claimId,
+    alarmKey: claim.alarmKey,
+    alarmName: claim.alarmName,
+    from: plan.from,
+    to: plan.to,
+    attempt: claim.attempt,
+    incidentStartedAt: claim.incidentStartedAt,
+    now: deps.now(),
+  });
+  if (recorded === 'claim-lost') {
+    return { outcome: 'ignored', reason: 'another delivery took this restore over', ...about };
+  }
+  return {
+    outcome: 'rolled-back',
+    cause: 'out-of-band-change',
+    ...about,
+    fromVersionId: plan.from.versionId,
+    toVersionId: plan.to.versionId,
+    attempt: claim.attempt,
+    maxAttempts: deps.policy.maxAttempts,
+    recorded: recorded === 'recorded',
+  };
 }
 
 /**

@@ -8,6 +8,7 @@ import type {
   ResumeRequest,
   RollbackClaimRequest,
   RollbackRecord,
+  RestoreRecord,
   Supersession,
 } from '../../../lambda/core/ledger/ledger';
 import {
@@ -296,7 +297,7 @@ export class InMemoryLedger implements Ledger {
       leaseUntil: request.leaseUntil,
     };
     state.rollbackClaim = claim;
-    if (request.plan.action === 'rollback') state.status = 'rolling-back';
+    if (request.plan.action !== 'pause') state.status = 'rolling-back';
     return 'claimed';
   }
 
@@ -338,6 +339,42 @@ export class InMemoryLedger implements Ledger {
       versionId: rollback.to.versionId,
       fingerprintPrefix: fingerprintPrefix(rollback.to.fingerprint),
       detail: { fromVersionId: rollback.from.versionId, alarm: rollback.alarmName, attempt: rollback.attempt },
+    });
+    return 'recorded';
+  }
+
+  async recordRestore(restore: RestoreRecord): Promise<'recorded' | 'already-recorded' | 'claim-lost'> {
+    await this.enter('recordRestore');
+    const state = this.states.get(restore.secretArn);
+    const stillCurrent = state?.currentVersionId === restore.to.versionId;
+    if (state?.rollbackClaim?.claimId !== restore.claimId || !stillCurrent) {
+      return state?.handledAlarms?.includes(restore.alarmKey) === true && stillCurrent
+        ? 'already-recorded'
+        : 'claim-lost';
+    }
+    const to = this.live(restore.to.fingerprint, restore.now);
+    if (to?.state !== 'current' || to.secretArn !== restore.secretArn) {
+      throw new Error(`cannot record the restore of version ${restore.to.versionId}: no longer current`);
+    }
+    Object.assign(state, {
+      status: 'active',
+      rollback: { attempts: restore.attempt, startedAt: restore.incidentStartedAt, lastAttemptAt: restore.now },
+      rollbackClaim: undefined,
+      handledAlarms: withHandled(state.handledAlarms, restore.alarmKey),
+    });
+    this.append({
+      secretArn: restore.secretArn,
+      secretName: restore.secretName,
+      type: 'rolled-back',
+      at: restore.now,
+      versionId: restore.to.versionId,
+      fingerprintPrefix: fingerprintPrefix(restore.to.fingerprint),
+      detail: {
+        cause: 'out-of-band-change',
+        fromVersionId: restore.from.versionId,
+        alarm: restore.alarmName,
+        attempt: restore.attempt,
+      },
     });
     return 'recorded';
   }

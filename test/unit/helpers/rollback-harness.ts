@@ -120,6 +120,18 @@ export class RollbackWorld {
     return { good, bad };
   }
 
+  /**
+   * What a PutSecretValue outside Rotor does (console, CLI, a script): a new version takes
+   * AWSCURRENT, and the version that held it becomes AWSPREVIOUS. Nothing reaches the ledger.
+   */
+  async overwriteOutOfBand(versionId: string, value: string): Promise<void> {
+    const current = this.store.versionsWithStage(AWSCURRENT)[0]!;
+    this.store.addVersion(versionId, value);
+    await this.store.moveCurrent(this.store.arn, versionId, current);
+    this.log.length = 0;
+    this.store.moves.length = 0;
+  }
+
   deps(overrides: Partial<RollbackDependencies> = {}): RollbackDependencies {
     return {
       store: this.store,

@@ -8,7 +8,15 @@ import { alarmEvent, LEASE_MS, RollbackWorld, WINDOW_MS } from '../../helpers/ro
 // The rollback's decisions, on the in-memory ledger and Secrets Manager: what it acts on, when it
 // rolls back, counts and pauses, and how twin deliveries and dead attempts are handled.
 
-const WRITES = ['claimRollback', 'recordRollback', 'pause', 'releaseRollbackClaim', 'resume', 'revokeFamily'];
+const WRITES = [
+  'claimRollback',
+  'recordRollback',
+  'recordRestore',
+  'pause',
+  'releaseRollbackClaim',
+  'resume',
+  'revokeFamily',
+];
 
 describe('Function: answerAlarm', () => {
   let world: RollbackWorld;
@@ -95,8 +103,122 @@ describe('Function: answerAlarm', () => {
       // Assess: the ledger's current is not AWSCURRENT, so nothing is rolled back: rotation pauses
       expect(answer).toMatchObject({ outcome: 'paused' });
       expect((answer as { reason: string }).reason).toMatch(
-        /the ledger's current version is .* but AWSCURRENT is hand-written/,
+        /AWSCURRENT is version hand-written, which Rotor did not promote, and AWSPREVIOUS is version-\d+, not the ledger's current version/,
       );
+    });
+  });
+
+  describe('undoing an out-of-band change', () => {
+    it('moves AWSCURRENT back to the ledger’s current credential once, and records it as out-of-band', async () => {
+      // Prepare: one rotation (so no previous credential), then a value written by hand
+      const issued = await world.rotate();
+      await world.overwriteOutOfBand('by-hand', '{"provider":"managed-token","token":"oops"}');
+      const event = alarmEvent();
+
+      // Act: the alarm event, delivered twice
+      const first = await answerAlarm(event, world.deps());
+      const second = await answerAlarm(event, world.deps());
+
+      // Assess
+      expect(first).toEqual({
+        outcome: 'rolled-back',
+        cause: 'out-of-band-change',
+        alarmName: 'rotor-dev-health-check-failures-rotor-dev-ci-token',
+        secretName: LEDGER_SECRET.name,
+        fromVersionId: 'by-hand',
+        toVersionId: issued.versionId,
+        attempt: 1,
+        maxAttempts: 3,
+        recorded: true,
+      });
+      expect(second).toMatchObject({ outcome: 'ignored', reason: expect.stringMatching(/^duplicate/) as unknown });
+      expect(world.store.moves).toEqual([{ toVersionId: issued.versionId, fromVersionId: 'by-hand', result: 'moved' }]);
+      expect(world.store.stagesOf(issued.versionId)).toEqual([AWSCURRENT]);
+      expect(world.store.stagesOf('by-hand')).toEqual([AWSPREVIOUS]);
+      expect(ledgerWrites()).toEqual(['claimRollback', 'recordRestore']);
+      expect(world.retirements.cancelled).toEqual([]);
+      expect((await world.ledger.getCredential(issued.fingerprint))?.state).toBe('current');
+      expect(await world.ledger.getSecretState(LEDGER_SECRET.arn)).toMatchObject({
+        status: 'active',
+        currentVersionId: issued.versionId,
+        rollback: { attempts: 1 },
+      });
+      expect(world.ledger.auditOf(LEDGER_SECRET.arn).at(-1)).toMatchObject({
+        type: 'rolled-back',
+        versionId: issued.versionId,
+        detail: { cause: 'out-of-band-change', fromVersionId: 'by-hand' },
+      });
+      expect(world.notices.alerts).toEqual([]);
+    });
+
+    it('pauses when the ledger’s current credential no longer holds', async () => {
+      // Prepare: the credential Rotor issued was revoked before the value was written by hand
+      const issued = await world.rotate();
+      world.ledger.forceState(issued.fingerprint, 'revoked');
+      await world.overwriteOutOfBand('by-hand', 'not a document');
+
+      // Act
+      const answer = await answerAlarm(alarmEvent(), world.deps());
+
+      // Assess
+      expect(answer).toMatchObject({ outcome: 'paused' });
+      expect((answer as { reason: string }).reason).toMatch(
+        /the ledger's current credential \(version .*\) is revoked$/,
+      );
+      expect(world.store.moves).toEqual([]);
+      expect(world.store.stagesOf('by-hand')).toEqual([AWSCURRENT]);
+    });
+
+    it('never adopts a value Rotor did not issue: two overwrites by hand pause', async () => {
+      // Prepare: AWSPREVIOUS is the first value written by hand, not Rotor's credential
+      const issued = await world.rotate();
+      await world.overwriteOutOfBand(
+        'by-hand-1',
+        world.store.valueOf(issued.versionId)!.replace('"token":"rtr_', '"token":"rtr_x'),
+      );
+      await world.overwriteOutOfBand('by-hand-2', 'not a document');
+
+      // Act
+      const answer = await answerAlarm(alarmEvent(), world.deps());
+
+      // Assess
+      expect(answer).toMatchObject({ outcome: 'paused' });
+      expect((answer as { reason: string }).reason).toMatch(
+        /AWSPREVIOUS is by-hand-1, not the ledger's current version/,
+      );
+      expect(world.store.moves).toEqual([]);
+    });
+
+    it('refuses an AWSPREVIOUS whose credential is not the ledger’s current one', async () => {
+      // Prepare: the ledger's current version id at AWSPREVIOUS, but its value replaced by another token
+      const issued = await world.rotate();
+      const other = await world.rotate();
+      await world.overwriteOutOfBand('by-hand', 'not a document');
+      world.store.addVersion(other.versionId, world.store.valueOf(issued.versionId), [AWSPREVIOUS]);
+
+      // Act
+      const answer = await answerAlarm(alarmEvent(), world.deps());
+
+      // Assess
+      expect(answer).toMatchObject({ outcome: 'paused' });
+      expect((answer as { reason: string }).reason).toMatch(/holds another credential than the ledger's current one$/);
+      expect(world.store.moves).toEqual([]);
+    });
+
+    it('does not take a failing promotion the ledger has not recorded yet for an out-of-band change', async () => {
+      // Prepare: AWSCURRENT is a version the ledger holds as pending, and it fails
+      await world.rotate();
+      const state = (await world.ledger.getSecretState(LEDGER_SECRET.arn))!;
+      await world.overwriteOutOfBand('pending-one', 'not a document');
+      jest.spyOn(world.ledger, 'getSecretState').mockResolvedValue({ ...state, pendingVersionId: 'pending-one' });
+
+      // Act
+      const answer = await answerAlarm(alarmEvent(), world.deps());
+
+      // Assess: rotation pauses as before; nothing moves
+      expect(answer).toMatchObject({ outcome: 'paused' });
+      expect((answer as { reason: string }).reason).toMatch(/AWSCURRENT is the ledger's pending version pending-one/);
+      expect(world.store.moves).toEqual([]);
     });
   });
 
