@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
-import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { CreateScheduleCommand, CreateScheduleGroupCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { invokeBundle } from '../../cli/local/invoke-bundle';
 import { LOCAL_CREDENTIALS, localClients } from '../../cli/local/local-clients';
@@ -15,7 +15,7 @@ import { beginRotation } from '../../cli/local/local-rotation';
 import type { MotoServer } from '../../cli/local/moto-server';
 import { workerMoto } from '../support/worker-moto';
 import { provisionLocal, type LocalEnvironment } from '../../cli/local/provision-local';
-import { LambdaBundle } from '../../lambda/shared/rotor-constants';
+import { LambdaBundle, RotorResourceName } from '../../lambda/shared/rotor-constants';
 import { isWellFormedManagedToken } from '../../lambda/core/providers/managed-token/managed-token-format';
 
 // The built CLI (dist/cli/rotor.js), run as the README runs it, against a moto server.
@@ -490,11 +490,16 @@ describe('rotor repair and rotor doctor', () => {
       region: 'us-east-1',
       credentials: LOCAL_CREDENTIALS,
     });
-    for (const name of ['health-check', 'sweep-overdue-retirements']) {
+    // The health check has a schedule group of its own, so that its role trusts only it.
+    await scheduler.send(new CreateScheduleGroupCommand({ Name: RotorResourceName.healthCheckScheduleGroup('ci') }));
+    for (const [name, group] of [
+      ['health-check', RotorResourceName.healthCheckScheduleGroup('ci')],
+      ['sweep-overdue-retirements', 'rotor-ci'],
+    ] as const) {
       await scheduler.send(
         new CreateScheduleCommand({
           Name: name,
-          GroupName: 'rotor-ci',
+          GroupName: group,
           ScheduleExpression: 'rate(1 minute)',
           FlexibleTimeWindow: { Mode: 'OFF' },
           Target: {
