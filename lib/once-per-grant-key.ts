@@ -1,6 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
 
 /**
  * `key` as a stage's rotated secrets see it: a grant that repeats an earlier one (same method,
@@ -18,8 +19,10 @@ export function oncePerGrantKey(key: kms.IKey): kms.IKey {
     (method: 'grant' | 'grantEncryptDecrypt') =>
     (grantee: iam.IGrantable, ...actions: string[]): iam.Grant => {
       const fragment = grantee.grantPrincipal.policyFragment;
+      // A construct's stack path too: resources of two stacks may share a logical id.
+      const owner = Construct.isConstruct(grantee.grantPrincipal) ? Stack.of(grantee.grantPrincipal).node.path : '';
       const identity = JSON.stringify(
-        Stack.of(key).resolve([method, fragment.principalJson, fragment.conditions, actions]),
+        Stack.of(key).resolve([method, owner, fragment.principalJson, fragment.conditions, actions]),
       );
       let result = granted.get(identity);
       if (result === undefined) {
