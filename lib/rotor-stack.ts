@@ -19,6 +19,7 @@ import { stageProviderOrigins } from './config/provider-origins';
 import { FingerprintPepper } from './fingerprint-pepper';
 import { HealthCheckFunction } from './health-check-function';
 import { LedgerTable } from './ledger-table';
+import { oncePerGrantKey } from './once-per-grant-key';
 import { RetireFunction } from './retire-function';
 import { RollbackFunction } from './rollback-function';
 import type { RotatedSecret } from './rotated-secret';
@@ -187,7 +188,7 @@ export class RotorStack extends Stack {
     const secretsProps = {
       stage,
       rotationFunction: this.rotationFunction,
-      encryptionKey: this.encryptionKey,
+      encryptionKey: oncePerGrantKey(this.encryptionKey),
       // The refresh schedules' own group, made only for a stage that has OAuth 2.0 secrets (with
       // none, no schedule goes into the group passed here).
       scheduleGroup: stage.secrets.some((secret) => secret.oauth2 !== undefined)
