@@ -102,6 +102,7 @@ export class HealthCheckFunction extends Construct {
       bundle: LambdaBundle.healthCheck,
       description: `Rotor ${stage}: tests the current credential of every managed secret`,
       settings: this.settings,
+      encryptionKey: resources.encryptionKey,
       options: { ...props, timeout },
       defaultTimeout: timeout,
       defaultMemorySize: 256,

@@ -94,6 +94,7 @@ export class RetireFunction extends Construct implements RetirementTarget {
       description: `Rotor ${stage}: retires previous credentials at the end of their grace, and sweeps overdue ones`,
       functionName,
       settings: this.settings,
+      encryptionKey: props.resources.encryptionKey,
       options: props,
       defaultTimeout: Duration.minutes(1),
       defaultMemorySize: 256,

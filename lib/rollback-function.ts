@@ -112,6 +112,7 @@ export class RollbackFunction extends Construct {
       bundle: LambdaBundle.rollback,
       description: `Rotor ${stage}: moves AWSCURRENT back to the previous credential when a Rotor alarm fires, or pauses rotation`,
       settings: this.settings,
+      encryptionKey: resources.encryptionKey,
       options: props,
       defaultTimeout: Duration.minutes(1),
       defaultMemorySize: 256,

@@ -67,6 +67,7 @@ export class RotationEventsFunction extends Construct {
       bundle: LambdaBundle.rotationEvents,
       description: `Rotor ${resources.stage}: counts Secrets Manager's RotationFailed and RotationAbandoned events as rotation failures`,
       settings: this.settings,
+      encryptionKey: resources.encryptionKey,
       options: props,
       defaultTimeout: Duration.seconds(10),
       defaultMemorySize: 256,

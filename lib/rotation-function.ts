@@ -96,6 +96,7 @@ export class RotationFunction extends Construct {
       bundle: LambdaBundle.rotation,
       description: `Rotor ${resources.stage}: Secrets Manager rotation (createSecret, setSecret, testSecret, finishSecret)`,
       settings: this.settings,
+      encryptionKey: resources.encryptionKey,
       options: { ...props, timeout },
       defaultTimeout: timeout,
       defaultMemorySize: 256,

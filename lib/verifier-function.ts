@@ -67,6 +67,7 @@ export class VerifierFunction extends Construct {
       bundle: LambdaBundle.verifier,
       description: `Rotor ${resources.stage}: verifies presented tokens against the ledger and detects reuse`,
       settings: this.settings,
+      encryptionKey: resources.encryptionKey,
       options: props,
       defaultTimeout: Duration.seconds(10),
       defaultMemorySize: 512,

@@ -20,6 +20,44 @@ describe('RotorStack', () => {
     template = Template.fromStack(stack);
   });
 
+  it("encrypts every function's log group with the stage's key, which CloudWatch Logs may use for the stack's log groups only", () => {
+    const key = stack.getLogicalId(stack.encryptionKey.node.defaultChild as CfnResource);
+    const logGroups = template.findResources('AWS::Logs::LogGroup');
+    expect(Object.keys(logGroups)).toHaveLength(6);
+    for (const logGroup of Object.values(logGroups))
+      expect((logGroup as { Properties: { KmsKeyId?: unknown } }).Properties.KmsKeyId).toEqual({
+        'Fn::GetAtt': [key, 'Arn'],
+      });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'AllowCloudWatchLogsForTheStageLogGroups',
+            Principal: { Service: { 'Fn::Join': ['', ['logs.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
+            Condition: {
+              ArnLike: {
+                'kms:EncryptionContext:aws:logs:arn': {
+                  'Fn::Join': [
+                    '',
+                    [
+                      'arn:',
+                      { Ref: 'AWS::Partition' },
+                      ':logs:',
+                      { Ref: 'AWS::Region' },
+                      ':',
+                      { Ref: 'AWS::AccountId' },
+                      `:log-group:${stack.stackName}-*`,
+                    ],
+                  ],
+                },
+              },
+            },
+          }),
+        ]),
+      },
+    });
+  });
+
   it('encrypts with a retained customer-managed key that rotates, aliased by stage', () => {
     template.hasResource('AWS::KMS::Key', {
       Properties: { EnableKeyRotation: true },
