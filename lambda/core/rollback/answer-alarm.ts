@@ -304,6 +304,30 @@ async function carryOut(
 }
 
 /**
+ * Moves AWSCURRENT from `plan.from` to `plan.to`. A move that finds AWSCURRENT already there (a
+ * retry) goes on; one that finds it elsewhere gives the attempt up: the claim is released and the
+ * answer says why.
+ */
+async function moveCurrentOrGiveUp(
+  secret: SecretDescription,
+  claim: RollbackClaim,
+  plan: { readonly from: { readonly versionId: string }; readonly to: { readonly versionId: string } },
+  deps: RollbackDependencies,
+  why: string,
+): Promise<AlarmAnswer | undefined> {
+  if ((await deps.store.moveCurrent(secret.arn, plan.to.versionId, plan.from.versionId)) !== 'stale') return undefined;
+  const holder = findVersionWithStage(await deps.store.describe(secret.arn), AWSCURRENT);
+  if (holder === plan.to.versionId) return undefined;
+  await deps.ledger.releaseRollbackClaim(secret.arn, claim.claimId, claim.alarmKey);
+  return {
+    outcome: 'ignored',
+    reason: `AWSCURRENT moved to version ${holder ?? '(none)'} ${why}`,
+    alarmName: claim.alarmName,
+    secretName: secret.name,
+  };
+}
+
+/**
  * AWSCURRENT back from a version written outside Rotor to the ledger's current credential in one
  * UpdateSecretVersionStage, then the ledger (status, incident, audit; no credential changes).
  * Safe to repeat as {@link rollBack} is; the version written outside Rotor keeps AWSPREVIOUS, so
@@ -316,17 +340,8 @@ async function restore(
   deps: RollbackDependencies,
 ): Promise<AlarmAnswer> {
   const about = { alarmName: claim.alarmName, secretName: secret.name };
-  if ((await deps.store.moveCurrent(secret.arn, plan.to.versionId, plan.from.versionId)) === 'stale') {
-    const holder = findVersionWithStage(await deps.store.describe(secret.arn), AWSCURRENT);
-    if (holder !== plan.to.versionId) {
-      await deps.ledger.releaseRollbackClaim(secret.arn, claim.claimId, claim.alarmKey);
-      return {
-        outcome: 'ignored',
-        reason: `AWSCURRENT moved to version ${holder ?? '(none)'} meanwhile; the restore is given up`,
-        ...about,
-      };
-    }
-  }
+  const givenUp = await moveCurrentOrGiveUp(secret, claim, plan, deps, 'meanwhile; the restore is given up');
+  if (givenUp !== undefined) return givenUp;
   const recorded = await deps.ledger.recordRestore({
     secretArn: secret.arn,
     secretName: secret.name,
@@ -367,17 +382,14 @@ async function rollBack(
   deps: RollbackDependencies,
 ): Promise<AlarmAnswer> {
   const about = { alarmName: claim.alarmName, secretName: secret.name };
-  if ((await deps.store.moveCurrent(secret.arn, plan.to.versionId, plan.from.versionId)) === 'stale') {
-    const holder = findVersionWithStage(await deps.store.describe(secret.arn), AWSCURRENT);
-    if (holder !== plan.to.versionId) {
-      await deps.ledger.releaseRollbackClaim(secret.arn, claim.claimId, claim.alarmKey);
-      return {
-        outcome: 'ignored',
-        reason: `AWSCURRENT moved to version ${holder ?? '(none)'} meanwhile (a rotation?); the rollback is given up`,
-        ...about,
-      };
-    }
-  }
+  const givenUp = await moveCurrentOrGiveUp(
+    secret,
+    claim,
+    plan,
+    deps,
+    'meanwhile (a rotation?); the rollback is given up',
+  );
+  if (givenUp !== undefined) return givenUp;
   await deps.retirements.cancel(secret.arn, plan.to.versionId);
   const now = deps.now();
   const recorded = await deps.ledger.recordRollback({
