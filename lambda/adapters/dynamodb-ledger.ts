@@ -439,30 +439,7 @@ export class DynamoDbLedger implements Ledger {
   /** Oldest first: the sort key starts with the event's ISO time. Expired events are skipped. */
   async readAudit(secretArn: string, limit = DEFAULT_AUDIT_READ_LIMIT): Promise<StoredAuditEvent[]> {
     requirePositiveInteger('limit', limit);
-    const now = this.now();
-    const events: StoredAuditEvent[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const x = new Expressions();
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression:
-            `${x.name(LedgerSchema.partitionKey)} = ${x.value(secretPartition(secretArn))} AND ` +
-            `begins_with(${x.name(LedgerSchema.sortKey)}, ${x.value(AUDIT_SORT_KEY_PREFIX)})`,
-          ConsistentRead: true,
-          ScanIndexForward: true,
-          Limit: limit - events.length,
-          ExclusiveStartKey: start,
-          ...x.parameters(),
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        if (!isExpired(item, now)) events.push(toStoredAuditEvent(item));
-      }
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined && events.length < limit);
-    return events;
+    return (await this.liveItems(secretArn, AUDIT_SORT_KEY_PREFIX, limit)).map(toStoredAuditEvent);
   }
 
   /**
@@ -474,29 +451,42 @@ export class DynamoDbLedger implements Ledger {
     const now = this.now();
     const entries: JournalEntryView[] = [];
     for (const prefix of ['SPENT#', 'JOURNAL#']) {
-      let start: Record<string, unknown> | undefined;
-      do {
-        const x = new Expressions();
-        const page = await this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression:
-              `${x.name(LedgerSchema.partitionKey)} = ${x.value(secretPartition(secretArn))} AND ` +
-              `begins_with(${x.name(LedgerSchema.sortKey)}, ${x.value(prefix)})`,
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-            ...x.parameters(),
-          }),
-        );
-        for (const item of page.Items ?? []) {
-          if (isExpired(item, now)) continue;
-          const record = toJournalRecord(item, { secretArn, versionId: '', action: '' }, now);
-          entries.push({ ...record, spendsCredential: prefix === 'SPENT#' });
-        }
-        start = page.LastEvaluatedKey;
-      } while (start !== undefined);
+      for (const item of await this.liveItems(secretArn, prefix)) {
+        const record = toJournalRecord(item, { secretArn, versionId: '', action: '' }, now);
+        entries.push({ ...record, spendsCredential: prefix === 'SPENT#' });
+      }
     }
     return entries;
+  }
+
+  /**
+   * The unexpired items of the secret's partition whose sort key starts with `prefix`, in sort-key
+   * order, at most `limit` of them: consistent reads, page after page.
+   */
+  private async liveItems(secretArn: string, prefix: string, limit?: number): Promise<Record<string, unknown>[]> {
+    const now = this.now();
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const x = new Expressions();
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression:
+            `${x.name(LedgerSchema.partitionKey)} = ${x.value(secretPartition(secretArn))} AND ` +
+            `begins_with(${x.name(LedgerSchema.sortKey)}, ${x.value(prefix)})`,
+          ConsistentRead: true,
+          ...(limit === undefined ? {} : { Limit: limit - items.length }),
+          ExclusiveStartKey: start,
+          ...x.parameters(),
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        if (!isExpired(item, now)) items.push(item);
+      }
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined && (limit === undefined || items.length < limit));
+    return items;
   }
 
   /**
