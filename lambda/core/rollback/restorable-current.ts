@@ -1,9 +1,8 @@
 import type { CredentialVersionRef } from '../ledger/ledger';
 import type { SecretLedgerState } from '../ledger/ledger-records';
-import { proveCredential } from '../health/credential-health';
 import { findVersionWithStage } from '../rotation/rotation-guards';
 import { AWSCURRENT, AWSPREVIOUS, type SecretDescription } from '../rotation/secret-store';
-import type { UsablePreviousDependencies } from './usable-previous';
+import { awsPreviousProblem, type UsablePreviousDependencies } from './usable-previous';
 
 export type RestoreVerdict =
   | {
@@ -60,26 +59,8 @@ export async function findRestorableCurrent(
   if (record.state !== 'current')
     return refuse(`the ledger's current credential (version ${known}) is ${record.state}`);
 
-  const proven = await proveCredential(
-    {
-      secretArn: secret.arn,
-      secretName: secret.name,
-      versionId: known,
-      stage: AWSPREVIOUS,
-      value: await deps.store.readVersion(secret.arn, known, AWSPREVIOUS),
-    },
-    deps,
-  );
-  if (!proven.ok) {
-    return refuse(
-      proven.health.status === 'unhealthy'
-        ? proven.health.reason
-        : `AWSPREVIOUS (version ${known}) holds no credential`,
-    );
-  }
-  if (proven.fingerprint !== state.currentFingerprint) {
-    return refuse(`AWSPREVIOUS (version ${known}) holds another credential than the ledger's current one`);
-  }
+  const problem = await awsPreviousProblem(secret, known, state.currentFingerprint, 'current', deps);
+  if (problem !== undefined) return refuse(problem);
   return {
     restorable: true,
     from: { versionId: current },

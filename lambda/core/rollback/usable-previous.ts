@@ -69,26 +69,8 @@ export async function findUsablePrevious(
     return refuse(`the previous credential's grace (version ${previous}) is over or about to be: it ends ${at}`);
   }
 
-  const proven = await proveCredential(
-    {
-      secretArn: secret.arn,
-      secretName: secret.name,
-      versionId: previous,
-      stage: AWSPREVIOUS,
-      value: await deps.store.readVersion(secret.arn, previous, AWSPREVIOUS),
-    },
-    deps,
-  );
-  if (!proven.ok) {
-    return refuse(
-      proven.health.status === 'unhealthy'
-        ? proven.health.reason
-        : `AWSPREVIOUS (version ${previous}) holds no credential`,
-    );
-  }
-  if (proven.fingerprint !== state.previousFingerprint) {
-    return refuse(`AWSPREVIOUS (version ${previous}) holds another credential than the ledger's previous one`);
-  }
+  const problem = await awsPreviousProblem(secret, previous, state.previousFingerprint, 'previous', deps);
+  if (problem !== undefined) return refuse(problem);
   return {
     usable: true,
     from: { versionId: current, fingerprint: state.currentFingerprint },
@@ -98,4 +80,37 @@ export async function findUsablePrevious(
 
 function refuse(reason: string): PreviousVerdict {
   return { usable: false, reason };
+}
+
+/**
+ * Why AWSPREVIOUS (version `versionId`) cannot be moved back to AWSCURRENT, or undefined when it
+ * holds a credential that passes its provider's test and is the one the ledger knows as its
+ * `which` credential (fingerprint `fingerprint`).
+ */
+export async function awsPreviousProblem(
+  secret: SecretDescription,
+  versionId: string,
+  fingerprint: string | undefined,
+  which: 'current' | 'previous',
+  deps: UsablePreviousDependencies,
+): Promise<string | undefined> {
+  const proven = await proveCredential(
+    {
+      secretArn: secret.arn,
+      secretName: secret.name,
+      versionId,
+      stage: AWSPREVIOUS,
+      value: await deps.store.readVersion(secret.arn, versionId, AWSPREVIOUS),
+    },
+    deps,
+  );
+  if (!proven.ok) {
+    return proven.health.status === 'unhealthy'
+      ? proven.health.reason
+      : `AWSPREVIOUS (version ${versionId}) holds no credential`;
+  }
+  if (proven.fingerprint !== fingerprint) {
+    return `AWSPREVIOUS (version ${versionId}) holds another credential than the ledger's ${which} one`;
+  }
+  return undefined;
 }
