@@ -8,6 +8,7 @@ import { MIN_REFRESH_INTERVAL_SECONDS } from './config/oauth2-config';
 import type { RotatedSecret } from './rotated-secret';
 import type { RotationFunction } from './rotation-function';
 import { schedulerPrincipalFor } from './scheduler-trust';
+import { acknowledgeInlinePolicies } from './inline-policies';
 
 /** Properties of an {@link AccessTokenRefreshSchedule}. */
 export interface AccessTokenRefreshScheduleProps {
@@ -135,6 +136,7 @@ export class AccessTokenRefreshSchedule extends Construct {
       description: `Rotor ${stage}: EventBridge Scheduler refreshes the access token of one OAuth 2.0 secret`,
       assumedBy: schedulerPrincipalFor(scheduleGroup),
     });
+    acknowledgeInlinePolicies(this.role);
     const rotate = this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['secretsmanager:RotateSecret'], resources: [secretArn] }),
     );

@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { hasWildcard, subjectProblem } from './oidc-trust';
 import type { RotatedSecret } from './rotated-secret';
+import { acknowledgeInlinePolicies } from './inline-policies';
 
 /** Properties of a {@link ConsumerRole}. */
 export interface ConsumerRoleProps {
@@ -87,6 +88,7 @@ export class ConsumerRole extends Construct {
       assumedBy: new iam.OpenIdConnectPrincipal(props.oidcProvider, trusted[0]),
       maxSessionDuration: MAX_SESSION_DURATION,
     });
+    acknowledgeInlinePolicies(role);
     for (const conditions of trusted.slice(1)) {
       role.assumeRolePolicy?.addStatements(
         new iam.PolicyStatement({

@@ -21,6 +21,8 @@ import {
   type RotorFunctionOptions,
   type RotorStageResources,
 } from './rotor-function';
+import { acknowledgeInlinePolicies } from './inline-policies';
+import { DeadLetterQueue } from './dead-letter-queue';
 
 /** Properties of a {@link HealthCheckFunction}. */
 export interface HealthCheckFunctionProps extends RotorFunctionOptions {
@@ -41,6 +43,9 @@ export interface HealthCheckFunctionProps extends RotorFunctionOptions {
 // A health check that fails is not retried: the next one is at most a schedule period away, and
 // retries would pile up behind it. Scheduler drops an invocation it could not deliver in a minute.
 const HEALTH_CHECK_RETRY_POLICY = { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 60 };
+
+// Lambda's shortest: a health check throttled behind the one still running waits at most this long.
+const ASYNC_EVENT_MAX_AGE = Duration.seconds(60);
 
 // Time the function keeps beyond the health check's budget to publish its metrics and return.
 const TIMEOUT_MARGIN = Duration.seconds(20);
@@ -74,6 +79,8 @@ export class HealthCheckFunction extends Construct {
   readonly schedule: scheduler.CfnSchedule;
   /** The health check's own schedule group, `rotor-<stage>.health-check`. */
   readonly scheduleGroup: scheduler.CfnScheduleGroup;
+  /** Where health checks that failed or could not be delivered go. */
+  readonly deadLetterQueue: DeadLetterQueue;
 
   private describeGrant?: iam.Grant;
   private readGrant?: iam.Grant;
@@ -98,6 +105,12 @@ export class HealthCheckFunction extends Construct {
     }
 
     this.settings = rotorLambdaSettings(resources, retirement, props.logLevel);
+    this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetters', {
+      stage,
+      purpose: 'health-check',
+      encryptionKey: resources.encryptionKey,
+      alertTopic: resources.alertTopic,
+    });
     const parts = addRotorFunction(this, {
       bundle: LambdaBundle.healthCheck,
       description: `Rotor ${stage}: tests the current credential of every managed secret`,
@@ -106,7 +119,13 @@ export class HealthCheckFunction extends Construct {
       options: { ...props, timeout },
       defaultTimeout: timeout,
       defaultMemorySize: 256,
+      invocation: { deadLetterQueue: this.deadLetterQueue },
+      unreservedConcurrencyReason:
+        'The stage sets reservedConcurrency.healthCheck to false, for an account whose concurrency quota leaves no room for a reservation: two health checks may then overlap, each bounded by its budget.',
     });
+    // A failed or late health check is not run again: the next one is at most a schedule period
+    // away. It goes to the dead-letter queue instead, so that a health check that keeps failing is seen.
+    parts.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: ASYNC_EVENT_MAX_AGE });
     this.function = parts.function;
     this.role = parts.role;
     this.logGroup = parts.logGroup;
@@ -133,6 +152,7 @@ export class HealthCheckFunction extends Construct {
       reason:
         'secretsmanager:ListSecrets supports no resource-level permissions, so the resource must be *; it lists names and metadata, never values.',
     });
+    acknowledgeInlinePolicies(listingPolicy);
     parts.function.node.addDependency(listingPolicy);
 
     this.scheduleGroup = new scheduler.CfnScheduleGroup(this, 'ScheduleGroup', {
@@ -142,11 +162,14 @@ export class HealthCheckFunction extends Construct {
       description: `Rotor ${stage}: EventBridge Scheduler invokes the health check`,
       assumedBy: schedulerPrincipalFor(this.scheduleGroup),
     });
+    acknowledgeInlinePolicies(this.schedulerRole);
     const invoke = this.schedulerRole.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.function.functionArn] }),
     );
 
-    // No dead-letter queue: a missed health check is replaced by the next one.
+    // A health check Scheduler could not deliver goes to the dead-letter queue: one is replaced by
+    // the next, but a health check that never gets through leaves broken credentials unnoticed.
+    const sendDeadLetters = this.deadLetterQueue.grantSend(this.schedulerRole);
     this.schedule = new scheduler.CfnSchedule(this, 'Schedule', {
       name: 'health-check',
       groupName: this.scheduleGroup.ref,
@@ -160,9 +183,12 @@ export class HealthCheckFunction extends Construct {
         roleArn: this.schedulerRole.roleArn,
         input: '{}',
         retryPolicy: HEALTH_CHECK_RETRY_POLICY,
+        deadLetterConfig: { arn: this.deadLetterQueue.queueArn },
       },
     });
     if (invoke.policyDependable) this.schedule.node.addDependency(invoke.policyDependable);
+    sendDeadLetters.applyBefore(this.schedule);
+    this.schedule.node.addDependency(this.deadLetterQueue.queue);
   }
 
   /**

@@ -21,6 +21,8 @@ import {
 } from './rotor-function';
 import { schedulerPrincipalFor } from './scheduler-trust';
 import { DEFAULT_SWEEP_SCHEDULE, sweepScheduleProblem } from './sweep-schedule';
+import { acknowledgeInlinePolicies } from './inline-policies';
+import { DeadLetterQueue } from './dead-letter-queue';
 
 /** Properties of a {@link RetireFunction}. */
 export interface RetireFunctionProps extends RotorFunctionOptions {
@@ -70,6 +72,8 @@ export class RetireFunction extends Construct implements RetirementTarget {
   readonly scheduleGroupName: string;
   /** The recurring sweep schedule. */
   readonly sweepSchedule: scheduler.CfnSchedule;
+  /** Where the retirements and sweeps that failed for good go: Lambda's after its retries, Scheduler's undelivered sweeps. */
+  readonly deadLetterQueue: DeadLetterQueue;
 
   constructor(scope: Construct, id: string, props: RetireFunctionProps) {
     super(scope, id);
@@ -85,10 +89,17 @@ export class RetireFunction extends Construct implements RetirementTarget {
       description: `Rotor ${stage}: EventBridge Scheduler invokes the retire function`,
       assumedBy: schedulerPrincipalFor(this.scheduleGroup),
     });
+    acknowledgeInlinePolicies(this.schedulerRole);
 
     const functionName = RotorResourceName.retireFunction(stage);
     this.retireFunctionArn = `arn:${Aws.PARTITION}:lambda:${Aws.REGION}:${Aws.ACCOUNT_ID}:function:${functionName}`;
     this.settings = rotorLambdaSettings(props.resources, this, props.logLevel);
+    this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetters', {
+      stage,
+      purpose: 'retire',
+      encryptionKey: props.resources.encryptionKey,
+      alertTopic: props.resources.alertTopic,
+    });
     const parts = addRotorFunction(this, {
       bundle: LambdaBundle.retire,
       description: `Rotor ${stage}: retires previous credentials at the end of their grace, and sweeps overdue ones`,
@@ -98,6 +109,9 @@ export class RetireFunction extends Construct implements RetirementTarget {
       options: props,
       defaultTimeout: Duration.minutes(1),
       defaultMemorySize: 256,
+      invocation: { deadLetterQueue: this.deadLetterQueue },
+      unreservedConcurrencyReason:
+        'Retirements arrive one schedule at a time as graces end, plus one sweep every few minutes, and Lambda queues an event it throttles, so nothing needs capping or guaranteeing unless the stage sets reservedConcurrency.retire.',
     });
     this.function = parts.function;
     this.role = parts.role;
@@ -109,8 +123,9 @@ export class RetireFunction extends Construct implements RetirementTarget {
       new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.function.functionArn] }),
     );
 
-    // No dead-letter queue: a sweep that fails for good is made again by the next one, and a queue
-    // of stale `{"sweep":true}` messages would hold nothing to act on.
+    // A sweep Scheduler could not deliver goes to the function's dead-letter queue: the next sweep
+    // makes it again, but a sweep that never gets through leaves GitLab tokens unrevoked.
+    const sendDeadLetters = this.deadLetterQueue.grantSend(this.schedulerRole);
     this.sweepSchedule = new scheduler.CfnSchedule(this, 'SweepSchedule', {
       name: 'sweep-overdue-retirements',
       groupName: this.scheduleGroup.ref,
@@ -124,9 +139,12 @@ export class RetireFunction extends Construct implements RetirementTarget {
         roleArn: this.schedulerRole.roleArn,
         input: JSON.stringify(RETIRE_SWEEP_REQUEST),
         retryPolicy: SWEEP_RETRY_POLICY,
+        deadLetterConfig: { arn: this.deadLetterQueue.queueArn },
       },
     });
     if (invoke.policyDependable) this.sweepSchedule.node.addDependency(invoke.policyDependable);
+    sendDeadLetters.applyBefore(this.sweepSchedule);
+    this.sweepSchedule.node.addDependency(this.deadLetterQueue.queue);
   }
 
   private decryptGrant?: iam.Grant;

@@ -23,6 +23,8 @@ import {
   type RotorFunctionOptions,
   type RotorStageResources,
 } from './rotor-function';
+import { acknowledgeInlinePolicies } from './inline-policies';
+import { DeadLetterQueue } from './dead-letter-queue';
 
 /** Properties of a {@link RollbackFunction}. */
 export interface RollbackFunctionProps extends RotorFunctionOptions {
@@ -91,6 +93,8 @@ export class RollbackFunction extends Construct {
   readonly logGroup: logs.ILogGroup;
   /** What the function is told; its environment is `rotorLambdaEnvironment(settings)`. */
   readonly settings: RotorLambdaSettings;
+  /** Where rollbacks that failed after Lambda's retries go. */
+  readonly deadLetterQueue: DeadLetterQueue;
   /** The rule on the default bus that sends the stage's rollback alarms into ALARM to the function. */
   readonly rule: events.Rule;
   /**
@@ -108,6 +112,12 @@ export class RollbackFunction extends Construct {
     const { resources, retirement, alertTopic } = props;
     const { stage } = resources;
     this.settings = rotorLambdaSettings(resources, retirement, props.logLevel);
+    this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetters', {
+      stage,
+      purpose: 'rollback',
+      encryptionKey: resources.encryptionKey,
+      alertTopic: alertTopic.topic,
+    });
     const parts = addRotorFunction(this, {
       bundle: LambdaBundle.rollback,
       description: `Rotor ${stage}: moves AWSCURRENT back to the previous credential when a Rotor alarm fires, or pauses rotation`,
@@ -116,6 +126,9 @@ export class RollbackFunction extends Construct {
       options: props,
       defaultTimeout: Duration.minutes(1),
       defaultMemorySize: 256,
+      invocation: { deadLetterQueue: this.deadLetterQueue },
+      unreservedConcurrencyReason:
+        "Rollbacks come only from alarms entering ALARM and Lambda queues an event it throttles, so the function draws on the account's unreserved pool unless the stage sets reservedConcurrency.rollback (to bound how many rollbacks test their providers at once, or to guarantee capacity).",
     });
     this.function = parts.function;
     this.role = parts.role;
@@ -146,6 +159,7 @@ export class RollbackFunction extends Construct {
       reason:
         "A rollback cancels the restored credential's one-time retirement schedule, named at run time, so DeleteSchedule is allowed on the retirement schedules of the stage's own group and nowhere else.",
     });
+    acknowledgeInlinePolicies(cancellingPolicy);
     parts.function.node.addDependency(cancellingPolicy);
 
     this.rule = new events.Rule(this, 'AlarmRule', {
@@ -160,8 +174,8 @@ export class RollbackFunction extends Construct {
           state: { value: ['ALARM'] },
         },
       },
-      // No dead-letter queue: the alarm has already notified the alert topic, and it stays in
-      // ALARM, in the console and on the dashboard, until someone looks.
+      // A rollback that fails after Lambda's retries goes to the function's dead-letter queue, whose
+      // alarm says that a secret may still hold a broken credential.
       targets: [new targets.LambdaFunction(parts.function, DELIVERY_RETRY)],
     });
     if (this.settings.shardCount !== undefined) {

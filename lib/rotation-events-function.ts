@@ -13,6 +13,7 @@ import {
   type RotorFunctionOptions,
   type RotorStageResources,
 } from './rotor-function';
+import { DeadLetterQueue } from './dead-letter-queue';
 
 /** Properties of a {@link RotationEventsFunction}. */
 export interface RotationEventsFunctionProps extends RotorFunctionOptions {
@@ -56,6 +57,8 @@ export class RotationEventsFunction extends Construct {
   readonly logGroup: logs.ILogGroup;
   /** What the function is told; its environment is `rotorLambdaEnvironment(settings)`. */
   readonly settings: RotorLambdaSettings;
+  /** Where rotation failures the function could not count go. */
+  readonly deadLetterQueue: DeadLetterQueue;
   /** The rule on the default bus that sends Secrets Manager's rotation failures to the function. */
   readonly rule: events.Rule;
 
@@ -63,6 +66,12 @@ export class RotationEventsFunction extends Construct {
     super(scope, id);
     const { resources } = props;
     this.settings = rotorLambdaSettings(resources, props.retirement, props.logLevel);
+    this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetters', {
+      stage: resources.stage,
+      purpose: 'rotation-events',
+      encryptionKey: resources.encryptionKey,
+      alertTopic: resources.alertTopic,
+    });
     const parts = addRotorFunction(this, {
       bundle: LambdaBundle.rotationEvents,
       description: `Rotor ${resources.stage}: counts Secrets Manager's RotationFailed and RotationAbandoned events as rotation failures`,
@@ -71,6 +80,9 @@ export class RotationEventsFunction extends Construct {
       options: props,
       defaultTimeout: Duration.seconds(10),
       defaultMemorySize: 256,
+      invocation: { deadLetterQueue: this.deadLetterQueue },
+      unreservedConcurrencyReason:
+        "The function counts Secrets Manager's rotation failures, a few events a day, in milliseconds, and Lambda queues an event it throttles, so nothing needs capping or guaranteeing unless the stage sets reservedConcurrency.rotationEvents.",
     });
     this.function = parts.function;
     this.role = parts.role;
@@ -86,8 +98,8 @@ export class RotationEventsFunction extends Construct {
           eventName: [...SECRETS_MANAGER_ROTATION_FAILURE_EVENTS],
         },
       },
-      // No dead-letter queue: a count that arrives late is of no use to an alarm that evaluates
-      // minute by minute, and the event itself stays in CloudTrail's event history.
+      // A failure the function could not count after Lambda's retries goes to its dead-letter
+      // queue: the alarm missed it, and the queue's alarm says so.
       targets: [new targets.LambdaFunction(parts.function, DELIVERY_RETRY)],
     });
   }

@@ -15,6 +15,7 @@ import {
   type RotorLogLevel,
   type RotorStageResources,
 } from './rotor-function';
+import { acknowledgeInlinePolicies } from './inline-policies';
 
 /** Log levels the Powertools logger in the Lambda understands. */
 export type RotationLogLevel = RotorLogLevel;
@@ -100,6 +101,9 @@ export class RotationFunction extends Construct {
       options: { ...props, timeout },
       defaultTimeout: timeout,
       defaultMemorySize: 256,
+      invocation: { synchronousCaller: 'Secrets Manager' },
+      unreservedConcurrencyReason:
+        "Secrets Manager fails a rotation step that Lambda throttles, so a cap would fail rotations when many secrets rotate in the same window; the function draws on the account's unreserved pool unless the stage sets reservedConcurrency.rotation to guarantee it capacity.",
     });
     const { function: fn, role } = parts;
     this.function = fn;
@@ -144,6 +148,7 @@ export class RotationFunction extends Construct {
         "One-time retirement schedules are named at run time, one per rotated-out version, so CreateSchedule is allowed on any schedule in the stage's own group and nowhere else.",
     });
     // CreateSchedule fails in a group that does not exist yet.
+    acknowledgeInlinePolicies(schedulingPolicy);
     schedulingPolicy.node.addDependency(retirement.scheduleGroup);
     fn.node.addDependency(schedulingPolicy);
 

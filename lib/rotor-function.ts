@@ -1,13 +1,16 @@
 import { Aws, CfnResource, type Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import type { Construct } from 'constructs';
+import type { Construct, IDependable } from 'constructs';
 import { rotorLambdaEnvironment, type LambdaBundle, type RotorLambdaSettings } from '../lambda/shared/rotor-constants';
+import type { DeadLetterQueue } from './dead-letter-queue';
 import type { FingerprintPepper } from './fingerprint-pepper';
+import { acknowledgeInlinePolicies } from './inline-policies';
 import { LAMBDA_BUNDLE_HANDLER, lambdaBundleCode, lambdaBundleDirectory } from './lambda-bundle';
 import type { LedgerTable } from './ledger-table';
 
@@ -166,7 +169,45 @@ export interface RotorFunctionOptions {
    * @default - `dist/lambda/<bundle>` in this repository, written by `npm run build`
    */
   readonly bundleDirectory?: string;
+
+  /**
+   * Concurrent executions reserved for the function: at most this many run at once, and the
+   * account's other functions cannot take them. AWS refuses a reservation that leaves the
+   * account's unreserved pool below its minimum.
+   *
+   * @default - set by each function construct (none reserved, except for the health check)
+   */
+  readonly reservedConcurrentExecutions?: number;
+
+  /**
+   * The subnets and security group the function runs in.
+   *
+   * @default - not in a VPC: the function reaches AWS and the providers through Lambda's own network
+   */
+  readonly network?: RotorFunctionNetwork;
 }
+
+/** Where a Rotor function runs inside a VPC; see RotorNetwork. */
+export interface RotorFunctionNetwork {
+  /** The subnets the function's network interfaces are placed in. */
+  readonly subnetIds: readonly string[];
+  /** The security group of every Rotor function of the stage. */
+  readonly securityGroup: ec2.ISecurityGroup;
+}
+
+/** How a Rotor function is invoked, which decides whether a dead-letter queue can catch its failures. */
+export type RotorFunctionInvocation =
+  | {
+      /** Invoked asynchronously (EventBridge, Scheduler): failed events go to this queue. */
+      readonly deadLetterQueue: DeadLetterQueue;
+    }
+  | {
+      /**
+       * Invoked synchronously: the caller sees the error and a dead-letter queue would never
+       * receive anything. Says who calls it, e.g. `Secrets Manager`.
+       */
+      readonly synchronousCaller: string;
+    };
 
 /** The settings of every Rotor Lambda of a stage; `rotorLambdaEnvironment` turns them into its environment. */
 export function rotorLambdaSettings(
@@ -225,6 +266,13 @@ export interface RotorFunctionDefinition {
   readonly functionName?: string;
   /** The stage's key: it encrypts the function's log group. */
   readonly encryptionKey: kms.IKey;
+  /** Who invokes the function, and its dead-letter queue if it is invoked asynchronously. */
+  readonly invocation: RotorFunctionInvocation;
+  /**
+   * Why running the function without reserved concurrency is right when `options` reserves none:
+   * the acknowledged reason of the NIST 800-53 finding.
+   */
+  readonly unreservedConcurrencyReason: string;
 }
 
 /**
@@ -293,14 +341,88 @@ export function addRotorFunction(scope: Construct, definition: RotorFunctionDefi
     logGroup,
     // The same variables `rotor local up` prints for local runs.
     environment: rotorLambdaEnvironment(settings),
+    ...(options.reservedConcurrentExecutions === undefined
+      ? {}
+      : { reservedConcurrentExecutions: options.reservedConcurrentExecutions }),
   });
+  const cfnFunction = fn.node.defaultChild as lambda.CfnFunction;
+  if (options.reservedConcurrentExecutions === undefined) {
+    Validations.of(cfnFunction).acknowledge({
+      id: 'NIST.800.53.R5-LambdaConcurrency',
+      reason: definition.unreservedConcurrencyReason,
+    });
+  }
+  acknowledgeInlinePolicies(role);
+  acknowledgeInlinePolicies(tracingPolicy);
+
+  const { invocation } = definition;
+  if ('deadLetterQueue' in invocation) {
+    // Set on the L1 with the queue's name-built ARN: the L2 prop would add a second SendMessage
+    // statement, without the key.
+    cfnFunction.deadLetterConfig = { targetArn: invocation.deadLetterQueue.queueArn };
+    invocation.deadLetterQueue.grantSend(role);
+    fn.node.addDependency(invocation.deadLetterQueue.queue);
+  } else {
+    Validations.of(cfnFunction).acknowledge({
+      id: 'NIST.800.53.R5-LambdaDLQ',
+      reason: `${invocation.synchronousCaller} invokes the function synchronously and receives its error itself, so a dead-letter queue would never receive an event.`,
+    });
+  }
+
+  const dependencies: IDependable[] = [logsPolicy.policyDependable ?? role, tracingPolicy];
+  if (options.network === undefined) {
+    Validations.of(cfnFunction).acknowledge({
+      id: 'NIST.800.53.R5-LambdaInsideVPC',
+      reason:
+        "The stage sets no vpc: the function calls AWS APIs over TLS with its role's credentials and reaches its providers over the internet, which a VPC would only route through a NAT; a stage that requires a VPC sets vpc in rotor.config.json.",
+    });
+  } else {
+    cfnFunction.vpcConfig = {
+      subnetIds: [...options.network.subnetIds],
+      securityGroupIds: [options.network.securityGroup.securityGroupId],
+    };
+    dependencies.push(allowNetworkInterfaces(scope, role));
+  }
   // Tracing is set on the L1: the L2 `tracing` prop would add the X-Ray statement to the
   // role's default policy instead of the separate policy above.
-  (fn.node.defaultChild as lambda.CfnFunction).tracingConfig = { mode: lambda.Tracing.ACTIVE };
+  cfnFunction.tracingConfig = { mode: lambda.Tracing.ACTIVE };
   // The first invocation may come during the deployment: it must find its permissions in place.
-  fn.node.addDependency(logsPolicy.policyDependable ?? role, tracingPolicy);
+  // Lambda also checks, when it creates the function, that the role may send to the dead-letter
+  // queue and manage the network interfaces.
+  fn.node.addDependency(...dependencies);
   dropDependsOnRole(fn, role);
   return { function: fn, role, logGroup };
+}
+
+/**
+ * Lets Lambda, with the function's role, create and delete the function's network interfaces in
+ * the stage's subnets: the permissions of AWS's AWSLambdaVPCAccessExecutionRole, in a policy of
+ * the function's own (`NetworkInterfacePolicy`).
+ */
+function allowNetworkInterfaces(scope: Construct, role: iam.Role): iam.Policy {
+  const policy = new iam.Policy(scope, 'NetworkInterfacePolicy', {
+    roles: [role],
+    statements: [
+      new iam.PolicyStatement({
+        actions: [
+          'ec2:CreateNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeSubnets',
+          'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses',
+          'ec2:UnassignPrivateIpAddresses',
+        ],
+        resources: ['*'],
+      }),
+    ],
+  });
+  Validations.of(policy).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      "Lambda creates the function's network interfaces with the function's role, under ids it picks at run time, and EC2's Describe actions support no resource-level permissions, so the resource must be *; the role may do nothing else in EC2.",
+  });
+  acknowledgeInlinePolicies(policy);
+  return policy;
 }
 
 /** The keys whose policy already lets CloudWatch Logs encrypt the stage's log groups. */

@@ -15,6 +15,7 @@ import { accessTokenRefreshScheduleGroup, type AccessTokenRefreshSchedule } from
 import { AlertTopic } from './alert-topic';
 import { CiConsumers, CONSUMER_ROLE_ARNS_OUTPUT } from './ci-consumers';
 import { fullSecretName, type RotorStageConfig } from './config/rotor-config';
+import type { ReservableFunction } from './config/reserved-concurrency-config';
 import { stageProviderOrigins } from './config/provider-origins';
 import { FingerprintPepper } from './fingerprint-pepper';
 import { HealthCheckFunction } from './health-check-function';
@@ -25,7 +26,8 @@ import { RollbackFunction } from './rollback-function';
 import type { RotatedSecret } from './rotated-secret';
 import { RotationEventsFunction } from './rotation-events-function';
 import { RotationFunction } from './rotation-function';
-import type { RotorStageResources } from './rotor-function';
+import type { RotorFunctionOptions, RotorStageResources } from './rotor-function';
+import { RotorNetwork } from './rotor-network';
 import { RotorDashboard } from './rotor-dashboard';
 import type { SecretAlarms } from './secret-alarms';
 import { SecretShard } from './secret-shard';
@@ -89,6 +91,8 @@ export class RotorStack extends Stack {
    * least one secret; empty when the stage is not sharded.
    */
   readonly shards: readonly SecretShard[];
+  /** Where the functions run when the stage sets `vpc`; undefined otherwise. */
+  readonly network?: RotorNetwork;
   /** The stage's dashboard, `rotor-<stage>`. */
   readonly dashboard: RotorDashboard;
 
@@ -140,41 +144,57 @@ export class RotorStack extends Stack {
       ...(stage.shards === undefined ? {} : { shardCount: stage.shards }),
     };
     const logRetention = stage.logRetentionDays;
+    if (stage.vpc !== undefined) {
+      this.network = new RotorNetwork(this, 'Network', {
+        stage: stage.name,
+        vpc: stage.vpc,
+        encryptionKey: this.encryptionKey,
+        logRetention,
+      });
+    }
+    // What every function is given: its log retention, the stage's network, its own reservation.
+    const functionOptions = (key: ReservableFunction): RotorFunctionOptions => ({
+      logRetention,
+      ...(this.network === undefined ? {} : { network: this.network }),
+      ...(stage.reservedConcurrency[key] === undefined
+        ? {}
+        : { reservedConcurrentExecutions: stage.reservedConcurrency[key] }),
+    });
 
     this.retireFunction = new RetireFunction(this, 'Retire', {
       resources,
       sweepSchedule: stage.sweepSchedule,
-      logRetention,
+      ...functionOptions('retire'),
     });
     this.rotationFunction = new RotationFunction(this, 'Rotation', {
       resources,
       retirement: this.retireFunction,
-      logRetention,
+      ...functionOptions('rotation'),
     });
 
     this.verifierFunction = new VerifierFunction(this, 'Verifier', {
       resources,
       retirement: this.retireFunction,
       rotationFunction: this.rotationFunction,
-      logRetention,
+      ...functionOptions('verifier'),
     });
 
     this.healthCheckFunction = new HealthCheckFunction(this, 'HealthCheck', {
       resources,
       retirement: this.retireFunction,
       schedule: stage.healthCheckSchedule,
-      logRetention,
+      ...functionOptions('healthCheck'),
     });
     this.rollbackFunction = new RollbackFunction(this, 'Rollback', {
       resources,
       retirement: this.retireFunction,
       alertTopic: this.alertTopic,
-      logRetention,
+      ...functionOptions('rollback'),
     });
     this.rotationEventsFunction = new RotationEventsFunction(this, 'RotationEvents', {
       resources,
       retirement: this.retireFunction,
-      logRetention,
+      ...functionOptions('rotationEvents'),
     });
     // Both test access tokens with the secret's TLS settings, its client certificate included.
     for (const secret of stage.secrets) {

@@ -5,6 +5,7 @@ import { MANAGED_BY_TAG } from '../lambda/shared/rotor-constants';
 import { ROLLBACK_ACTIONS } from './rollback-function';
 import { ROTATION_ACTIONS } from './rotation-function';
 import { START_ROTATION_ACTIONS } from './verifier-function';
+import { acknowledgeInlinePolicies } from './inline-policies';
 
 /** Properties of {@link StageSecretAccess}. */
 export interface StageSecretAccessProps {
@@ -61,6 +62,7 @@ export class StageSecretAccess extends Construct {
         id: finding,
         reason: `A sharded stage holds more secrets than a role's policy can list by ARN, so ${why} on every secret under the stage's prefix that carries the stage's ${MANAGED_BY_TAG} tag, and on nothing else.`,
       });
+      acknowledgeInlinePolicies(created);
       return created;
     };
     const statement = (actions: readonly string[], extra: Record<string, Record<string, string>> = {}) =>

@@ -71,6 +71,9 @@ export class VerifierFunction extends Construct {
       options: props,
       defaultTimeout: Duration.seconds(10),
       defaultMemorySize: 512,
+      invocation: { synchronousCaller: 'The caller (an API Gateway authorizer, a service, the CLI)' },
+      unreservedConcurrencyReason:
+        "The verifier answers on the request path of the services that check tokens: a cap would turn a burst of their requests into throttling errors, so it draws on the account's unreserved pool unless the stage sets reservedConcurrency.verifier to guarantee it capacity.",
     });
     this.function = parts.function;
     this.role = parts.role;

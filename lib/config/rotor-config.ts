@@ -43,11 +43,19 @@ import {
   toGitLabConfig,
   type RotorGitLabConfig,
 } from './gitlab-config';
+import {
+  ReservedConcurrencySchema,
+  toReservedConcurrency,
+  type ReservedConcurrency,
+} from './reserved-concurrency-config';
 import { show } from './show-value';
+import { checkStageVpc, toVpcConfig, VpcSchema, type RotorVpcConfig } from './vpc-config';
 
 export type { RotorConsumerConfig, RotorOidcProviderConfig } from './consumer-config';
 export type { RotorOAuth2Config, RotorOAuth2TlsConfig } from './oauth2-config';
 export type { RotorGitLabConfig } from './gitlab-config';
+export type { ReservedConcurrency } from './reserved-concurrency-config';
+export type { RotorVpcConfig } from './vpc-config';
 
 /** One secret that Rotor creates and rotates. */
 export interface RotorSecretConfig {
@@ -140,6 +148,13 @@ export interface RotorStageConfig {
    * `ROTOR_PROVIDER_ORIGINS`; the file's default is none.
    */
   readonly providerOrigins: readonly string[];
+  /**
+   * Concurrent executions reserved for each function; a function not named draws on the
+   * account's unreserved pool. The file's default reserves one health check.
+   */
+  readonly reservedConcurrency: ReservedConcurrency;
+  /** The VPC the stage's functions run in; absent (the file's default), they run in none. */
+  readonly vpc?: RotorVpcConfig;
 }
 
 /** The validated contents of `rotor.config.json`. */
@@ -339,6 +354,8 @@ const StageSchema = z
     shards: wholeNumber(1, MAX_SHARDS, 'shards').optional(),
     metricsInsightsAlarmQuota: wholeNumber(3, 100_000, 'alarms').optional(),
     providerOrigins: z.array(ProviderOriginSchema).optional(),
+    reservedConcurrency: ReservedConcurrencySchema.optional(),
+    vpc: VpcSchema.optional(),
     ...StageAlertFields,
   })
   .superRefine((file, ctx) => {
@@ -357,6 +374,7 @@ const StageSchema = z
     checkStageAlerts(stage, ctx);
     checkStageOAuth2(stage, ctx);
     checkStageGitLab(stage, ctx);
+    checkStageVpc(stage, ctx);
     stage.secrets.forEach((secret, index) =>
       checkSecretGitLab(secret, stage.graceSeconds ?? DEFAULT_DURATIONS.graceSeconds, ctx, ['secrets', index]),
     );
@@ -530,6 +548,8 @@ function toRotorConfig(file: ConfigFile): RotorConfig {
       ...(stage.shards === undefined ? {} : { shards: stage.shards }),
       metricsInsightsAlarmQuota: stage.metricsInsightsAlarmQuota ?? DEFAULT_METRICS_INSIGHTS_ALARM_QUOTA,
       providerOrigins: (stage.providerOrigins ?? []).map((origin) => new URL(origin).origin),
+      reservedConcurrency: toReservedConcurrency(stage.reservedConcurrency),
+      ...(stage.vpc === undefined ? {} : { vpc: toVpcConfig(stage.vpc) }),
     })),
   };
 }

@@ -3,7 +3,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { loadRotorConfig, parseRotorConfig } from '../../lib/config/rotor-config';
 import { RotorStack } from '../../lib/rotor-stack';
@@ -25,17 +26,31 @@ function acknowledgements(root: IConstruct): { path: string; id: string; reason:
   );
 }
 
-/** cdk-nag 3.x reports findings as a policy-validation report; `validateScope` returns it directly. */
-function findings(app: App): { rule: string; severity: string | undefined; paths: (string | undefined)[] }[] {
-  const report = new AwsSolutionsChecks(app).validateScope(app);
-  return report.violations.map((violation) => ({
-    rule: violation.ruleName,
-    severity: violation.severity,
-    paths: violation.violatingResources.map((resource) => resource.constructPath),
-  }));
+/** The acknowledgements of one pack: `AwsSolutions` or `NIST.800.53.R5`. */
+function acknowledgementsOf(root: IConstruct, pack: string): { path: string; id: string; reason: string }[] {
+  return acknowledgements(root).filter(({ id }) => id.startsWith(`${pack}-`));
 }
 
-describe('cdk-nag AwsSolutions checks', () => {
+/** Both packs every synth runs, as bin/rotor-app.ts adds them. */
+function addNagPacks(app: App): void {
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app));
+}
+
+/**
+ * The unacknowledged findings of both packs, errors and warnings alike. cdk-nag 3.x reports
+ * findings as a policy-validation report; `validateScope` returns it directly.
+ */
+function findings(app: App): { rule: string; severity: string | undefined; paths: (string | undefined)[] }[] {
+  return [new AwsSolutionsChecks(app), new NIST80053R5Checks(app)].flatMap((pack) =>
+    pack.validateScope(app).violations.map((violation) => ({
+      rule: violation.ruleName,
+      severity: violation.severity,
+      paths: violation.violatingResources.map((resource) => resource.constructPath),
+    })),
+  );
+}
+
+describe('cdk-nag AwsSolutions and NIST 800-53 rev 5 checks', () => {
   describe('the app, built from the committed config as bin/rotor-app.ts builds it', () => {
     let app: App;
 
@@ -43,7 +58,7 @@ describe('cdk-nag AwsSolutions checks', () => {
       // GIVEN
       app = newTestApp();
       addRotorStages(app, loadRotorConfig(COMMITTED_CONFIG_PATH));
-      Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+      addNagPacks(app);
       // WHEN synthesized: an error from a validation plugin makes synth throw
       app.synth();
     });
@@ -59,7 +74,7 @@ describe('cdk-nag AwsSolutions checks', () => {
         reason:
           'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions, so the resource must be *.',
       });
-      expect(acknowledgements(app)).toEqual(
+      expect(acknowledgementsOf(app, 'AwsSolutions')).toEqual(
         [
           ['Rotor-development', 'development'],
           ['Rotor-production', 'production'],
@@ -97,6 +112,124 @@ describe('cdk-nag AwsSolutions checks', () => {
         ]),
       );
     });
+    it('acknowledges the NIST 800-53 findings Rotor does not fix, each on the resource it concerns', () => {
+      const byPath: Record<string, string[]> = {};
+      for (const { path, id } of acknowledgementsOf(app.node.findChild('Rotor-production'), 'NIST.800.53.R5')) {
+        (byPath[path.replace(/^Rotor-production\//, '')] ??= []).push(id.replace(/^NIST\.800\.53\.R5-/, ''));
+      }
+      const inline = ['IAMNoInlinePolicy'];
+      expect(byPath).toEqual({
+        'Ledger/Table': ['DynamoDBInBackupPlan'],
+        'Pepper/Secret': ['SecretsManagerRotationEnabled'],
+        'Retire/SchedulerRole': inline,
+        'Retire/Role': inline,
+        'Retire/TracingPolicy': inline,
+        'Retire/Function/Resource': ['LambdaConcurrency', 'LambdaInsideVPC'],
+        'Rotation/Role': inline,
+        'Rotation/TracingPolicy': inline,
+        // Secrets Manager and the verifier's callers invoke synchronously: no dead-letter queue.
+        'Rotation/Function/Resource': ['LambdaConcurrency', 'LambdaDLQ', 'LambdaInsideVPC'],
+        'Rotation/RetirementSchedulingPolicy': inline,
+        'Verifier/Role': inline,
+        'Verifier/TracingPolicy': inline,
+        'Verifier/Function/Resource': ['LambdaConcurrency', 'LambdaDLQ', 'LambdaInsideVPC'],
+        'HealthCheck/Role': inline,
+        'HealthCheck/TracingPolicy': inline,
+        // One health check at a time: reserved by default.
+        'HealthCheck/Function/Resource': ['LambdaInsideVPC'],
+        'HealthCheck/SecretListingPolicy': inline,
+        'HealthCheck/SchedulerRole': inline,
+        'Rollback/Role': inline,
+        'Rollback/TracingPolicy': inline,
+        'Rollback/Function/Resource': ['LambdaConcurrency', 'LambdaInsideVPC'],
+        'Rollback/RetirementCancellingPolicy': inline,
+        'RotationEvents/Role': inline,
+        'RotationEvents/TracingPolicy': inline,
+        'RotationEvents/Function/Resource': ['LambdaConcurrency', 'LambdaInsideVPC'],
+        'Consumers/Consumer-app-deploy/Role': inline,
+        'Consumers/Consumer-app-release/Role': inline,
+        'Consumers/Consumer-app-registry-gitlab/Role': inline,
+      });
+    });
+
+    it('gives each unreserved function the reason that fits how it is invoked, and names the setting that reserves it', () => {
+      const reasons = new Map(
+        acknowledgementsOf(app.node.findChild('Rotor-production'), 'NIST.800.53.R5')
+          .filter(({ id }) => id === 'NIST.800.53.R5-LambdaConcurrency')
+          .map(({ path, reason }) => [path.split('/')[1], reason]),
+      );
+      expect([...reasons.keys()]).toEqual(['Retire', 'Rotation', 'Verifier', 'Rollback', 'RotationEvents']);
+      expect(reasons.get('Rotation')).toMatch(
+        /^Secrets Manager fails a rotation step that Lambda throttles.*reservedConcurrency\.rotation/,
+      );
+      expect(reasons.get('Verifier')).toMatch(/request path.*reservedConcurrency\.verifier/);
+      expect(reasons.get('Retire')).toMatch(/reservedConcurrency\.retire\.$/);
+      expect(reasons.get('Rollback')).toMatch(/reservedConcurrency\.rollback/);
+      expect(reasons.get('RotationEvents')).toMatch(/reservedConcurrency\.rotationEvents\.$/);
+    });
+  });
+
+  describe('stages in a VPC: a Rotor-made isolated one, and an existing one with reservations set', () => {
+    let app: App;
+
+    beforeAll(() => {
+      // GIVEN
+      app = newTestApp();
+      addRotorStages(
+        app,
+        parseRotorConfig({
+          stages: [
+            {
+              name: 'isolated',
+              secretNamePrefix: 'rotor/isolated/',
+              logRetentionDays: 14,
+              vpc: { isolated: {} },
+              secrets: [{ name: 'deploy-token', provider: 'managed-token', schedule: 'rate(4 hours)', window: '1h' }],
+            },
+            {
+              ...oauth2TestStageFile(),
+              vpc: { existing: { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'] } },
+              reservedConcurrency: { verifier: 50, rotation: 10, healthCheck: false },
+            },
+          ],
+        }),
+      );
+      addNagPacks(app);
+      // WHEN
+      app.synth();
+    });
+
+    it('has no unacknowledged finding, error or warning: VPC, flow log, endpoints and the default security group pass', () => {
+      expect(findings(app)).toEqual([]);
+    });
+
+    it('acknowledges no function outside a VPC, and the network interface permissions each in a policy of its own', () => {
+      expect(acknowledgements(app).filter(({ id }) => id === 'NIST.800.53.R5-LambdaInsideVPC')).toEqual([]);
+      const network = acknowledgementsOf(app, 'AwsSolutions').filter(({ path }) =>
+        path.endsWith('/NetworkInterfacePolicy'),
+      );
+      expect(network.map(({ path, id }) => [path, id])).toEqual(
+        ['Rotor-isolated', 'Rotor-test'].flatMap((stack) =>
+          ['Retire', 'Rotation', 'Verifier', 'HealthCheck', 'Rollback', 'RotationEvents'].map((fn) => [
+            `${stack}/${fn}/NetworkInterfacePolicy`,
+            'AwsSolutions-IAM5[Resource::*]',
+          ]),
+        ),
+      );
+    });
+
+    it('acknowledges unreserved concurrency only where the stage reserves none', () => {
+      const unreserved = acknowledgements(app.node.findChild('Rotor-test')).filter(
+        ({ id }) => id === 'NIST.800.53.R5-LambdaConcurrency',
+      );
+      expect(unreserved.map(({ path }) => path)).toEqual([
+        'Rotor-test/Retire/Function/Resource',
+        'Rotor-test/HealthCheck/Function/Resource',
+        'Rotor-test/Rollback/Function/Resource',
+        'Rotor-test/RotationEvents/Function/Resource',
+      ]);
+      expect(unreserved[1]!.reason).toMatch(/^The stage sets reservedConcurrency\.healthCheck to false/);
+    });
   });
 
   describe('a stage with OAuth 2.0 secrets (refresh schedules, certificate and event grants)', () => {
@@ -106,7 +239,7 @@ describe('cdk-nag AwsSolutions checks', () => {
       // GIVEN
       app = newTestApp();
       new RotorStack(app, 'Rotor-test', { stage: oauth2TestStage() });
-      Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+      addNagPacks(app);
       // WHEN
       app.synth();
     });
@@ -116,7 +249,7 @@ describe('cdk-nag AwsSolutions checks', () => {
     });
 
     it('needs no acknowledgement beyond those of every stage: the refresh schedules and new grants name exact resources', () => {
-      expect(acknowledgements(app).map(({ path, id }) => [path, id])).toEqual([
+      expect(acknowledgementsOf(app, 'AwsSolutions').map(({ path, id }) => [path, id])).toEqual([
         ['Rotor-test/Pepper/Secret', 'AwsSolutions-SMG4'],
         ['Rotor-test/Retire/TracingPolicy', 'AwsSolutions-IAM5[Resource::*]'],
         ['Rotor-test/Rotation/TracingPolicy', 'AwsSolutions-IAM5[Resource::*]'],
@@ -144,7 +277,7 @@ describe('cdk-nag AwsSolutions checks', () => {
       // GIVEN
       app = newTestApp();
       addRotorStages(app, parseRotorConfig({ stages: [{ ...oauth2TestStageFile(), shards: 3 }] }));
-      Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+      addNagPacks(app);
       // WHEN
       app.synth();
     });
@@ -154,7 +287,9 @@ describe('cdk-nag AwsSolutions checks', () => {
     });
 
     it("acknowledges the functions' access to the stage's secrets by prefix and tag, each in a policy of its own", () => {
-      const access = acknowledgements(app).filter(({ path }) => path.startsWith('Rotor-test/SecretAccess/'));
+      const access = acknowledgementsOf(app, 'AwsSolutions').filter(({ path }) =>
+        path.startsWith('Rotor-test/SecretAccess/'),
+      );
       expect(access.map(({ path, id }) => [path, id])).toEqual(
         ['Rotation', 'HealthCheck', 'Rollback', 'Verifier'].map((policy) => [
           `Rotor-test/SecretAccess/${policy}`,
@@ -173,12 +308,49 @@ describe('cdk-nag AwsSolutions checks', () => {
       // GIVEN
       const app = newTestApp();
       new kms.Key(new Stack(app, 'Unrotated'), 'Key');
-      Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+      addNagPacks(app);
       // THEN
       expect(findings(app)).toEqual([
         { rule: 'AwsSolutions-KMS5', severity: 'error', paths: ['Unrotated/Key/Resource'] },
+        { rule: 'NIST.800.53.R5-KMSBackingKeyRotationEnabled', severity: 'error', paths: ['Unrotated/Key/Resource'] },
       ]);
       expect(() => app.synth()).toThrow(/AwsSolutions-KMS5/);
+    });
+
+    it('reports a function with no dead-letter queue, reserved concurrency or VPC, where the acknowledgements do not reach', () => {
+      // GIVEN a plain function next to the stage's
+      const app = newTestApp();
+      const stack = new RotorStack(app, 'Rotor-test', { stage: testStage() });
+      new lambda.CfnFunction(stack, 'Plain', {
+        code: { zipFile: 'exports.handler = async () => {};' },
+        role: stack.rotationFunction.role.roleArn,
+        runtime: 'nodejs24.x',
+        handler: 'index.handler',
+      });
+      // THEN
+      expect(findings(app)).toEqual(
+        ['NIST.800.53.R5-LambdaConcurrency', 'NIST.800.53.R5-LambdaDLQ', 'NIST.800.53.R5-LambdaInsideVPC'].map(
+          (rule) => ({ rule, severity: 'error', paths: ['Rotor-test/Plain'] }),
+        ),
+      );
+    });
+
+    it("reports an inline policy on a role that is not one of Rotor's", () => {
+      // GIVEN a role of its own next to the stage's, with a policy of its own
+      const app = newTestApp();
+      const stack = new RotorStack(app, 'Rotor-test', { stage: testStage() });
+      const role = new iam.Role(stack, 'Other', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [stack.ledger.table.tableArn] }),
+      );
+      // THEN
+      expect(findings(app)).toEqual([
+        {
+          rule: 'NIST.800.53.R5-IAMNoInlinePolicy',
+          severity: 'error',
+          paths: ['Rotor-test/Other/DefaultPolicy/Resource'],
+        },
+      ]);
     });
 
     it('reports a secret without rotation, where a RotatedSecret has none', () => {
@@ -189,6 +361,11 @@ describe('cdk-nag AwsSolutions checks', () => {
       // THEN
       expect(findings(app)).toEqual([
         { rule: 'AwsSolutions-SMG4', severity: 'error', paths: ['Rotor-test/Plain/Resource'] },
+        {
+          rule: 'NIST.800.53.R5-SecretsManagerRotationEnabled',
+          severity: 'error',
+          paths: ['Rotor-test/Plain/Resource'],
+        },
       ]);
     });
 
@@ -259,6 +436,7 @@ describe('cdk-nag AwsSolutions checks', () => {
       // THEN
       expect(findings(app)).toEqual([
         { rule: 'AwsSolutions-SNS3', severity: 'error', paths: ['Rotor-test/Plain/Resource'] },
+        { rule: 'NIST.800.53.R5-SNSEncryptedKMS', severity: 'error', paths: ['Rotor-test/Plain/Resource'] },
       ]);
     });
 

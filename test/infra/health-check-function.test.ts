@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { IConstruct } from 'constructs';
 import { HealthCheckFunction, type HealthCheckFunctionProps } from '../../lib/health-check-function';
+import { deadLetterQueueArn, deadLetterSendStatements } from './dead-letter-fixtures';
 import { newStageFixture, type StageFixture, fixtureEnvironment } from './infra-test-app';
 
 function newHealthCheck(fixture: StageFixture, props: Partial<HealthCheckFunctionProps> = {}): HealthCheckFunction {
@@ -49,11 +50,37 @@ describe('HealthCheckFunction', () => {
         LoggingConfig: { LogGroup: { Ref: id(healthCheck.logGroup) } },
       },
       DependsOn: [
+        expect.stringMatching(/^HealthCheckDeadLettersQueuePolicy/),
+        expect.stringMatching(/^HealthCheckDeadLettersQueue[0-9A-F]{8}$/),
         expect.stringMatching(/^HealthCheckRoleDefaultPolicy/),
         expect.stringMatching(/^HealthCheckSecretListingPolicy/),
         expect.stringMatching(/^HealthCheckTracingPolicy/),
       ],
     });
+  });
+
+  it('sends a health check that failed or waited a minute to its dead-letter queue, without retrying it', () => {
+    expect(functionOf().Properties.DeadLetterConfig).toEqual({ TargetArn: deadLetterQueueArn('health-check') });
+    template.hasResourceProperties(
+      'AWS::Lambda::EventInvokeConfig',
+      Match.objectEquals({
+        FunctionName: { Ref: id(healthCheck.function) },
+        Qualifier: '$LATEST',
+        MaximumRetryAttempts: 0,
+        MaximumEventAgeInSeconds: 60,
+      }),
+    );
+  });
+
+  it('reserves no concurrency unless told: the stage config reserves one', () => {
+    expect(functionOf().Properties.ReservedConcurrentExecutions).toBeUndefined();
+    const other = newStageFixture();
+    const reserved = newHealthCheck(other, { reservedConcurrentExecutions: 1 });
+    expect(
+      Template.fromStack(other.stack).findResources('AWS::Lambda::Function')[
+        other.stack.getLogicalId(reserved.function.node.defaultChild as CfnResource)
+      ]?.Properties,
+    ).toMatchObject({ ReservedConcurrentExecutions: 1 });
   });
 
   it("has exactly the stage's Rotor environment: rotorLambdaEnvironment of its settings", () => {
@@ -80,6 +107,7 @@ describe('HealthCheckFunction', () => {
             Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
             Resource: { 'Fn::GetAtt': [id(healthCheck.logGroup), 'Arn'] },
           },
+          ...deadLetterSendStatements('health-check', id(fixture.key)),
           { Effect: 'Allow', Action: 'kms:Decrypt', Resource: keyArn, Condition: via('secretsmanager') },
           {
             Effect: 'Allow',
@@ -132,7 +160,7 @@ describe('HealthCheckFunction', () => {
     ]);
   });
 
-  it("has its own scheduler role, assumable only by Scheduler for this account and the health check's own group, that may invoke only the health check", () => {
+  it("has its own scheduler role, assumable only by Scheduler for this account and the health check's own group, that may invoke only the health check and send to its dead-letter queue", () => {
     expect(template.findResources('AWS::IAM::Role')[id(healthCheck.schedulerRole)]).toEqual({
       Type: 'AWS::IAM::Role',
       Properties: {
@@ -169,6 +197,7 @@ describe('HealthCheckFunction', () => {
             Action: 'lambda:InvokeFunction',
             Resource: { 'Fn::GetAtt': [id(healthCheck.function), 'Arn'] },
           },
+          ...deadLetterSendStatements('health-check', id(fixture.key)),
         ],
       },
     ]);
@@ -194,9 +223,14 @@ describe('HealthCheckFunction', () => {
           RoleArn: { 'Fn::GetAtt': [id(healthCheck.schedulerRole), 'Arn'] },
           Input: '{}',
           RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
+          DeadLetterConfig: { Arn: deadLetterQueueArn('health-check') },
         },
       },
-      DependsOn: [expect.stringMatching(/^HealthCheckSchedulerRoleDefaultPolicy/)],
+      DependsOn: [
+        expect.stringMatching(/^HealthCheckDeadLettersQueuePolicy/),
+        expect.stringMatching(/^HealthCheckDeadLettersQueue[0-9A-F]{8}$/),
+        expect.stringMatching(/^HealthCheckSchedulerRoleDefaultPolicy/),
+      ],
     });
   });
 

@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { rotorLambdaEnvironment } from '../../lambda/shared/rotor-constants';
 import type { RetireFunction } from '../../lib/retire-function';
+import { deadLetterQueueArn, deadLetterSendStatements } from './dead-letter-fixtures';
 import { newStageFixture, type StageFixture } from './infra-test-app';
 
 describe('RetireFunction', () => {
@@ -47,7 +48,24 @@ describe('RetireFunction', () => {
         TracingConfig: { Mode: 'Active' },
         LoggingConfig: { LogGroup: { Ref: id(retire.logGroup) } },
       },
-      DependsOn: [expect.stringMatching(/^RetireRoleDefaultPolicy/), expect.stringMatching(/^RetireTracingPolicy/)],
+      // Lambda checks at creation that the role may send to the dead-letter queue.
+      DependsOn: [
+        expect.stringMatching(/^RetireDeadLettersQueuePolicy/),
+        expect.stringMatching(/^RetireDeadLettersQueue[0-9A-F]{8}$/),
+        expect.stringMatching(/^RetireRoleDefaultPolicy/),
+        expect.stringMatching(/^RetireTracingPolicy/),
+      ],
+    });
+  });
+
+  it("sends the invocations that failed after Lambda's retries to its dead-letter queue", () => {
+    const fn = template.findResources('AWS::Lambda::Function')[id(retire.function)]!;
+    expect((fn.Properties as { DeadLetterConfig: unknown }).DeadLetterConfig).toEqual({
+      TargetArn: deadLetterQueueArn('retire'),
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: 'rotor-test-retire-dead-letters',
+      KmsMasterKeyId: { 'Fn::GetAtt': [id(fixture.key), 'Arn'] },
     });
   });
 
@@ -81,6 +99,7 @@ describe('RetireFunction', () => {
             Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
             Resource: { 'Fn::GetAtt': [id(retire.logGroup), 'Arn'] },
           },
+          ...deadLetterSendStatements('retire', id(fixture.key)),
           {
             Effect: 'Allow',
             Action: ['dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
@@ -144,7 +163,7 @@ describe('RetireFunction', () => {
     });
   });
 
-  it('lets the scheduler role invoke the retire function and nothing else', () => {
+  it('lets the scheduler role invoke the retire function and send undelivered sweeps to its dead-letter queue, nothing else', () => {
     const policies = template.findResources('AWS::IAM::Policy', {
       Properties: { Roles: [{ Ref: id(retire.schedulerRole) }] },
     });
@@ -159,6 +178,7 @@ describe('RetireFunction', () => {
             Action: 'lambda:InvokeFunction',
             Resource: { 'Fn::GetAtt': [id(retire.function), 'Arn'] },
           },
+          ...deadLetterSendStatements('retire', id(fixture.key)),
         ],
       },
     ]);
@@ -182,9 +202,14 @@ describe('RetireFunction', () => {
             RoleArn: { 'Fn::GetAtt': [id(retire.schedulerRole), 'Arn'] },
             Input: '{"sweep":true}',
             RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 240 },
+            DeadLetterConfig: { Arn: deadLetterQueueArn('retire') },
           },
         },
-        DependsOn: [expect.stringMatching(/^RetireSchedulerRoleDefaultPolicy/)],
+        DependsOn: [
+          expect.stringMatching(/^RetireDeadLettersQueuePolicy/),
+          expect.stringMatching(/^RetireDeadLettersQueue[0-9A-F]{8}$/),
+          expect.stringMatching(/^RetireSchedulerRoleDefaultPolicy/),
+        ],
       },
     ]);
   });

@@ -5,6 +5,7 @@ import type { IConstruct } from 'constructs';
 import { ROLLBACK_ALARM_KINDS, RotorAlarmKind, rotorAlarmName } from '../../lambda/shared/rotor-constants';
 import { AlertTopic } from '../../lib/alert-topic';
 import { RollbackFunction, rollbackAlarmNamePrefixes } from '../../lib/rollback-function';
+import { deadLetterQueueArn, deadLetterSendStatements } from './dead-letter-fixtures';
 import { newStageFixture, type StageFixture, fixtureEnvironment } from './infra-test-app';
 
 function newRollback(fixture: StageFixture): { rollback: RollbackFunction; alerts: AlertTopic } {
@@ -54,11 +55,41 @@ describe('RollbackFunction', () => {
         LoggingConfig: { LogGroup: { Ref: id(rollback.logGroup) } },
       },
       DependsOn: [
+        expect.stringMatching(/^RollbackDeadLettersQueuePolicy/),
+        expect.stringMatching(/^RollbackDeadLettersQueue[0-9A-F]{8}$/),
         expect.stringMatching(/^RollbackRetirementCancellingPolicy/),
         expect.stringMatching(/^RollbackRoleDefaultPolicy/),
         expect.stringMatching(/^RollbackTracingPolicy/),
       ],
     });
+  });
+
+  it("sends a rollback that failed after Lambda's retries to its dead-letter queue, whose alarm tells the alert topic at the first message", () => {
+    expect(functionOf().Properties.DeadLetterConfig).toEqual({ TargetArn: deadLetterQueueArn('rollback') });
+    expect(template.findResources('AWS::SQS::Queue')[id(rollback.deadLetterQueue.queue)]?.Properties).toEqual({
+      QueueName: 'rotor-test-rollback-dead-letters',
+      KmsMasterKeyId: { 'Fn::GetAtt': [id(fixture.key), 'Arn'] },
+      KmsDataKeyReusePeriodSeconds: 300,
+      MessageRetentionPeriod: 14 * 24 * 3600,
+    });
+    expect(template.findResources('AWS::CloudWatch::Alarm')[id(rollback.deadLetterQueue.alarm)]?.Properties).toEqual({
+      AlarmName: 'rotor-test-dead-letters.rollback',
+      AlarmDescription:
+        'Rotor test: an invocation of the rollback function failed for good and waits in rotor-test-rollback-dead-letters (see docs/operations.md)',
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [id(rollback.deadLetterQueue.queue), 'QueueName'] } }],
+      Statistic: 'Maximum',
+      Period: 60,
+      EvaluationPeriods: 1,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: id(alerts.topic as never) }],
+    });
+    // The rollback alarms' rule does not match it: its name has no rollback alarm's prefix.
+    for (const prefix of rollbackAlarmNamePrefixes('test'))
+      expect('rotor-test-dead-letters.rollback').not.toMatch(new RegExp(`^${prefix}`));
   });
 
   it("has exactly the stage's Rotor environment, the alert topic included", () => {
@@ -88,6 +119,7 @@ describe('RollbackFunction', () => {
             Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
             Resource: { 'Fn::GetAtt': [id(rollback.logGroup), 'Arn'] },
           },
+          ...deadLetterSendStatements('rollback', id(fixture.key)),
           { Effect: 'Allow', Action: 'kms:Decrypt', Resource: keyArn, Condition: via('secretsmanager') },
           {
             Effect: 'Allow',

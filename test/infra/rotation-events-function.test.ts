@@ -2,6 +2,7 @@ import { CfnResource, type Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { RotationEventsFunction } from '../../lib/rotation-events-function';
+import { deadLetterQueueArn, deadLetterSendStatements } from './dead-letter-fixtures';
 import { fixtureEnvironment, newStageFixture, type StageFixture } from './infra-test-app';
 
 describe('RotationEventsFunction', () => {
@@ -50,7 +51,7 @@ describe('RotationEventsFunction', () => {
     });
   });
 
-  it('may write its logs and traces, and nothing else', () => {
+  it('may write its logs and traces and send to its dead-letter queue, and nothing else', () => {
     const attached = template.findResources('AWS::IAM::Policy', {
       Properties: { Roles: [{ Ref: id(rotationEvents.role) }] },
     });
@@ -70,12 +71,20 @@ describe('RotationEventsFunction', () => {
             Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
             Resource: { 'Fn::GetAtt': [id(rotationEvents.logGroup), 'Arn'] },
           },
+          ...deadLetterSendStatements('rotation-events', id(fixture.key)),
         ],
       },
       RotationEventsTracingPolicy: {
         Version: '2012-10-17',
         Statement: [{ Effect: 'Allow', Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], Resource: '*' }],
       },
+    });
+  });
+
+  it("sends the events it failed to count after Lambda's retries to its dead-letter queue", () => {
+    const fn = template.findResources('AWS::Lambda::Function')[id(rotationEvents.function)]!;
+    expect((fn.Properties as { DeadLetterConfig: unknown }).DeadLetterConfig).toEqual({
+      TargetArn: deadLetterQueueArn('rotation-events'),
     });
   });
 

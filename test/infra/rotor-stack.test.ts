@@ -5,6 +5,7 @@ import { RotorStackOutput, rotorLambdaEnvironment } from '../../lambda/shared/ro
 import { parseRotorConfig } from '../../lib/config/rotor-config';
 import { RotorStack } from '../../lib/rotor-stack';
 import { addRotorStages } from '../../lib/rotor-stages';
+import { deadLetterSendStatements } from './dead-letter-fixtures';
 import { maskAssetHashes, newTestApp, oauth2TestStage, testStage } from './infra-test-app';
 
 describe('RotorStack', () => {
@@ -195,12 +196,16 @@ describe('RotorStack', () => {
     });
   });
 
-  it('watches each secret with three alarms that notify the alert topic', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+  it('watches each secret with three alarms, and each dead-letter queue with one, that notify the alert topic', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 10);
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
       (alarm) => alarm.Properties as { AlarmName: string; AlarmActions: unknown },
     );
     expect(alarms.map((alarm) => alarm.AlarmName)).toEqual([
+      'rotor-test-dead-letters.retire',
+      'rotor-test-dead-letters.health-check',
+      'rotor-test-dead-letters.rollback',
+      'rotor-test-dead-letters.rotation-events',
       'rotor-test-rotation-failures-rotor-test-deploy-token',
       'rotor-test-health-check-failures-rotor-test-deploy-token',
       'rotor-test-reuse-detected-rotor-test-deploy-token',
@@ -340,6 +345,7 @@ describe('RotorStack', () => {
       Action: 'secretsmanager:GetSecretValue',
       Resource: { Ref: id(stack.pepper.secret) },
     };
+    const deadLetters = (purpose: string): unknown[] => deadLetterSendStatements(purpose, id(stack.encryptionKey));
     const tracing = [{ Effect: 'Allow', Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], Resource: '*' }];
     const keyThroughSecretsManager = (actions: string | string[]): unknown => ({
       Effect: 'Allow',
@@ -450,6 +456,7 @@ describe('RotorStack', () => {
       [id(stack.retireFunction.role)]: {
         RetireRoleDefaultPolicy: [
           logs(stack.retireFunction),
+          ...deadLetters('retire'),
           recordKeeping,
           keyThroughDynamoDb,
           {
@@ -467,6 +474,7 @@ describe('RotorStack', () => {
             Action: 'lambda:InvokeFunction',
             Resource: { 'Fn::GetAtt': [id(stack.retireFunction.function), 'Arn'] },
           },
+          ...deadLetters('retire'),
         ],
       },
       [id(stack.verifierFunction.role)]: {
@@ -493,6 +501,7 @@ describe('RotorStack', () => {
       [id(stack.healthCheckFunction.role)]: {
         HealthCheckRoleDefaultPolicy: [
           logs(stack.healthCheckFunction),
+          ...deadLetters('health-check'),
           keyThroughSecretsManager('kms:Decrypt'),
           { Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: tableArn },
           {
@@ -520,11 +529,13 @@ describe('RotorStack', () => {
             Action: 'lambda:InvokeFunction',
             Resource: { 'Fn::GetAtt': [id(stack.healthCheckFunction.function), 'Arn'] },
           },
+          ...deadLetters('health-check'),
         ],
       },
       [id(stack.rollbackFunction.role)]: {
         RollbackRoleDefaultPolicy: [
           logs(stack.rollbackFunction),
+          ...deadLetters('rollback'),
           keyThroughSecretsManager('kms:Decrypt'),
           recordKeeping,
           keyThroughDynamoDb,
@@ -553,7 +564,7 @@ describe('RotorStack', () => {
         ],
       },
       [id(stack.rotationEventsFunction.role)]: {
-        RotationEventsRoleDefaultPolicy: [logs(stack.rotationEventsFunction)],
+        RotationEventsRoleDefaultPolicy: [logs(stack.rotationEventsFunction), ...deadLetters('rotation-events')],
         RotationEventsTracingPolicy: tracing,
       },
     });
