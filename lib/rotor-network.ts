@@ -1,4 +1,4 @@
-import { Fn, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { CfnResource, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -128,8 +128,21 @@ export class RotorNetwork extends Construct implements RotorFunctionNetwork {
         FlowLog: { destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup) },
       },
     });
+    dropRedundantProviderDependency(Stack.of(this));
     const flowLogRole = vpc.node.findChild('FlowLog').node.tryFindChild('IAMRole');
     if (flowLogRole !== undefined) acknowledgeInlinePolicies(flowLogRole);
     return vpc;
   }
+}
+
+/**
+ * The custom resource that strips the default security group runs a handler that CDK makes depend
+ * on its role, which its `Role: GetAtt` already orders: cfn-lint reports the extra DependsOn as
+ * W3005 (as for the functions, aws/aws-cdk#24578).
+ */
+function dropRedundantProviderDependency(stack: Stack): void {
+  const provider = stack.node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
+  const handler = provider?.node.tryFindChild('Handler');
+  const role = provider?.node.tryFindChild('Role');
+  if (CfnResource.isCfnResource(handler) && CfnResource.isCfnResource(role)) handler.removeDependency(role);
 }

@@ -161,6 +161,41 @@ describe('cfn-lint', () => {
     expect(cfnLint(templates)).toEqual({ status: 0, findings: [] });
   });
 
+  it('finds nothing in the templates of stages in a VPC: one Rotor makes, and an existing one', () => {
+    // GIVEN an isolated VPC with its endpoints and flow log, and existing subnets with reservations
+    const config = parseRotorConfig({
+      stages: [
+        {
+          name: 'isolated',
+          secretNamePrefix: 'rotor/isolated/',
+          logRetentionDays: 14,
+          vpc: { isolated: { cidr: '10.20.0.0/24' } },
+          secrets: [{ name: 'deploy-token', provider: 'managed-token', schedule: 'rate(4 hours)', window: '1h' }],
+        },
+        {
+          ...oauth2TestStageFile(),
+          vpc: {
+            existing: {
+              vpcId: 'vpc-0123456789abcdef0',
+              subnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
+            },
+          },
+          reservedConcurrency: { verifier: 50, rollback: 5 },
+        },
+      ],
+    });
+    const app = newTestApp({ outdir: mkdtempSync(join(tmpdir(), 'rotor-cfn-lint-vpc-')) });
+    const stacks = addRotorStages(app, config);
+    expect(stacks.map((stack) => stack.network?.vpc === undefined)).toEqual([false, true]);
+    // WHEN
+    const assembly = app.synth();
+    // THEN
+    expect(cfnLint(stacks.map((stack) => join(assembly.directory, stack.templateFile)))).toEqual({
+      status: 0,
+      findings: [],
+    });
+  });
+
   it('fails on a template with errors (proves the check can fail)', () => {
     // GIVEN a function on a runtime Lambda retired and with a timeout over the maximum
     const path = join(mkdtempSync(join(tmpdir(), 'rotor-cfn-lint-bad-')), 'bad.template.json');
