@@ -74,8 +74,20 @@ function conditionKeys(policy: PolicyDocument): string[] {
     const principal = statement.Principal as { Service?: unknown } | undefined;
     if (principal?.Service !== undefined) return [];
     const condition = (statement.Condition ?? {}) as Record<string, Record<string, unknown>>;
+    // A statement for SQS using the key with the role (Lambda delivering the function's dead
+    // letters) never applies to a call the function makes: none goes through SQS, so the derived
+    // kms:ViaService already fails it, whatever its other keys say.
+    if (viaService(condition)?.startsWith('sqs.') === true) return [];
     return Object.values(condition).flatMap((test) => Object.keys(test).map((key) => key.toLowerCase()));
   });
+}
+
+/** The `kms:ViaService` a statement's StringEquals requires, if any. */
+function viaService(condition: Record<string, Record<string, unknown>>): string | undefined {
+  const value = Object.entries(condition.StringEquals ?? {}).find(
+    ([key]) => key.toLowerCase() === 'kms:viaservice',
+  )?.[1];
+  return typeof value === 'string' ? value : undefined;
 }
 
 function assertDerivable(policies: FunctionPolicies): void {
