@@ -353,12 +353,22 @@ describe.each([
     await cleanRotation(subject, writesOf);
   }, 60_000);
 
-  it('learns the writes of each step from a fault-free rotation', () => {
-    // Only the steps that store, journal or promote write; the writes are what the cases refuse.
-    expect(writesOf.setSecret).toEqual([]);
-    expect(writesOf.testSecret).toEqual([]);
-    expect(writesOf.createSecret).toContain('secretsmanager.PutSecretValue');
-    expect(writesOf.finishSecret).toContain('secretsmanager.UpdateSecretVersionStage');
+  it('learns the writes of each step from a fault-free rotation: the journal claim, AWSPENDING, the pending record; the grace mark, the move, the promotion, the retirement', () => {
+    expect(writesOf).toEqual({
+      createSecret: [
+        'DynamoDB_20120810.PutItem',
+        'secretsmanager.PutSecretValue',
+        'DynamoDB_20120810.TransactWriteItems',
+      ],
+      setSecret: [],
+      testSecret: [],
+      finishSecret: [
+        'DynamoDB_20120810.UpdateItem',
+        'secretsmanager.UpdateSecretVersionStage',
+        'DynamoDB_20120810.TransactWriteItems',
+        expect.stringMatching(/^POST \/schedules\/\{retirement\}/) as unknown as string,
+      ],
+    });
   });
 
   it.each(['createSecret', 'finishSecret'] as const)(
