@@ -25,6 +25,9 @@ const PREFIX = 'rotor/development/';
 // Long enough to see the previous credential in its grace right after each case, short enough to
 // wait for at the end.
 const GRACE_SECONDS = 8;
+const LEASE_SECONDS = 2;
+/** How often createSecret writes AWSPENDING before it gives the answer up (journaled-create.ts). */
+const PENDING_WRITE_ATTEMPTS = 5;
 
 // An error the SDK does not retry, as IAM or a lost network would leave the function.
 const REFUSED: InjectedFault = { status: 400, type: 'AccessDeniedException', message: 'refused by the fault test' };
@@ -42,7 +45,8 @@ beforeAll(async () => {
   [idp, gitlab, rotor] = await Promise.all([
     startTestIdp({ tls: pki.server, caPem: pki.caPem }),
     startGitLabApiServer({ tls: pki.server }),
-    startLocalRotor({ graceSeconds: GRACE_SECONDS }),
+    // A short lease: a retry after a lost answer waits out the lost attempt's claim first.
+    startLocalRotor({ graceSeconds: GRACE_SECONDS, env: { ROTOR_SIDE_EFFECT_LEASE_SECONDS: String(LEASE_SECONDS) } }),
   ]);
   rotor.allowProviderOrigins(idp.issuer, gitlab.origin);
 });
@@ -63,6 +67,8 @@ interface FaultSubject {
   usable(document: Record<string, unknown>): Promise<boolean>;
   /** Provider-specific facts after each healed rotation, given the replaced and the current documents. */
   afterRecovery(replaced: Record<string, unknown>, current: Record<string, unknown>): Promise<void>;
+  /** Credentials the issuer accepts that no version of the secret holds (orphans). */
+  unheld(): readonly unknown[];
   /** Past every grace and the sweep: what the issuer still accepts besides AWSCURRENT's credential. */
   othersAlive(current: Record<string, unknown>): Promise<readonly unknown[]>;
 }
@@ -95,6 +101,8 @@ async function oauthSubject(): Promise<FaultSubject> {
     },
     // The IdP lets an access token live out its own lifetime; the verifier's deny is what ends it.
     othersAlive: () => Promise.resolve([]),
+    // The IdP makes no credential Rotor could lose track of: a refresh answers with the successor.
+    unheld: () => [],
   };
 }
 
@@ -160,6 +168,7 @@ async function gitlabSubject(): Promise<FaultSubject> {
       expect(live().filter((t) => !held.has(t.id))).toEqual([]);
       return Promise.resolve();
     },
+    unheld: () => live().filter((t) => !held.has(t.id)),
     // The first token was made outside Rotor (the ledger never knew it, so no retirement revokes it).
     othersAlive: (current) => Promise.resolve(live().filter((t) => t.id !== current.tokenId && t.id !== token.id)),
   };
@@ -338,9 +347,10 @@ async function expectOnlyCurrentAlive(subject: FaultSubject, retiredCount: numbe
 }
 
 describe.each([
-  ['an OAuth 2.0 refresh', oauthSubject],
-  ['a GitLab overlap rotation', gitlabSubject],
-] as const)('A fault before any write of %s', (_name, makeSubject) => {
+  // An IdP that rotates refresh tokens cannot give a lost answer again: docs/providers.md.
+  ['an OAuth 2.0 refresh', oauthSubject, false],
+  ['a GitLab overlap rotation', gitlabSubject, true],
+] as const)('A fault before any write of %s', (_name, makeSubject, recoversLostAnswer) => {
   let subject: FaultSubject;
   const writesOf: Partial<Record<RotationStep, string[]>> = {};
   /** Every credential a rotation replaced, for the check past every grace. */
@@ -378,6 +388,36 @@ describe.each([
     },
     120_000,
   );
+
+  if (recoversLostAnswer) {
+    it('an answer lost for good (every AWSPENDING write refused): the retry revokes what it made and makes one more', async () => {
+      // Prepare
+      const replaced = await documentAt(subject.arn, 'AWSCURRENT');
+      const replacedVersionId = currentVersionOf(await rotor.labels(subject.arn));
+      const issuedBefore = subject.issued();
+      const { versionId } = await beginRotation(rotor.local, subject.arn);
+
+      // Act: the issuer answers, and no write of the answer gets through.
+      rotor.proxy.failNext('secretsmanager.PutSecretValue', PENDING_WRITE_ATTEMPTS, REFUSED);
+      const lost = await rotor.runStep('createSecret', subject.arn, versionId);
+      rotor.proxy.failNext('secretsmanager.PutSecretValue', 0);
+      const orphans = subject.unheld();
+      const usableMeanwhile = await subject.usable(replaced);
+      await new Promise((resolve) => setTimeout(resolve, LEASE_SECONDS * 1000 + 500));
+      replacedCredentials.push(String(replaced[subject.credentialField]));
+      await runSteps(ROTATION_STEPS, subject.arn, versionId);
+      await clearPending(subject.arn, versionId);
+
+      // Assess: the lost token was alive until the retry revoked it; the consumer never lost AWSCURRENT.
+      expect(lost.ok).toBe(false);
+      expect(usableMeanwhile).toBe(true);
+      expect(orphans).toHaveLength(1);
+      expect(subject.issued() - issuedBefore).toBe(2);
+      await expectHealed(subject, replacedVersionId, versionId, replaced);
+      expect(subject.unheld()).toEqual([]);
+      expect(gitlab.token((orphans[0] as { id: number }).id)?.revoked).toBe(true);
+    }, 60_000);
+  }
 
   it('past every grace, the retirement sweep leaves only AWSCURRENT alive, and the health check finds it healthy', async () => {
     // Prepare: every grace is over.
