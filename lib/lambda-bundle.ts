@@ -2,9 +2,10 @@ import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { LambdaBundle } from '../lambda/shared/rotor-constants';
+import { packageRoot } from './package-root';
 
-/** Repository root: lib/ sits directly below it. */
-const REPOSITORY_ROOT = join(__dirname, '..');
+/** Repository root: above lib/, or above dist/cli/ when `rotor local` synthesizes a stage. */
+const REPOSITORY_ROOT = packageRoot(__dirname);
 
 /** The entry point every bundle exports: `npm run build` writes `index.js` exporting `handler`. */
 export const LAMBDA_BUNDLE_HANDLER = 'index.handler';

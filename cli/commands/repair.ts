@@ -6,6 +6,8 @@ import { DEFAULT_SIDE_EFFECT_LEASE_SECONDS } from '../../lambda/shared/rotor-con
 import { finishLocally, type StepAttempt } from '../local/local-rotation';
 import { OperationFailedError } from './cli-errors';
 import { findSecret, whereOf, type FoundSecret } from './find-secret';
+import { localStageConfig } from './local-environment';
+import { withLocalIam } from '../local/local-iam';
 import { operatorContext, type OperatorContext, type OperatorOptions } from './operator-context';
 import { planRepair, type RepairFindings, type RepairPlan } from './repair-plan';
 
@@ -46,7 +48,7 @@ export async function repair(secretId: string, options: RepairOptions): Promise<
     process.stdout.write(`repaired: AWSPENDING removed from ${plan.action.versionId}\n`);
     return;
   }
-  const attempts = await finish(context, secret, plan.action.versionId, options.region);
+  const attempts = await finish(context, secret, plan.action.versionId, options);
   const failed = attempts.find((attempt) => !attempt.ok);
   if (failed !== undefined) {
     throw new OperationFailedError(
@@ -136,13 +138,18 @@ async function finish(
   context: OperatorContext,
   secret: FoundSecret,
   versionId: string,
-  region: string | undefined,
+  options: RepairOptions,
 ): Promise<readonly StepAttempt[]> {
+  const { region } = options;
   const show = (attempt: StepAttempt) =>
     process.stdout.write(
       `  ${attempt.step.padEnd(13)} ${attempt.ok ? `ok      ${attempt.outcome ?? ''}` : `FAILED  ${attempt.error?.errorType}`}\n`,
     );
-  if (context.local !== undefined) return finishLocally(context.local, secret.ARN, versionId, show);
+  if (context.local !== undefined) {
+    return withLocalIam(context.local, localStageConfig(options), (local) =>
+      finishLocally(local, secret.ARN, versionId, show),
+    );
+  }
 
   const functionArn = secret.RotationLambdaARN;
   if (functionArn === undefined) {

@@ -5,7 +5,8 @@ import { LocalRotationFailedError, rotateLocally, type StepAttempt } from '../lo
 import { OperationFailedError } from './cli-errors';
 import { UsageError } from './cli-options';
 import { findSecret, whereOf } from './find-secret';
-import { prepareLocalEnvironment, type LocalStageOptions } from './local-environment';
+import { localStageConfig, prepareLocalEnvironment, type LocalStageOptions } from './local-environment';
+import { withLocalIam } from '../local/local-iam';
 
 export interface RotateOptions extends LocalStageOptions {
   readonly local?: boolean | undefined;
@@ -46,20 +47,22 @@ export async function rotate(secretId: string, options: RotateOptions): Promise<
   let attemptShown = 0;
   let result;
   try {
-    result = await rotateLocally(local, secretId, {
-      maxAttempts,
-      onStep: (step: StepAttempt) => {
-        if (step.attempt !== attemptShown) {
-          attemptShown = step.attempt;
-          if (step.attempt > 1)
-            process.stdout.write(`  retrying the rotation (attempt ${step.attempt} of ${maxAttempts})\n`);
-        }
-        const status = step.ok
-          ? `ok      ${step.outcome ?? ''}`
-          : `FAILED  ${step.error?.errorType}: ${step.error?.errorMessage}`;
-        process.stdout.write(`  ${step.step.padEnd(13)} ${status}\n`);
-      },
-    });
+    result = await withLocalIam(local, localStageConfig(options), (gated) =>
+      rotateLocally(gated, secretId, {
+        maxAttempts,
+        onStep: (step: StepAttempt) => {
+          if (step.attempt !== attemptShown) {
+            attemptShown = step.attempt;
+            if (step.attempt > 1)
+              process.stdout.write(`  retrying the rotation (attempt ${step.attempt} of ${maxAttempts})\n`);
+          }
+          const status = step.ok
+            ? `ok      ${step.outcome ?? ''}`
+            : `FAILED  ${step.error?.errorType}: ${step.error?.errorMessage}`;
+          process.stdout.write(`  ${step.step.padEnd(13)} ${status}\n`);
+        },
+      }),
+    );
   } catch (error) {
     if (!(error instanceof LocalRotationFailedError)) throw error;
     // The step lines above carry the function's message; the last line says what happens next.

@@ -4,7 +4,7 @@ import { addRotorStages } from '../../lib/rotor-stages';
 import { parseRotorConfig } from '../../lib/config/rotor-config';
 import { FIXTURE_ENV, twoStageConfig, twoStageConfigFile } from './consumer-fixtures';
 import { newTestApp } from './infra-test-app';
-import { TemplateResolver, type PolicyDocument } from './template-policies';
+import { TemplateResolver, type PolicyDocument } from '../../cli/local/template-policies';
 
 // The synthesized policies of two stages in one account, evaluated by an IAM policy simulator
 // (@cloud-copilot/iam-simulate) after resolving every intrinsic to the ARN it would have. Only the

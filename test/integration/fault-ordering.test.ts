@@ -5,7 +5,7 @@ import { retirementScheduleName } from '../../lambda/adapters/scheduler-retireme
 import type { Verdict } from '../../lambda/core/verifier/verdict';
 import { ROTATION_STEPS, type RotationStep } from '../../lambda/core/rotation/rotation-event';
 import { LambdaBundle, RotorEnv } from '../../lambda/shared/rotor-constants';
-import type { InjectedFault } from '../support/aws-proxy';
+import type { InjectedFault } from '../../cli/local/aws-proxy';
 import { startLocalRotor, type LocalRotor } from '../support/local-rotor';
 
 // A fault between any two writes of any rotation step never leaves the ledger disagreeing with

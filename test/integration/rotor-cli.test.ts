@@ -16,6 +16,7 @@ import type { MotoServer } from '../../cli/local/moto-server';
 import { workerMoto } from '../support/worker-moto';
 import { provisionLocal, type LocalEnvironment } from '../../cli/local/provision-local';
 import { LambdaBundle, RotorResourceName } from '../../lambda/shared/rotor-constants';
+import { secretFirstDocument } from '../../lib/secret-first-document';
 import { isWellFormedManagedToken } from '../../lambda/core/providers/managed-token/managed-token-format';
 
 // The built CLI (dist/cli/rotor.js), run as the README runs it, against a moto server.
@@ -90,7 +91,7 @@ describe('rotor CLI', () => {
 
     // Assess
     expect(up.code).toBe(0);
-    const printed = JSON.parse(up.stdout) as { env: Record<string, string>; secrets: string[] };
+    const printed = JSON.parse(up.stdout) as { env: Record<string, string>; secrets: string[]; iam: string };
     expect(printed.env).toMatchObject({
       ROTOR_STAGE: 'ci',
       ROTOR_SECRET_NAME_PREFIX: 'rotor/ci/',
@@ -106,6 +107,7 @@ describe('rotor CLI', () => {
       expect.arrayContaining(['ROTOR_ALERT_TOPIC_ARN', 'ROTOR_PEPPER_SECRET_ARN']),
     );
     expect(printed.secrets).toEqual([SECRET]);
+    expect(printed.iam).toMatch(/^enforced: .*\(ROTOR_LOCAL_IAM=off turns it off\)$/);
     const secret = await localClients({ endpoint: moto.endpoint, region: 'us-east-1' }).secretsManager.send(
       new DescribeSecretCommand({ SecretId: SECRET }),
     );
@@ -379,6 +381,40 @@ describe('rotor CLI failures a person can cause', () => {
     expect(labels).toEqual(['AWSCURRENT']);
     expect(status.stdout).toMatch(/rotor\/ci\/garbage\s+-\s+unreadable\s/);
     expect(status.stdout).toMatch(/rotor\/ci\/deploy-token\s+managed-token\s+active\s/);
+  });
+});
+
+describe('rotor local enforces IAM', () => {
+  it('runs each function with its own role: a call outside it is refused as AWS would, where moto alone lets it through', async () => {
+    // Prepare: under the stage's prefix but without the stage's tag, so no role of the stack names it
+    const env = await stageEnvironment();
+    const name = 'rotor/ci/untagged';
+    const { secretsManager } = localClients(env.endpoint);
+    const document = JSON.stringify(secretFirstDocument('managed-token'));
+    await secretsManager.send(new CreateSecretCommand({ Name: name, SecretString: document, KmsKeyId: env.kmsKeyArn }));
+    const current = async () =>
+      (await secretsManager.send(new GetSecretValueCommand({ SecretId: name, VersionStage: 'AWSCURRENT' })))
+        .SecretString;
+
+    // Act
+    const enforced = await rotor(['rotate', name, ...local(), '--max-attempts', '1']);
+    const afterEnforced = await current();
+    const unchecked = await rotor(['rotate', name, ...local(), '--max-attempts', '1'], { ROTOR_LOCAL_IAM: 'off' });
+    const up = await rotor(['local', 'up', '--endpoint', moto.endpoint, '--config', configPath], {
+      ROTOR_LOCAL_IAM: 'off',
+    });
+
+    // Assess: the function's first call, DescribeSecret, is refused, and the secret keeps its value
+    expect(enforced.code).toBe(1);
+    expect(enforced.stdout).toMatch(
+      /createSecret {2}FAILED {2}AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role\/[^/\s]+\/rotation is not authorized to perform: secretsmanager:DescribeSecret on resource: arn:aws:secretsmanager:us-east-1:123456789012:secret:rotor\/ci\/untagged-\w+ because no identity-based policy allows/,
+    );
+    expect(afterEnforced).toBe(document);
+    // Unchecked, moto lets the same rotation through: what an account would refuse passes
+    expect(unchecked.code).toBe(0);
+    expect(unchecked.stdout).not.toMatch(/AccessDenied/);
+    expect(await current()).not.toBe(document);
+    expect((JSON.parse(up.stdout) as { iam: string }).iam).toMatch(/^off \(ROTOR_LOCAL_IAM=off\)/);
   });
 });
 

@@ -14,9 +14,9 @@ import { workerMoto } from './worker-moto';
 import { provisionLocal, type LocalEnvironment } from '../../cli/local/provision-local';
 import type { RotationStep } from '../../lambda/core/rotation/rotation-event';
 import { LambdaBundle, MANAGED_BY_TAG, RotorEnv } from '../../lambda/shared/rotor-constants';
-import { startAwsProxy, type AwsProxy } from './aws-proxy';
-import { functionPolicies } from './function-policies';
-import { createIamGate } from './iam-gate';
+import { startAwsProxy, type AwsProxy } from '../../cli/local/aws-proxy';
+import { testStagePolicies } from './function-policies';
+import { createIamGate } from '../../cli/local/iam-gate';
 
 export const TEST_STAGE = { name: 'development', secretNamePrefix: 'rotor/development/', secrets: [] } as const;
 
@@ -88,7 +88,7 @@ export async function startLocalRotor(options: LocalRotorOptions = {}): Promise<
     );
     const iamGate = createIamGate(
       provisioned,
-      functionPolicies(provisioned, TEST_STAGE.secretNamePrefix),
+      await testStagePolicies(provisioned, TEST_STAGE.secretNamePrefix),
       TEST_STAGE.secretNamePrefix,
     );
     proxy = await startAwsProxy(moto.endpoint, { iamGate });

@@ -1,4 +1,4 @@
-import type { PolicyDocument } from '../infra/template-policies';
+import type { PolicyDocument } from './template-policies';
 
 /** One AWS API request as the proxy received it, body read. */
 export interface AwsRequest {

@@ -6,17 +6,17 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { runSimulation, type EvaluationResult } from '@cloud-copilot/iam-simulate';
 import { randomUUID } from 'node:crypto';
-import { accessKeyIdOf, bundleOfAccessKeyId } from '../../cli/local/function-identity';
-import { localClients } from '../../cli/local/local-clients';
+import { accessKeyIdOf, bundleOfAccessKeyId } from './function-identity';
+import { localClients } from './local-clients';
 import { rotationModeOf, type GitLabAccessTokenDocument } from '../../lambda/core/providers/gitlab/gitlab-document';
-import type { LocalEnvironment } from '../../cli/local/provision-local';
+import type { LocalEnvironment } from './provision-local';
 import {
   LedgerSchema,
   MANAGED_BY_TAG,
   RotorProviderName,
   type LambdaBundle,
 } from '../../lambda/shared/rotor-constants';
-import type { PolicyDocument } from '../infra/template-policies';
+import type { PolicyDocument } from './template-policies';
 import type { FunctionPolicies } from './function-policies';
 import {
   classifyRequest,
@@ -103,15 +103,15 @@ function assertDerivable(policies: FunctionPolicies): void {
 }
 
 /**
- * The gate for the local stage `local` (provisioned at `upstream`), evaluating with
- * @cloud-copilot/iam-simulate. Decisions are cached: a request evaluates in microseconds once seen.
+ * The gate for the local stage `local`, evaluating with @cloud-copilot/iam-simulate. Decisions are
+ * cached: a request evaluates in microseconds once seen.
  *
- * The stack grants by ARN, and the harness's secrets are not the stack's: each is evaluated under
- * the ARN of the configured secret it stands for.
- * - A secret named as a configured secret of the local stage (`rotor/development/gitlab-manager`)
- *   is that secret.
- * - Any other secret under the stage's prefix with the stage's tag stands for the configured secret
- *   of its kind, read once from its AWSCURRENT document: an overlap-mode `gitlab-access-token`
+ * The stack grants by ARN, and the emulator's secrets have ARNs of their own: each is evaluated
+ * under the ARN of the configured secret it stands for.
+ * - A secret named as a configured secret of the stage (`rotor/development/deploy-token`) is that
+ *   secret: what `rotor local up` provisions.
+ * - Any other secret under the stage's prefix with the stage's tag (the tests create many) stands
+ *   for the configured secret of its kind, read once from its AWSCURRENT document: an overlap-mode `gitlab-access-token`
  *   (its `mode`, or overlap for a project or group token) for the configured overlap-mode GitLab
  *   token, a self-mode one for the configured self-mode GitLab token (not the manager); anything
  *   else for the managed token, whose grants every configured secret shares.
@@ -122,7 +122,7 @@ export function createIamGate(local: LocalEnvironment, policies: FunctionPolicie
   assertDerivable(policies);
   const { secretsManager } = localClients(local.endpoint);
   const secrets = new Map<string, DescribedSecret>();
-  /** The ARN each harness secret is evaluated under, by its own ARN. */
+  /** The ARN each secret is evaluated under, by its own ARN. */
   const standIns = new Map<string, string>();
   const decisions = new Map<string, Promise<EvaluationResult>>();
   let refused: RefusedCall[] = [];
@@ -165,9 +165,10 @@ export function createIamGate(local: LocalEnvironment, policies: FunctionPolicie
       return secret.arn;
     }
     const gitlabMode = gitlabModeOf(await currentDocument(secret.arn));
-    if (gitlabMode === 'overlap') return policies.gitlabOverlapSecretArn;
-    if (gitlabMode === 'self') return policies.gitlabSelfSecretArn;
-    return policies.managedSecretArn;
+    // A stage with no configured secret of that kind grants none: the secret is itself.
+    if (gitlabMode === 'overlap') return policies.gitlabOverlapSecretArn ?? secret.arn;
+    if (gitlabMode === 'self') return policies.gitlabSelfSecretArn ?? secret.arn;
+    return policies.managedSecretArn ?? secret.arn;
   };
   const currentDocument = async (arn: string): Promise<unknown> => {
     try {

@@ -14,7 +14,8 @@ export interface InjectedFault {
  * calls per API operation (the `X-Amz-Target` header, e.g. `secretsmanager.GetSecretValue`),
  * can answer the next N calls of one operation with an error, to test retries, and, given an
  * IAM gate, refuses what the calling function's role does not allow, as AWS would (the emulator
- * enforces no IAM).
+ * enforces no IAM). `rotor local` uses it for the gate only; the counts and injected faults are
+ * for the tests.
  */
 export interface AwsProxy {
   /** Use as AWS_ENDPOINT_URL. */
@@ -34,7 +35,7 @@ export interface AwsProxy {
 const SERVICE_UNAVAILABLE: InjectedFault = {
   status: 503,
   type: 'ServiceUnavailable',
-  message: 'injected by the test proxy',
+  message: 'injected by the proxy',
 };
 
 export async function startAwsProxy(upstream: string, options: { readonly iamGate?: IamGate } = {}): Promise<AwsProxy> {
