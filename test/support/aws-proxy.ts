@@ -26,6 +26,11 @@ export interface AwsProxy {
   resetCounts(): void;
   /** Answers the next `times` calls of `operation` with `fault` instead of forwarding them. */
   failNext(operation: string, times: number, fault?: InjectedFault): void;
+  /**
+   * Answers every call of `operation` (an AWS JSON protocol operation) with `body` and status 200
+   * instead of forwarding it: a stand-in for an operation the emulator does not have.
+   */
+  answerWith(operation: string, body: unknown): void;
   /** Calls the IAM gate refused since the last reset (none without a gate). */
   refusals(): readonly RefusedCall[];
   stop(): Promise<void>;
@@ -43,6 +48,7 @@ export async function startAwsProxy(upstream: string, options: { readonly iamGat
   let counts: Record<string, number> = {};
   let requests: { operation: string; body: string }[] = [];
   const faults = new Map<string, { remaining: number; fault: InjectedFault }>();
+  const standIns = new Map<string, unknown>();
 
   const forward = (incoming: IncomingMessage, outgoing: ServerResponse, body: Buffer): void => {
     const forwarded = request(
@@ -73,6 +79,11 @@ export async function startAwsProxy(upstream: string, options: { readonly iamGat
     incoming.on('end', () => {
       const body = Buffer.concat(chunks);
       requests.push({ operation, body: body.toString('utf8') });
+      if (standIns.has(operation)) {
+        outgoing.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+        outgoing.end(JSON.stringify(standIns.get(operation)));
+        return;
+      }
       const planned = faults.get(operation);
       if (planned !== undefined && planned.remaining > 0) {
         planned.remaining -= 1;
@@ -124,6 +135,9 @@ export async function startAwsProxy(upstream: string, options: { readonly iamGat
     },
     failNext: (operation, times, fault = SERVICE_UNAVAILABLE) => {
       faults.set(operation, { remaining: times, fault });
+    },
+    answerWith: (operation, body) => {
+      standIns.set(operation, body);
     },
     refusals: () => iamGate?.refusals() ?? [],
     stop: () =>
