@@ -31,9 +31,24 @@ export interface AwsProxy {
    * instead of forwarding it: a stand-in for an operation the emulator does not have.
    */
   answerWith(operation: string, body: unknown): void;
+  /**
+   * Answers every call whose operation `matches` with what `answer` returns for its body instead
+   * of forwarding it: a stand-in for a service the emulator cannot run (Lambda's Invoke).
+   */
+  standIn(
+    matches: (operation: string) => boolean,
+    answer: (body: string, operation: string) => Promise<StandInAnswer>,
+  ): void;
   /** Calls the IAM gate refused since the last reset (none without a gate). */
   refusals(): readonly RefusedCall[];
   stop(): Promise<void>;
+}
+
+/** A stand-in's answer: status, headers and body as the service would send them. */
+export interface StandInAnswer {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body: string;
 }
 
 const SERVICE_UNAVAILABLE: InjectedFault = {
@@ -48,7 +63,10 @@ export async function startAwsProxy(upstream: string, options: { readonly iamGat
   let counts: Record<string, number> = {};
   let requests: { operation: string; body: string }[] = [];
   const faults = new Map<string, { remaining: number; fault: InjectedFault }>();
-  const standIns = new Map<string, unknown>();
+  const standIns: {
+    matches: (operation: string) => boolean;
+    answer: (body: string, operation: string) => Promise<StandInAnswer>;
+  }[] = [];
 
   const forward = (incoming: IncomingMessage, outgoing: ServerResponse, body: Buffer): void => {
     const forwarded = request(
@@ -79,9 +97,20 @@ export async function startAwsProxy(upstream: string, options: { readonly iamGat
     incoming.on('end', () => {
       const body = Buffer.concat(chunks);
       requests.push({ operation, body: body.toString('utf8') });
-      if (standIns.has(operation)) {
-        outgoing.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
-        outgoing.end(JSON.stringify(standIns.get(operation)));
+      const standIn = standIns.find((candidate) => candidate.matches(operation));
+      if (standIn !== undefined) {
+        standIn.answer(body.toString('utf8'), operation).then(
+          (answer) => {
+            outgoing.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
+            outgoing.end(answer.body);
+          },
+          (error: unknown) => {
+            outgoing.writeHead(500, { 'content-type': 'application/json' });
+            outgoing.end(
+              JSON.stringify({ __type: 'InternalFailure', message: `test stand-in failed: ${String(error)}` }),
+            );
+          },
+        );
         return;
       }
       const planned = faults.get(operation);
@@ -137,7 +166,18 @@ export async function startAwsProxy(upstream: string, options: { readonly iamGat
       faults.set(operation, { remaining: times, fault });
     },
     answerWith: (operation, body) => {
-      standIns.set(operation, body);
+      standIns.push({
+        matches: (candidate) => candidate === operation,
+        answer: () =>
+          Promise.resolve({
+            status: 200,
+            headers: { 'content-type': 'application/x-amz-json-1.0' },
+            body: JSON.stringify(body),
+          }),
+      });
+    },
+    standIn: (matches, answer) => {
+      standIns.push({ matches, answer });
     },
     refusals: () => iamGate?.refusals() ?? [],
     stop: () =>
