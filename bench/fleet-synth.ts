@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import { parseRotorConfig } from '../lib/config/rotor-config';
 import { addRotorStages } from '../lib/rotor-stages';
-import { fleetStageFile, newTestApp } from '../test/infra/infra-test-app';
+import { fleetStageFile, newValidatingTestApp } from '../test/infra/infra-test-app';
 
 /** One synthesized template: its stack's path, resources, outputs, parameters and size in bytes. */
 export interface TemplateFigures {
@@ -17,7 +17,7 @@ export interface TemplateFigures {
 /** Synthesizes a stage of `count` secrets; returns the time it took and each template's figures. */
 export function synthFleet(count: number, shards?: number): { ms: number; templates: TemplateFigures[] } {
   const started = performance.now();
-  const app = newTestApp();
+  const app = newValidatingTestApp();
   addRotorStages(app, parseRotorConfig({ stages: [fleetStageFile(count, shards)] }));
   const assembly = app.synth();
   const ms = performance.now() - started;

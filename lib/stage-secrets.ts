@@ -9,6 +9,7 @@ import type { RotationFunction } from './rotation-function';
 import type { AlarmThresholds } from './alarm-thresholds';
 import { SecretAlarms } from './secret-alarms';
 import { ShardAlarms } from './shard-alarms';
+import { ownsAlarms } from './watching-alarms';
 
 /** What {@link addStageSecrets} needs from the stage. */
 export interface StageSecretsProps {
@@ -96,10 +97,9 @@ export function addStageSecrets(scope: Construct, props: StageSecretsProps): Sta
     ),
   );
   const fleet = props.shardAlarms;
-  const ownsAlarms = (secret: RotorSecretConfig): boolean =>
-    fleet === undefined || !sameThresholds(secret.alarms, fleet.stageThresholds);
+  const hasOwnAlarms = (secret: RotorSecretConfig): boolean => ownsAlarms(secret.alarms, fleet?.stageThresholds);
   const alarms = props.secrets.map((secret, index) =>
-    ownsAlarms(secret)
+    hasOwnAlarms(secret)
       ? new SecretAlarms(scope, `Alarms-${secret.name}`, {
           secret: secrets[index]!,
           thresholds: secret.alarms,
@@ -112,18 +112,8 @@ export function addStageSecrets(scope: Construct, props: StageSecretsProps): Sta
     stage: stage.name,
     shard: fleet.shard,
     thresholds: fleet.stageThresholds,
-    excludedSecretNames: props.secrets.filter(ownsAlarms).map((secret) => fullSecretName(stage, secret)),
+    excludedSecretNames: props.secrets.filter(hasOwnAlarms).map((secret) => fullSecretName(stage, secret)),
     ...(props.alarmAction === undefined ? {} : { alarmAction: props.alarmAction }),
   });
   return { secrets, alarms, shardAlarms, accessTokenRefreshSchedules };
-}
-
-function sameThresholds(a: AlarmThresholds, b: AlarmThresholds): boolean {
-  return deepEqual(a, b);
-}
-
-function deepEqual(a: unknown, b: unknown): boolean {
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return a === b;
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  return [...keys].every((key) => deepEqual((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]));
 }

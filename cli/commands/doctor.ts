@@ -4,13 +4,9 @@ import { GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { loadRotorConfig, type RotorStageConfig } from '../../lib/config/rotor-config';
-import {
-  DEFAULT_DURATIONS,
-  RotorAlarmKind,
-  RotorEnv,
-  RotorResourceName,
-  rotorAlarmName,
-} from '../../lambda/shared/rotor-constants';
+import { DEFAULT_DURATIONS, RotorAlarmKind, RotorEnv, RotorResourceName } from '../../lambda/shared/rotor-constants';
+import { watchingAlarms, type WatchingAlarm } from '../../lib/watching-alarms';
+import { alarmContributors } from './alarm-contributors';
 import { DynamoDbLedger } from '../../lambda/adapters/dynamodb-ledger';
 import { LOCAL_CREDENTIALS } from '../local/local-clients';
 import { pickStage, requireLocalEndpoint } from './cli-options';
@@ -40,12 +36,13 @@ const STAGE_SCHEDULES = [
   { name: 'health-check', group: RotorResourceName.healthCheckScheduleGroup },
   { name: 'sweep-overdue-retirements', group: RotorResourceName.scheduleGroup },
 ] as const;
-const ALARM_KINDS = [RotorAlarmKind.rotationFailures, RotorAlarmKind.healthCheckFailures, RotorAlarmKind.reuseDetected];
 
 /**
  * `rotor doctor`: checks a stage end to end without changing anything, and prints one row per
  * check with a fix for each problem. The emulator has no alarms or schedules (it cannot run
- * them), so locally those checks say `skipped`. Exits 1 when a check found a problem.
+ * them), so locally those checks say `skipped`. In a sharded stage, a secret at the stage's
+ * thresholds is watched by its shard's alarms, each checked once, and a shard alarm in ALARM
+ * names its secrets in ALARM (its contributors). Exits 1 when a check found a problem.
  */
 export async function doctor(options: OperatorOptions): Promise<void> {
   const stage = pickStage(loadRotorConfig(options.config ?? 'rotor.config.json').stages, options.stage);
@@ -108,11 +105,112 @@ async function runChecks(stage: RotorStageConfig, clients: DoctorClients, local:
         auditRetentionSeconds: DEFAULT_DURATIONS.auditRetentionSeconds,
       })
     : undefined;
+  // A shard's alarms watch many secrets: each is checked once, after the secrets.
+  const shardAlarms = new Map<string, RotorAlarmKind>();
   for (const secret of stage.secrets) {
     const name = `${stage.secretNamePrefix}${secret.name}`;
     await checkSecret(checks, clients, ledger, stage, name, local, deploy);
+    if (local) continue;
+    const watching = watchingAlarms(stage, secret.name, secret.alarms);
+    const own = watching.filter((alarm) => alarm.shard === undefined);
+    for (const alarm of watching) if (alarm.shard !== undefined) shardAlarms.set(alarm.alarmName, alarm.kind);
+    await checkAlarms(checks, clients.cloudWatch, own, deploy, name);
   }
+  await checkAlarms(
+    checks,
+    clients.cloudWatch,
+    [...shardAlarms].map(([alarmName, kind]) => ({ alarmName, kind })),
+    deploy,
+  );
   return checks;
+}
+
+/**
+ * One row per alarm: missing, stuck in INSUFFICIENT_DATA or in ALARM is a problem. A shard's alarm
+ * (no `secretName`) in ALARM gets a row per secret that is a contributor in ALARM.
+ */
+async function checkAlarms(
+  checks: DoctorCheck[],
+  cloudWatch: CloudWatchClient,
+  watching: readonly Pick<WatchingAlarm, 'alarmName' | 'kind'>[],
+  deploy: string,
+  secretName?: string,
+): Promise<void> {
+  for (let start = 0; start < watching.length; start += 100) {
+    const page = watching.slice(start, start + 100);
+    const described = await cloudWatch.send(
+      new DescribeAlarmsCommand({ AlarmNames: page.map((alarm) => alarm.alarmName) }),
+    );
+    for (const { alarmName, kind } of page) {
+      const alarm = described.MetricAlarms?.find((candidate) => candidate.AlarmName === alarmName);
+      if (alarm === undefined) checks.push(problem('alarm present', alarmName, 'missing', deploy));
+      else if (alarm.StateValue === 'INSUFFICIENT_DATA')
+        checks.push(
+          problem(
+            'alarm reporting',
+            alarmName,
+            'INSUFFICIENT_DATA: no metric data reaches it',
+            'check the health-check schedule runs and the functions log EMF metrics (namespace Rotor)',
+          ),
+        );
+      else if (alarm.StateValue !== 'ALARM')
+        checks.push(ok('alarm reporting', alarmName, alarm.StateValue ?? 'unknown'));
+      else if (secretName !== undefined)
+        checks.push(
+          problem('alarm reporting', alarmName, `ALARM: ${firstLine(alarm.StateReason)}`, fixFor(kind, secretName)),
+        );
+      else await checkContributors(checks, cloudWatch, alarmName, kind);
+    }
+  }
+}
+
+/** A shard's alarm in ALARM: which of its secrets are, each a problem of its own. */
+async function checkContributors(
+  checks: DoctorCheck[],
+  cloudWatch: CloudWatchClient,
+  alarmName: string,
+  kind: RotorAlarmKind,
+): Promise<void> {
+  const contributors = await alarmContributors(cloudWatch, alarmName);
+  if (!contributors.listed) {
+    checks.push(
+      problem(
+        'alarm reporting',
+        alarmName,
+        `ALARM; its contributors could not be listed: ${contributors.why}`,
+        `see which secrets are in ALARM in the CloudWatch console (Alarms, ${alarmName}, Contributors)`,
+      ),
+    );
+    return;
+  }
+  const count = contributors.secrets.length;
+  checks.push(ok('alarm reporting', alarmName, `ALARM, ${count} secret(s) in ALARM`));
+  for (const { secretName, reason } of contributors.secrets) {
+    checks.push(
+      problem(
+        'secret in ALARM',
+        secretName,
+        `contributor of ${alarmName}: ${firstLine(reason)}`,
+        fixFor(kind, secretName),
+      ),
+    );
+  }
+}
+
+/** What to do about a secret in ALARM, by the alarm's kind. */
+function fixFor(kind: RotorAlarmKind, secretName: string): string {
+  switch (kind) {
+    case RotorAlarmKind.rotationFailures:
+      return `rotation keeps failing: \`rotor audit ${secretName}\` and the rotation function's log say why (Rotor rolls back or pauses)`;
+    case RotorAlarmKind.healthCheckFailures:
+      return `its current credential fails its test: Rotor rolls back or pauses; \`rotor status\` shows which, \`rotor audit ${secretName}\` why`;
+    default:
+      return `a retired credential was presented (possible theft): \`rotor audit ${secretName}\`, then \`rotor rotate ${secretName}\``;
+  }
+}
+
+function firstLine(text: string | undefined): string {
+  return (text ?? '').split('\n')[0]!;
 }
 
 async function checkSecret(
@@ -194,26 +292,7 @@ async function checkSecret(
       checks.push(ok('not paused', name, state === undefined ? 'never rotated' : state.status));
     }
   }
-  if (local) {
-    checks.push(skipped('alarms reporting', name));
-    return;
-  }
-  const names = ALARM_KINDS.map((kind) => rotorAlarmName(stage.name, kind, name));
-  const alarms = await clients.cloudWatch.send(new DescribeAlarmsCommand({ AlarmNames: names }));
-  for (const alarmName of names) {
-    const alarm = alarms.MetricAlarms?.find((candidate) => candidate.AlarmName === alarmName);
-    if (alarm === undefined) checks.push(problem('alarm present', alarmName, 'missing', deploy));
-    else if (alarm.StateValue === 'INSUFFICIENT_DATA')
-      checks.push(
-        problem(
-          'alarm reporting',
-          alarmName,
-          'INSUFFICIENT_DATA: no metric data reaches it',
-          'check the health-check schedule runs and the functions log EMF metrics (namespace Rotor)',
-        ),
-      );
-    else checks.push(ok('alarm reporting', alarmName, alarm.StateValue ?? 'unknown'));
-  }
+  if (local) checks.push(skipped('alarms reporting', name));
 }
 
 /** Runs one check: its detail when `run` resolves, a problem with the error's words when it throws. */

@@ -25,6 +25,8 @@ export interface OperatorContext {
   readonly maxRollbackAttempts: number;
   /** Configured secrets (full name to provider), when the config was read. */
   readonly configuredProviders: ReadonlyMap<string, string>;
+  /** The stage's config, when it was read: its shards and alarm thresholds say which alarms watch a secret. */
+  readonly stageConfig?: RotorStageConfig;
   readonly ledger: DynamoDbLedger;
   readonly secretsManager: SecretsManagerClient;
   readonly eventBridge: EventBridgeClient;
@@ -53,6 +55,7 @@ export async function operatorContext(
       eventBusName: local.env[RotorEnv.eventBusName] ?? 'default',
       maxRollbackAttempts: stage?.maxRollbackAttempts ?? HEALTH_AND_ROLLBACK_DEFAULTS.maxRollbackAttempts,
       configuredProviders: providersOf(stage),
+      ...(stage === undefined ? {} : { stageConfig: stage }),
       ...clients(config, local.ledgerTableName),
       local,
     };
@@ -73,6 +76,7 @@ export async function operatorContext(
     eventBusName: stage?.eventBusName ?? process.env[RotorEnv.eventBusName] ?? 'default',
     maxRollbackAttempts: stage?.maxRollbackAttempts ?? HEALTH_AND_ROLLBACK_DEFAULTS.maxRollbackAttempts,
     configuredProviders: providersOf(stage),
+    ...(stage === undefined ? {} : { stageConfig: stage }),
     ...clients(options.region === undefined ? {} : { region: options.region }, table),
   };
 }

@@ -1,5 +1,9 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { GetSecretValueCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
 import { ROTATION_STEPS } from '../../lambda/core/rotation/rotation-event';
 import { AWSCURRENT, AWSPENDING } from '../../lambda/core/rotation/secret-store';
 import { DEFAULT_SIDE_EFFECT_LEASE_SECONDS } from '../../lambda/shared/rotor-constants';
@@ -175,6 +179,17 @@ async function finish(
     attempts.push(attempt);
     show(attempt);
     if (!attempt.ok) return attempts;
+  }
+  // The function said every step is done: AWSPENDING goes only once its version is AWSCURRENT,
+  // since it may hold the only valid credential (a function that answered without running, or
+  // another stage's, would otherwise cost it).
+  const after = await context.secretsManager.send(new DescribeSecretCommand({ SecretId: secret.ARN }));
+  if (!(after.VersionIdsToStages?.[versionId] ?? []).includes(AWSCURRENT)) {
+    throw new OperationFailedError(
+      `${secret.Name}: ${functionArn} answered every step without error, but rotation ${versionId} is not AWSCURRENT; ` +
+        'AWSPENDING is kept, it holds a credential that may be the only valid one: check the function and its log, ' +
+        `then run \`rotor repair ${secret.Name}\` again`,
+    );
   }
   await context.secretsManager.send(
     new UpdateSecretVersionStageCommand({

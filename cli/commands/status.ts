@@ -12,6 +12,8 @@ import {
   rotorAlarmName,
   RotorProviderName,
 } from '../../lambda/shared/rotor-constants';
+import { watchingAlarms, type WatchingAlarm } from '../../lib/watching-alarms';
+import { alarmContributors, type AlarmContributors } from './alarm-contributors';
 import { operatorContext, type OperatorContext, type OperatorOptions } from './operator-context';
 
 const STATUS_WORDS: Record<SecretStatus, string> = {
@@ -32,7 +34,8 @@ const ALARM_COLUMNS: readonly (readonly [string, RotorAlarmKind])[] = [
  * `rotor status`: one row per managed secret of the stage: provider, status (active, rolling
  * back, paused, compromised), age of the current credential, next rotation, grace of the previous
  * credential, and the state of the secret's three alarms (`-` where there is no such alarm, as in
- * the local emulator). Paused secrets are listed below the table with the reason and the way out.
+ * the local emulator); in a sharded stage, whether the secret is a contributor in ALARM of its
+ * shard's alarms. Paused secrets are listed below the table with the reason and the way out.
  */
 export async function status(options: OperatorOptions): Promise<void> {
   const context = await operatorContext('status', options, true);
@@ -41,10 +44,17 @@ export async function status(options: OperatorOptions): Promise<void> {
     stage: context.stage,
     secretNamePrefix: context.secretNamePrefix,
   }).list();
-  const alarms = await alarmStates(
-    context.cloudWatch,
-    secrets.flatMap((secret) => ALARM_COLUMNS.map(([, kind]) => rotorAlarmName(context.stage, kind, secret.name))),
-  );
+  const watching = new Map(secrets.map((secret) => [secret.name, alarmsOf(context, secret.name)]));
+  const alarms = await alarmStates(context.cloudWatch, [
+    ...new Set([...watching.values()].flatMap((each) => each.map((alarm) => alarm.alarmName))),
+  ]);
+  // A shard's alarm in ALARM: which of its secrets are (its contributors in ALARM), asked once per alarm.
+  const contributors = new Map<string, AlarmContributors>();
+  for (const alarm of [...watching.values()].flat()) {
+    if (alarm.shard !== undefined && alarms.get(alarm.alarmName) === 'ALARM' && !contributors.has(alarm.alarmName)) {
+      contributors.set(alarm.alarmName, await alarmContributors(context.cloudWatch, alarm.alarmName));
+    }
+  }
   const rows: string[][] = [];
   const notes: string[] = [];
   for (const secret of secrets) {
@@ -66,10 +76,18 @@ export async function status(options: OperatorOptions): Promise<void> {
       current === undefined ? '-' : age(now - current.createdAt),
       described.NextRotationDate?.toISOString() ?? '-',
       noOverlap ? 'none (self)' : await graceOf(state, context, now),
-      ALARM_COLUMNS.map(
-        ([label, kind]) => `${label}:${alarms.get(rotorAlarmName(context.stage, kind, secret.name)) ?? '-'}`,
-      ).join(' '),
+      ALARM_COLUMNS.map(([label, kind]) => {
+        const alarm = watching.get(secret.name)!.find((each) => each.kind === kind)!;
+        return `${label}:${stateOf(alarm, secret.name, alarms, contributors)}`;
+      }).join(' '),
     ]);
+    for (const alarm of watching.get(secret.name)!) {
+      const answer = contributors.get(alarm.alarmName);
+      const alarming = answer?.listed ? answer.secrets.find((each) => each.secretName === secret.name) : undefined;
+      if (alarming !== undefined) {
+        notes.push(`${secret.name} is in ALARM in its shard's alarm ${alarm.alarmName}: ${alarming.reason}`);
+      }
+    }
     if (readable === false) {
       notes.push(
         `${secret.name}: AWSCURRENT does not hold a Rotor document, so rotation refuses it and consumers get no credential\n` +
@@ -86,6 +104,15 @@ export async function status(options: OperatorOptions): Promise<void> {
       notes.push(
         `${secret.name} is paused since ${iso(state.pause?.pausedAt)}: ${state.pause?.reason ?? '(no reason recorded)'}\n` +
           `  look (rotor audit ${secret.name}), fix the cause, then: rotor resume ${secret.name}`,
+      );
+    }
+  }
+  for (const [alarmName, answer] of contributors) {
+    if (!answer.listed) {
+      notes.push(
+        `${alarmName} is in ALARM, and which of its secrets are could not be listed (${answer.why}); ` +
+          'its secrets show ALARM? in the ALARMS column\n' +
+          `  see the alarm's contributors in the CloudWatch console (Alarms, ${alarmName}, Contributors)`,
       );
     }
   }
@@ -141,6 +168,37 @@ async function graceOf(state: SecretLedgerState | undefined, context: OperatorCo
   return previous?.state === 'previous'
     ? `until ${iso(state.previousGraceEndsAt)}`
     : `previous ${previous?.state ?? 'gone'}`;
+}
+
+/**
+ * The alarms that watch a secret: its own, or in a sharded stage its shard's (from the stage's
+ * config; without it, the secret's own names, as a stage that is not sharded has).
+ */
+function alarmsOf(context: OperatorContext, secretName: string): WatchingAlarm[] {
+  const stage = context.stageConfig;
+  if (stage === undefined || !secretName.startsWith(stage.secretNamePrefix)) {
+    return ALARM_COLUMNS.map(([, kind]) => ({ kind, alarmName: rotorAlarmName(context.stage, kind, secretName) }));
+  }
+  const nameInStage = secretName.slice(stage.secretNamePrefix.length);
+  const configured = stage.secrets.find((secret) => secret.name === nameInStage);
+  return watchingAlarms(stage, nameInStage, configured?.alarms);
+}
+
+/**
+ * A secret's word in the ALARMS column: its own alarm's state; for a shard's alarm, ALARM when the
+ * secret is one of its contributors in ALARM, OK when it is not, ALARM? when they could not be listed.
+ */
+function stateOf(
+  alarm: WatchingAlarm,
+  secretName: string,
+  states: ReadonlyMap<string, string>,
+  contributors: ReadonlyMap<string, AlarmContributors>,
+): string {
+  const state = states.get(alarm.alarmName) ?? '-';
+  if (alarm.shard === undefined || state !== 'ALARM') return state;
+  const answer = contributors.get(alarm.alarmName);
+  if (answer === undefined || !answer.listed) return 'ALARM?';
+  return answer.secrets.some((each) => each.secretName === secretName) ? 'ALARM' : 'OK';
 }
 
 /** Alarm name to state value, for the alarms that exist (DescribeAlarms takes 100 names at a time). */

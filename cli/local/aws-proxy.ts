@@ -27,9 +27,29 @@ export interface AwsProxy {
   resetCounts(): void;
   /** Answers the next `times` calls of `operation` with `fault` instead of forwarding them. */
   failNext(operation: string, times: number, fault?: InjectedFault): void;
+  /**
+   * Answers every call of `operation` (an AWS JSON protocol operation) with `body` and status 200
+   * instead of forwarding it: a stand-in for an operation the emulator does not have.
+   */
+  answerWith(operation: string, body: unknown): void;
+  /**
+   * Answers every call whose operation `matches` with what `answer` returns for its body instead
+   * of forwarding it: a stand-in for a service the emulator cannot run (Lambda's Invoke).
+   */
+  standIn(
+    matches: (operation: string) => boolean,
+    answer: (body: string, operation: string) => Promise<StandInAnswer>,
+  ): void;
   /** Calls the IAM gate refused since the last reset (none without a gate). */
   refusals(): readonly RefusedCall[];
   stop(): Promise<void>;
+}
+
+/** A stand-in's answer: status, headers and body as the service would send them. */
+export interface StandInAnswer {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body: string;
 }
 
 const SERVICE_UNAVAILABLE: InjectedFault = {
@@ -44,6 +64,10 @@ export async function startAwsProxy(upstream: string, options: { readonly iamGat
   let counts: Record<string, number> = {};
   let requests: { operation: string; body: string }[] = [];
   const faults = new Map<string, { remaining: number; fault: InjectedFault }>();
+  const standIns: {
+    matches: (operation: string) => boolean;
+    answer: (body: string, operation: string) => Promise<StandInAnswer>;
+  }[] = [];
 
   const forward = (incoming: IncomingMessage, outgoing: ServerResponse, body: Buffer): void => {
     const forwarded = request(
@@ -74,6 +98,22 @@ export async function startAwsProxy(upstream: string, options: { readonly iamGat
     incoming.on('end', () => {
       const body = Buffer.concat(chunks);
       requests.push({ operation, body: body.toString('utf8') });
+      const standIn = standIns.find((candidate) => candidate.matches(operation));
+      if (standIn !== undefined) {
+        standIn.answer(body.toString('utf8'), operation).then(
+          (answer) => {
+            outgoing.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
+            outgoing.end(answer.body);
+          },
+          (error: unknown) => {
+            outgoing.writeHead(500, { 'content-type': 'application/json' });
+            outgoing.end(
+              JSON.stringify({ __type: 'InternalFailure', message: `test stand-in failed: ${String(error)}` }),
+            );
+          },
+        );
+        return;
+      }
       const planned = faults.get(operation);
       if (planned !== undefined && planned.remaining > 0) {
         planned.remaining -= 1;
@@ -125,6 +165,20 @@ export async function startAwsProxy(upstream: string, options: { readonly iamGat
     },
     failNext: (operation, times, fault = SERVICE_UNAVAILABLE) => {
       faults.set(operation, { remaining: times, fault });
+    },
+    answerWith: (operation, body) => {
+      standIns.push({
+        matches: (candidate) => candidate === operation,
+        answer: () =>
+          Promise.resolve({
+            status: 200,
+            headers: { 'content-type': 'application/x-amz-json-1.0' },
+            body: JSON.stringify(body),
+          }),
+      });
+    },
+    standIn: (matches, answer) => {
+      standIns.push({ matches, answer });
     },
     refusals: () => iamGate?.refusals() ?? [],
     stop: () =>

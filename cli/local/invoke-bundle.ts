@@ -82,6 +82,57 @@ export async function invokeBundleConcurrently(
   return { results: JSON.parse(outcome) as Omit<BundleInvocation, 'logs'>[], logs };
 }
 
+// Loads the bundle once and runs the events one after the other, stopping at the first that
+// fails: one warm container serving a rotation's steps, as Lambda usually does. Each event's log
+// lines are told apart by catching what the handler writes to stdout and stderr while it runs.
+const SEQUENCE_RUNNER = `
+const fs = require('node:fs');
+const events = JSON.parse(fs.readFileSync(0, 'utf8'));
+const { handler } = require(process.argv[1]);
+let lines = [];
+for (const stream of [process.stdout, process.stderr]) {
+  stream.write = (chunk, encoding, callback) => {
+    lines.push(...String(chunk).split('\\n').filter((line) => line.length > 0));
+    const done = typeof encoding === 'function' ? encoding : callback;
+    if (typeof done === 'function') done();
+    return true;
+  };
+}
+(async () => {
+  const outcomes = [];
+  for (const event of events) {
+    lines = [];
+    const context = { functionName: 'rotor-local', awsRequestId: require('node:crypto').randomUUID(), getRemainingTimeInMillis: () => 60000 };
+    try {
+      const result = await handler(event, context);
+      outcomes.push({ ok: true, result: result === undefined ? null : result, logs: lines });
+    } catch (e) {
+      outcomes.push({ ok: false, error: { errorType: (e && e.name) || 'Error', errorMessage: (e && e.message) || String(e) }, logs: lines });
+      break;
+    }
+  }
+  fs.writeSync(3, JSON.stringify(outcomes));
+})().finally(() => process.exit(0));
+`;
+
+/**
+ * Invokes a bundle with the events one after the other in one process (one warm container),
+ * stopping at the first event whose handler throws; results in event order, each with its own
+ * log lines. Events after a failure are not run, so there are fewer results than events.
+ */
+export async function invokeBundleSequence(
+  name: LambdaBundle,
+  events: readonly unknown[],
+  options: InvokeBundleOptions,
+): Promise<readonly BundleInvocation[]> {
+  const { outcome, logs } = await runInProcess(SEQUENCE_RUNNER, name, events, options, 60_000 * events.length);
+  const results = JSON.parse(outcome) as BundleInvocation[];
+  // Anything written around the handler's calls (none is expected) goes with the last result.
+  const last = results[results.length - 1];
+  if (last !== undefined && logs.length > 0) results[results.length - 1] = { ...last, logs: [...last.logs, ...logs] };
+  return results;
+}
+
 /**
  * Runs `runner` in a fresh Node process with the bundle's path as its argument and `input` on
  * stdin; returns what the runner wrote on file descriptor 3 and every line of stdout/stderr.

@@ -7,7 +7,7 @@ import {
 import { ROTATION_STEPS, type RotationStep } from '../../lambda/core/rotation/rotation-event';
 import { AWSCURRENT, AWSPENDING } from '../../lambda/core/rotation/secret-store';
 import { LambdaBundle } from '../../lambda/shared/rotor-constants';
-import { invokeBundle } from './invoke-bundle';
+import { invokeBundle, invokeBundleSequence, type BundleInvocation } from './invoke-bundle';
 import { localClients } from './local-clients';
 import type { LocalEnvironment } from './provision-local';
 
@@ -27,7 +27,15 @@ export interface LocalRotationOptions {
   readonly maxAttempts?: number;
   /** Pause before a retry, doubled each time. @default 500 ms */
   readonly retryDelayMs?: number;
+  /** Called with each step's outcome (after the attempt's process ended, unless `processPerStep`). */
   readonly onStep?: (attempt: StepAttempt) => void;
+  /**
+   * Each step in a fresh process (a cold container per step), with `onStep` called before the
+   * next step starts, so that a caller can change the world between steps.
+   *
+   * @default false - the steps of an attempt share one process
+   */
+  readonly processPerStep?: boolean;
 }
 
 export interface LocalRotationResult {
@@ -74,9 +82,10 @@ export const PERMANENT_ROTATION_ERRORS: ReadonlySet<string> = new Set([
 /**
  * Plays Secrets Manager's part against the emulator: starts a rotation the way RotateSecret
  * does (the emulator creates the empty AWSPENDING version and runs nothing), then invokes
- * the bundled rotation handler for createSecret, setSecret, testSecret and finishSecret, each
- * in a fresh process. A failed step makes the whole sequence run again with the same version
- * id, as Secrets Manager retries a rotation, up to `maxAttempts`.
+ * the bundled rotation handler for createSecret, setSecret, testSecret and finishSecret, one
+ * after the other in a fresh process (one warm container, as Lambda usually serves a rotation's
+ * steps). A failed step makes the whole sequence run again with the same version id, in a new
+ * process, as Secrets Manager retries a rotation, up to `maxAttempts`.
  */
 export async function rotateLocally(
   local: LocalEnvironment,
@@ -89,7 +98,7 @@ export async function rotateLocally(
   let delay = options.retryDelayMs ?? 500;
 
   for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
-    if (await runSteps(local, arn, versionId, attempt, attempts, options.onStep)) {
+    if (await runSteps(local, arn, versionId, attempt, attempts, options)) {
       await clearPendingLabel(local, arn, versionId);
       return { secretArn: arn, versionId, resumed, attempts };
     }
@@ -124,18 +133,18 @@ async function runSteps(
   versionId: string,
   attempt: number,
   attempts: StepAttempt[],
-  onStep: LocalRotationOptions['onStep'],
+  { onStep, processPerStep = false }: Pick<LocalRotationOptions, 'onStep' | 'processPerStep'>,
 ): Promise<boolean> {
-  for (const step of ROTATION_STEPS) {
-    const invocation = await invokeBundle(
-      LambdaBundle.rotation,
-      { Step: step, SecretId: secretArn, ClientRequestToken: versionId },
-      { env: local.env },
-    );
+  const events = ROTATION_STEPS.map((step) => ({ Step: step, SecretId: secretArn, ClientRequestToken: versionId }));
+  const invocations = processPerStep
+    ? stepByStep(events, local)
+    : (await invokeBundleSequence(LambdaBundle.rotation, events, { env: local.env })).values();
+  let index = 0;
+  for await (const invocation of invocations) {
     const outcome = invocation.ok ? outcomeFromLogs(invocation.logs) : undefined;
     const record: StepAttempt = {
       attempt,
-      step,
+      step: ROTATION_STEPS[index++]!,
       ok: invocation.ok,
       logs: invocation.logs,
       ...(outcome === undefined ? {} : { outcome }),
@@ -145,7 +154,12 @@ async function runSteps(
     onStep?.(record);
     if (!invocation.ok) return false;
   }
-  return true;
+  return index === ROTATION_STEPS.length;
+}
+
+/** The steps' invocations, each in a fresh process started once the caller took the previous one. */
+async function* stepByStep(events: readonly object[], local: LocalEnvironment): AsyncGenerator<BundleInvocation> {
+  for (const event of events) yield await invokeBundle(LambdaBundle.rotation, event, { env: local.env });
 }
 
 /**
@@ -160,7 +174,7 @@ export async function finishLocally(
   onStep?: (attempt: StepAttempt) => void,
 ): Promise<readonly StepAttempt[]> {
   const attempts: StepAttempt[] = [];
-  if (await runSteps(local, secretArn, versionId, 1, attempts, onStep)) {
+  if (await runSteps(local, secretArn, versionId, 1, attempts, onStep === undefined ? {} : { onStep })) {
     await clearPendingLabel(local, secretArn, versionId);
   }
   return attempts;

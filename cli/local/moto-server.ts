@@ -13,7 +13,7 @@ export interface MotoServer {
 export interface StartMotoOptions {
   /** @default a free port chosen by the OS */
   readonly port?: number;
-  /** @default 30 seconds */
+  /** @default 120 seconds: moto answers within seconds, later only on a heavily loaded machine */
   readonly startTimeoutMs?: number;
   /** Python interpreter with moto[server] installed. @default `python3` */
   readonly python?: string;
@@ -63,7 +63,7 @@ export async function startMotoServer(options: StartMotoOptions = {}): Promise<M
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
   try {
-    await waitUntilReady(endpoint, child, options.startTimeoutMs ?? 30_000, () => stderr);
+    await waitUntilReady(endpoint, child, options.startTimeoutMs ?? 120_000, () => stderr);
     // Lambda functions in moto are stand-ins: never run them in Docker (there is none here).
     await postJson(`${endpoint}/moto-api/config`, { lambda: { use_docker: false } });
   } catch (error) {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadRotorConfig, parseRotorConfig } from '../../lib/config/rotor-config';
 import { addRotorStages } from '../../lib/rotor-stages';
-import { COMMITTED_CONFIG_PATH, newTestApp, oauth2TestStageFile } from './infra-test-app';
+import { COMMITTED_CONFIG_PATH, newValidatingTestApp, oauth2TestStageFile } from './infra-test-app';
 
 // cfn-lint's exit status is a bit set: 2 = an error, 4 = a warning, 8 = an informational finding
 // (all three count by default); 1 = cfn-lint itself failed (bad arguments, unparsable template).
@@ -54,6 +54,8 @@ function cfnLint(templates: readonly string[], region?: string): { status: numbe
   };
 }
 
+// Each app here also runs CDK's built-in template validation at synth (newValidatingTestApp), which
+// cdk.json's validateAgainstDefaultRules makes fatal: every stage shape passes both linters.
 describe('cfn-lint', () => {
   beforeAll(() => {
     // Never skipped: a machine without cfn-lint fails here with the way to install it.
@@ -68,7 +70,7 @@ describe('cfn-lint', () => {
   it('finds nothing, not even a warning, in the template of every configured stage', () => {
     // GIVEN the app synthesized from the committed config
     const config = loadRotorConfig(COMMITTED_CONFIG_PATH);
-    const app = newTestApp({ outdir: mkdtempSync(join(tmpdir(), 'rotor-cfn-lint-')) });
+    const app = newValidatingTestApp({ outdir: mkdtempSync(join(tmpdir(), 'rotor-cfn-lint-')) });
     const stacks = addRotorStages(app, config);
     const assembly = app.synth();
     // WHEN linted, each stage in its own region (the default region for environment-agnostic stages)
@@ -138,7 +140,7 @@ describe('cfn-lint', () => {
         },
       ],
     });
-    const app = newTestApp({ outdir: mkdtempSync(join(tmpdir(), 'rotor-cfn-lint-tuned-')) });
+    const app = newValidatingTestApp({ outdir: mkdtempSync(join(tmpdir(), 'rotor-cfn-lint-tuned-')) });
     const [stack] = addRotorStages(app, config);
     expect(stack!.accessTokenRefreshSchedules.size).toBe(1);
     // WHEN
@@ -150,7 +152,7 @@ describe('cfn-lint', () => {
   it('finds nothing in the templates of a sharded stage: its own and every shard', () => {
     // GIVEN a stage of OAuth 2.0 and managed-token secrets in 3 shards
     const config = parseRotorConfig({ stages: [{ ...oauth2TestStageFile(), shards: 3 }] });
-    const app = newTestApp({ outdir: mkdtempSync(join(tmpdir(), 'rotor-cfn-lint-sharded-')) });
+    const app = newValidatingTestApp({ outdir: mkdtempSync(join(tmpdir(), 'rotor-cfn-lint-sharded-')) });
     const [stack] = addRotorStages(app, config);
     // WHEN
     const assembly = app.synth();

@@ -20,9 +20,23 @@ export const COMMITTED_CONFIG_PATH = join(REPOSITORY_ROOT, 'rotor.config.json');
 const CDK_CONTEXT = (JSON.parse(readFileSync(join(REPOSITORY_ROOT, 'cdk.json'), 'utf8')) as { context: object })
   .context;
 
-/** An App with cdk.json's feature flags. */
+/**
+ * An App with cdk.json's feature flags.
+ *
+ * CDK's built-in template validation (the cfn-lint rules that `cdk synth` runs, which the
+ * `validateAgainstDefaultRules` flag makes fatal) is off unless `builtinCloudFormationValidation`
+ * says otherwise: starting its engine costs about 6 s of CPU per test file, and cfn-lint.test.ts
+ * turns it on for every stage shape it lints (the committed config, a stage with every optional
+ * field, a sharded stage), so each shape passes both linters. The other infrastructure tests
+ * assert what their constructs put in the template.
+ */
 export function newTestApp(props: AppProps = {}): App {
-  return new App({ ...props, context: { ...CDK_CONTEXT, ...props.context } });
+  return new App({ builtinCloudFormationValidation: false, ...props, context: { ...CDK_CONTEXT, ...props.context } });
+}
+
+/** {@link newTestApp} with CDK's built-in template validation on, as `cdk synth` runs it. */
+export function newValidatingTestApp(props: AppProps = {}): App {
+  return newTestApp({ ...props, builtinCloudFormationValidation: true });
 }
 
 /**

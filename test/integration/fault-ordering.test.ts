@@ -252,7 +252,7 @@ describe('A finishSecret that failed after moving AWSCURRENT, never retried', ()
       [true, 'grace', v2],
       [true, 'grace', v1],
     ]);
-  }, 60_000);
+  });
 });
 
 describe('A step whose ledger part cannot succeed', () => {
@@ -307,5 +307,5 @@ describe('A step whose ledger part cannot succeed', () => {
       expect((await rotor.runStep(step, arn, v2)).ok).toBe(true);
     }
     expect((await rotor.labels(arn))[v2]).toContain('AWSCURRENT');
-  }, 60_000);
+  });
 });

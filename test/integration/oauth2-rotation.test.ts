@@ -12,9 +12,11 @@ import {
   type StepAttempt,
 } from '../../cli/local/local-rotation';
 import { ROTATION_STEPS } from '../../lambda/core/rotation/rotation-event';
-import { MetricName, RotorEvents } from '../../lambda/shared/rotor-constants';
+import { LambdaBundle, MetricName, RotorEvents } from '../../lambda/shared/rotor-constants';
 import { startTestIdp, type TestIdp } from '../support/oidc-idp';
 import { startLocalRotor, type LocalRotor } from '../support/local-rotor';
+import { startAwsProxy, type StandInAnswer } from '../support/aws-proxy';
+import { invokeBundle } from '../../cli/local/invoke-bundle';
 import { createTestPki, type TestPki } from '../support/test-pki';
 
 // The bundled rotation handler (each step in a fresh process, as Lambda runs it) against moto and
@@ -322,6 +324,107 @@ describe('OAuth 2.0 refresh-token rotation against a real IdP', () => {
     for (const token of issued) expect(dryRun.stdout + repaired.stdout + repaired.stderr).not.toContain(token);
   });
 
+  /** A stuck OAuth rotation: createSecret spent the refresh token and stored its result, then the rotation stopped. */
+  async function stuckRotation(): Promise<{ secret: OAuthSecret; versionId: string; pending: Record<string, string> }> {
+    const secret = await newOAuthSecret(idp);
+    const { versionId } = await beginRotation(rotor.local, secret.arn);
+    const created = await rotor.runStep('createSecret', secret.arn, versionId);
+    expect(created.ok).toBe(true);
+    const pending = await documentAt(secret.arn, 'AWSPENDING');
+    issued.add(pending.refreshToken!).add(pending.accessToken!);
+    return { secret, versionId, pending };
+  }
+
+  /**
+   * The account as the CLI reaches it without --local: the default credential chain from the
+   * environment and AWS_ENDPOINT_URL, here a proxy in front of the emulator whose Lambda Invoke
+   * of the secret's rotation function runs `invoke` (the emulator cannot run functions).
+   */
+  async function accountWithLambda(invoke: (event: unknown) => Promise<StandInAnswer>) {
+    const account = await startAwsProxy(rotor.moto.endpoint);
+    const invoked: string[] = [];
+    account.standIn(
+      (operation) => /^POST \/2015-03-31\/functions\/[^/]+\/invocations$/.test(operation),
+      (body, operation) => {
+        invoked.push(decodeURIComponent(operation.split('/')[3]!));
+        return invoke(JSON.parse(body));
+      },
+    );
+    const env = {
+      AWS_ENDPOINT_URL: account.endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'rotor-operator',
+      AWS_SECRET_ACCESS_KEY: 'rotor-operator',
+      ROTOR_LEDGER_TABLE: rotor.local.ledgerTableName,
+    };
+    return { account, invoked, env };
+  }
+
+  it('rotor repair against an account (no --local) finishes the rotation through the function the secret names', async () => {
+    // Prepare
+    const { secret, versionId, pending } = await stuckRotation();
+    const { account, invoked, env } = await accountWithLambda(async (event) => {
+      const run = await invokeBundle(LambdaBundle.rotation, event, { env: rotor.local.env });
+      logs.push(...run.logs);
+      return run.ok
+        ? { status: 200, body: JSON.stringify(run.result) }
+        : { status: 200, headers: { 'x-amz-function-error': 'Unhandled' }, body: JSON.stringify(run.error) };
+    });
+    const before = idp.refreshRequests();
+    const labelsBefore = await rotor.labels(secret.arn);
+
+    try {
+      // Act
+      const dryRun = await runCli(['repair', secret.name, '--dry-run'], '', env);
+      const afterDryRun = { labels: await rotor.labels(secret.arn), invoked: invoked.length };
+      const repaired = await runCli(['repair', secret.name], '', env);
+
+      // Assess: the dry run diagnoses as locally and changes nothing
+      expect(dryRun.code).toBe(0);
+      expect(dryRun.stdout).toContain(`AWSPENDING  ${versionId}  holds a value (provider oauth2-refresh-token)`);
+      expect(dryRun.stdout).toMatch(/journal +oauth2-refresh-token:create by rotation .*spent a single-use credential/);
+      expect(dryRun.stdout).toMatch(/dry run: nothing changed\n$/);
+      expect(afterDryRun).toEqual({ labels: labelsBefore, invoked: 0 });
+      // Assess: the repair invoked the secret's own rotation function for each step (createSecret finds its value)
+      expect(repaired.code).toBe(0);
+      expect(repaired.stdout).toMatch(/finishSecret +ok/);
+      expect(repaired.stdout).toContain(`repaired: rotation ${versionId} finished, it is AWSCURRENT`);
+      expect(invoked).toEqual(ROTATION_STEPS.map(() => rotor.local.rotationFunctionArn));
+      const labels = await rotor.labels(secret.arn);
+      expect(labels[versionId]).toEqual(['AWSCURRENT']);
+      expect(idp.refreshRequests() - before).toBe(0);
+      const current = await documentAt(secret.arn, 'AWSCURRENT');
+      expect(current.refreshToken).toBe(pending.refreshToken);
+      expect((await idp.introspect(current.accessToken!)).active).toBe(true);
+      for (const token of issued) expect(dryRun.stdout + repaired.stdout + repaired.stderr).not.toContain(token);
+    } finally {
+      await account.stop();
+    }
+  });
+
+  it('rotor repair against an account keeps AWSPENDING when the function answers every step but AWSCURRENT does not move', async () => {
+    // Prepare: a function that answers success without running (as the emulator's own Invoke does)
+    const { secret, versionId } = await stuckRotation();
+    const { account, invoked, env } = await accountWithLambda(() => Promise.resolve({ status: 200, body: 'null' }));
+
+    try {
+      // Act
+      const repaired = await runCli(['repair', secret.name], '', env);
+
+      // Assess
+      expect(invoked).toHaveLength(ROTATION_STEPS.length);
+      expect(repaired.code).toBe(1);
+      expect(repaired.stderr).toMatch(
+        new RegExp(
+          `^rotor: ${secret.name}: .* answered every step without error, but rotation ${versionId} is not AWSCURRENT; AWSPENDING is kept`,
+        ),
+      );
+      expect((await rotor.labels(secret.arn))[versionId]).toEqual(['AWSPENDING']);
+    } finally {
+      await account.stop();
+    }
+  });
+
   it('refuses an IdP whose certificate the secret does not trust, before presenting the token', async () => {
     // Prepare
     const secret = await newOAuthSecret(idp, { tls: {} });
@@ -546,12 +649,16 @@ function localCliOptions(idpOfStage?: TestIdp): string[] {
   return ['--local', '--endpoint', rotor.moto.endpoint, '--config', config];
 }
 
-function runCli(args: string[], stdin: string): Promise<{ code: number; stdout: string; stderr: string }> {
+function runCli(
+  args: string[],
+  stdin: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
       [CLI, ...args],
-      { env: { PATH: process.env.PATH ?? '' } },
+      { env: { PATH: process.env.PATH ?? '', ...env } },
       (error, stdout, stderr) => {
         resolve({ code: error === null ? 0 : ((error as { code?: number }).code ?? 1), stdout, stderr });
       },

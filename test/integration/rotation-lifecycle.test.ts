@@ -140,6 +140,7 @@ describe('Rotation through the bundled handler', () => {
     // Act
     const result = await rotateLocally(rotor.local, arn, {
       retryDelayMs: 10,
+      processPerStep: true,
       onStep: (attempt: StepAttempt) => {
         if (attempt.attempt === 1 && attempt.step === 'setSecret') {
           rotor.proxy.failNext('secretsmanager.GetSecretValue', 3);

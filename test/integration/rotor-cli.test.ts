@@ -18,6 +18,8 @@ import { provisionLocal, type LocalEnvironment } from '../../cli/local/provision
 import { LambdaBundle, RotorResourceName } from '../../lambda/shared/rotor-constants';
 import { secretFirstDocument } from '../../lib/secret-first-document';
 import { isWellFormedManagedToken } from '../../lambda/core/providers/managed-token/managed-token-format';
+import { shardOf } from '../../lambda/shared/secret-shard-of';
+import { startAwsProxy, type AwsProxy } from '../support/aws-proxy';
 
 // The built CLI (dist/cli/rotor.js), run as the README runs it, against a moto server.
 
@@ -596,5 +598,185 @@ describe('rotor repair and rotor doctor', () => {
     // Assess
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/diagnosis: no rotation is in progress/);
+  });
+});
+
+describe('rotor doctor and rotor status of a sharded stage, against an account', () => {
+  const SHARDS = 4;
+  const KINDS = ['rotation-failures', 'health-check-failures', 'reuse-detected'] as const;
+  let fleetConfig: string;
+  // Two secrets at the stage's thresholds in different shards, and one with thresholds of its own.
+  let failing: string;
+  let stuck: string;
+  const tuned = 'tuned';
+  let proxy: AwsProxy;
+
+  const inStage = (name: string) => `rotor/fleet/${name}`;
+  const shardAlarm = (kind: (typeof KINDS)[number], name: string) =>
+    `rotor-fleet-${kind}.shard-${String(shardOf(name, SHARDS)).padStart(3, '0')}`;
+  const account = (endpoint: string) => ({
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'rotor-local',
+    AWS_SECRET_ACCESS_KEY: 'rotor-local',
+  });
+
+  beforeAll(async () => {
+    const candidates = ['api', 'deploy', 'release', 'registry', 'pages', 'docs'];
+    failing = candidates[0]!;
+    stuck = candidates.find((name) => shardOf(name, SHARDS) !== shardOf(failing, SHARDS))!;
+    const secrets = [failing, stuck, tuned].map((name) => ({
+      name,
+      provider: 'managed-token' as const,
+      schedule: 'rate(4 hours)',
+      window: '1h',
+      ...(name === tuned ? { alarms: { reuseDetected: { threshold: 3 } } } : {}),
+    }));
+    fleetConfig = join(mkdtempSync(join(tmpdir(), 'rotor-cli-fleet-')), 'rotor.config.json');
+    writeFileSync(
+      fleetConfig,
+      JSON.stringify({
+        stages: [{ name: 'fleet', secretNamePrefix: 'rotor/fleet/', logRetentionDays: 30, shards: SHARDS, secrets }],
+      }),
+    );
+    await provisionLocal(
+      { endpoint: moto.endpoint, region: 'us-east-1' },
+      { name: 'fleet', secretNamePrefix: 'rotor/fleet/', secrets },
+    );
+    // What the stack creates: each shard's three Metrics Insights alarms, the tuned secret's own three.
+    const { cloudWatch } = localClients({ endpoint: moto.endpoint, region: 'us-east-1' });
+    const shardAlarms = new Set([failing, stuck].flatMap((name) => KINDS.map((kind) => shardAlarm(kind, name))));
+    for (const alarmName of shardAlarms) {
+      await cloudWatch.send(
+        new PutMetricAlarmCommand({
+          AlarmName: alarmName,
+          Metrics: [
+            {
+              Id: 'expr_1',
+              Expression: `SELECT SUM(HealthCheckFailed) FROM SCHEMA("Rotor", SecretName, Shard) WHERE Shard = '${alarmName.slice(-3)}' GROUP BY SecretName`,
+              Period: 60,
+              ReturnData: true,
+            },
+          ],
+          EvaluationPeriods: 2,
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          TreatMissingData: 'notBreaching',
+        }),
+      );
+    }
+    for (const kind of KINDS) {
+      await cloudWatch.send(
+        new PutMetricAlarmCommand({
+          AlarmName: `rotor-fleet-${kind}-rotor-fleet-${tuned}`,
+          Namespace: 'Rotor',
+          MetricName: 'HealthCheckFailed',
+          Dimensions: [{ Name: 'SecretName', Value: inStage(tuned) }],
+          Statistic: 'Sum',
+          Period: 60,
+          EvaluationPeriods: 1,
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        }),
+      );
+    }
+    await cloudWatch.send(
+      new SetAlarmStateCommand({
+        AlarmName: shardAlarm('health-check-failures', failing),
+        StateValue: 'ALARM',
+        StateReason: 'Threshold Crossed: 1 contributor',
+      }),
+    );
+    await cloudWatch.send(
+      new SetAlarmStateCommand({
+        AlarmName: shardAlarm('rotation-failures', stuck),
+        StateValue: 'INSUFFICIENT_DATA',
+        StateReason: 'test',
+      }),
+    );
+    // The contributor call the emulator lacks, answered as CloudWatch does, in front of moto.
+    proxy = await startAwsProxy(moto.endpoint);
+    proxy.answerWith('GraniteServiceVersion20100801.DescribeAlarmContributors', {
+      AlarmContributors: [
+        {
+          ContributorId: 'c-1',
+          ContributorAttributes: { SecretName: inStage(failing) },
+          StateReason: 'Threshold Crossed: 2 datapoints were greater than or equal to the threshold (1.0)',
+          StateTransitionedTimestamp: 1_800_000_000,
+        },
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await proxy?.stop();
+  });
+
+  it('doctor checks each shard alarm once instead of alarms each secret does not have, and a secret with its own thresholds by its own', async () => {
+    // Act
+    const run = await rotor(['doctor', '--config', fleetConfig, '--stage', 'fleet'], account(moto.endpoint));
+
+    // Assess
+    expect(run.code).toBe(1);
+    for (const name of [failing, stuck]) {
+      expect(run.stdout).not.toContain(`-rotor-fleet-${name}`);
+      for (const kind of KINDS) {
+        const rows = run.stdout.split('\n').filter((line) => /^\s+alarm (reporting|present)\s/.test(line));
+        expect(rows.filter((row) => row.includes(shardAlarm(kind, name)))).toHaveLength(1);
+      }
+    }
+    expect(run.stdout).toMatch(
+      new RegExp(`alarm reporting\\s+${shardAlarm('rotation-failures', stuck)}\\s+PROBLEM\\s+INSUFFICIENT_DATA`),
+    );
+    expect(run.stdout).toMatch(new RegExp(`alarm reporting\\s+${shardAlarm('reuse-detected', stuck)}\\s+ok\\s+OK`));
+    for (const kind of KINDS) {
+      expect(run.stdout).toMatch(new RegExp(`alarm reporting\\s+rotor-fleet-${kind}-rotor-fleet-${tuned}\\s+ok\\s+OK`));
+    }
+    expect(run.stdout).not.toMatch(/alarm present .* missing/);
+  });
+
+  it('without the contributor call (the emulator), doctor and status say the shard alarm is in ALARM and where to see which secrets', async () => {
+    // Act
+    const doctor = await rotor(['doctor', '--config', fleetConfig, '--stage', 'fleet'], account(moto.endpoint));
+    const status = await rotor(
+      ['status', '--config', fleetConfig, '--stage', 'fleet', '--table', 'rotor-fleet-ledger'],
+      account(moto.endpoint),
+    );
+
+    // Assess
+    const alarm = shardAlarm('health-check-failures', failing);
+    expect(doctor.stdout).toMatch(
+      new RegExp(
+        `alarm reporting\\s+${alarm}\\s+PROBLEM\\s+ALARM; its contributors could not be listed: the endpoint does not answer DescribeAlarmContributors .*\\s+see which secrets are in ALARM in the CloudWatch console`,
+      ),
+    );
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(new RegExp(`${inStage(failing)}\\s.*rotation:OK health:ALARM\\? reuse:OK`));
+    expect(status.stdout).toMatch(new RegExp(`${inStage(stuck)}\\s.*rotation:INSUFFICIENT_DATA health:OK reuse:OK`));
+    expect(status.stdout).toMatch(new RegExp(`${inStage(tuned)}\\s.*rotation:OK health:OK reuse:OK`));
+    expect(status.stdout).toContain(`${alarm} is in ALARM, and which of its secrets are could not be listed`);
+  });
+
+  it('with the contributor call, doctor names each secret in ALARM with its fix, and status marks it', async () => {
+    // Act
+    const doctor = await rotor(['doctor', '--config', fleetConfig, '--stage', 'fleet'], account(proxy.endpoint));
+    const status = await rotor(
+      ['status', '--config', fleetConfig, '--stage', 'fleet', '--table', 'rotor-fleet-ledger'],
+      account(proxy.endpoint),
+    );
+
+    // Assess
+    const alarm = shardAlarm('health-check-failures', failing);
+    expect(doctor.stdout).toMatch(new RegExp(`alarm reporting\\s+${alarm}\\s+ok\\s+ALARM, 1 secret\\(s\\) in ALARM`));
+    expect(doctor.stdout).toMatch(
+      new RegExp(
+        `secret in ALARM\\s+${inStage(failing)}\\s+PROBLEM\\s+contributor of ${alarm}: Threshold Crossed: 2 datapoints.*\\s+its current credential fails its test: Rotor rolls back or pauses`,
+      ),
+    );
+    expect(doctor.stdout.match(/secret in ALARM/g)).toHaveLength(1);
+    expect(status.stdout).toMatch(new RegExp(`${inStage(failing)}\\s.*rotation:OK health:ALARM reuse:OK`));
+    expect(status.stdout).toContain(`${inStage(failing)} is in ALARM in its shard's alarm ${alarm}: Threshold Crossed`);
+    expect(status.stdout).not.toContain('could not be listed');
+    expect(proxy.counts()['GraniteServiceVersion20100801.DescribeAlarmContributors']).toBe(2);
   });
 });

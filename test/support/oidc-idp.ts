@@ -89,7 +89,8 @@ export interface TestIdp {
 
 const CLIENT_ID = 'rotor-ci';
 const SERVER_SCRIPT = join(__dirname, 'oidc-idp-server.mjs');
-const START_TIMEOUT_MS = 15_000;
+// Ready within a second on an idle machine; the wait only ends early when the IdP is broken.
+const START_TIMEOUT_MS = 120_000;
 
 type ChildMessage =
   | {
