@@ -8,6 +8,7 @@ import type { IConstruct } from 'constructs';
 import { loadRotorConfig, parseRotorConfig } from '../../lib/config/rotor-config';
 import { RotorStack } from '../../lib/rotor-stack';
 import { addRotorStages } from '../../lib/rotor-stages';
+import { findings } from './nag-findings';
 import { COMMITTED_CONFIG_PATH, newTestApp, oauth2TestStage, oauth2TestStageFile, testStage } from './infra-test-app';
 
 /** Every `Validations.of(x).acknowledge()` in the tree: where, which finding, and why. */
@@ -23,16 +24,6 @@ function acknowledgements(root: IConstruct): { path: string; id: string; reason:
         })),
       ),
   );
-}
-
-/** cdk-nag 3.x reports findings as a policy-validation report; `validateScope` returns it directly. */
-function findings(app: App): { rule: string; severity: string | undefined; paths: (string | undefined)[] }[] {
-  const report = new AwsSolutionsChecks(app).validateScope(app);
-  return report.violations.map((violation) => ({
-    rule: violation.ruleName,
-    severity: violation.severity,
-    paths: violation.violatingResources.map((resource) => resource.constructPath),
-  }));
 }
 
 describe('cdk-nag AwsSolutions checks', () => {
