@@ -16,11 +16,8 @@ import { ledgerRotationGate } from '../core/rotation/rotation-gate';
 import type { RotationDependencies } from '../core/rotation/rotation-step-context';
 import { runRotationStep } from '../core/rotation/run-rotation-step';
 import { RotationThrottledError } from '../core/errors';
-import {
-  isThrottlingError,
-  THROTTLE_TOLERANT_CLIENT_CONFIG,
-  THROTTLED_CALL_MAX_ATTEMPTS,
-} from '../shared/aws-throttling';
+import { throttleTolerantClientConfig } from '../adapters/throttle-tolerant-retry';
+import { isThrottlingError, THROTTLED_CALL_MAX_ATTEMPTS } from '../shared/aws-throttling';
 import { DEFAULT_SIDE_EFFECT_LEASE_SECONDS, MetricName, RotorEnv } from '../shared/rotor-constants';
 import { durationSettings, positiveIntegerSetting, requiredSetting } from '../shared/rotor-settings';
 import { secretNameFromId } from '../shared/secret-name';
@@ -38,11 +35,12 @@ function buildDependencies(): RotationDependencies {
   // The stage boundary is not optional: without it the function would rotate any secret IAM lets it.
   const secretNamePrefix = requiredSetting(RotorEnv.secretNamePrefix);
   // Secrets Manager's write quota is shared by the whole region: a throttled call backs off and
-  // runs again (see aws-throttling.ts) rather than failing the step.
-  const secretsManager = new SecretsManagerClient(THROTTLE_TOLERANT_CLIENT_CONFIG);
+  // runs again, for longer than the SDK's default (throttle-tolerant-retry.ts), rather than
+  // failing the step.
+  const secretsManager = new SecretsManagerClient(throttleTolerantClientConfig());
   const durations = durationSettings();
   const ledger = new DynamoDbLedger({
-    client: new DynamoDBClient(THROTTLE_TOLERANT_CLIENT_CONFIG),
+    client: new DynamoDBClient(throttleTolerantClientConfig()),
     tableName: requiredSetting(RotorEnv.ledgerTable),
     auditRetentionSeconds: durations.auditRetentionSeconds,
   });

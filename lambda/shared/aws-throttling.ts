@@ -9,17 +9,11 @@
  */
 
 /**
- * Attempts of each SDK call (the first and 5 retries) in the SDK's standard retry mode, which
- * waits a random time of up to 0.5, 1, 2, 4 and 8 seconds before each retry of a throttled call:
- * at most 15.5 seconds in all, well within the rotation function's 1-minute timeout.
+ * Attempts of a throttled SDK call of the rotation function (the first and 5 retries, see
+ * ThrottleTolerantRetryStrategy): a random wait of up to 0.5, 1, 2, 4 and 8 seconds before each
+ * retry, at most 15.5 seconds in all, well within the function's 1-minute timeout.
  */
 export const THROTTLED_CALL_MAX_ATTEMPTS = 6;
-
-/** Configuration of the rotation function's Secrets Manager and DynamoDB clients. */
-export const THROTTLE_TOLERANT_CLIENT_CONFIG = {
-  maxAttempts: THROTTLED_CALL_MAX_ATTEMPTS,
-  retryMode: 'standard',
-} as const;
 
 /** The names AWS services give a throttled request (Secrets Manager, DynamoDB, Lambda, the SDK's own). */
 const THROTTLING_ERROR_NAMES: ReadonlySet<string> = new Set([
