@@ -249,10 +249,10 @@ describe('Function: handler (rotation)', () => {
 
       // Assess
       expect(error).toBeInstanceOf(RotationThrottledError);
-      expect((error).message).toBe(
+      expect(error.message).toBe(
         `createSecret of ${NAME} was throttled by AWS 6 times in a row; nothing is lost and the step is safe to run again, which Secrets Manager does when it retries the rotation`,
       );
-      expect((error).cause).toBe(throttled);
+      expect(error.cause).toBe(throttled);
       const emf = emfRecords();
       expect(emf).toEqual([expect.objectContaining({ Stage: 'development', RotationThrottled: 1 }) as unknown]);
       expect(emf[0]).not.toHaveProperty('RotationFailed');
