@@ -40,6 +40,8 @@ export const TODAY: Design = {
   alarms: { kind: 'per-secret', alarmsPerSecret: 3 },
   // The per-secret HealthCheckSucceeded that the health check wrote every minute before it went quiet.
   extraHealthySecretSeries: 1,
+  // The per-secret RotationSucceeded and RotationStepLatency each rotation wrote before they went to the stage.
+  extraRotationSecretSeries: 2,
   stageSeries: false,
 };
 export const FLEET: Design = {
@@ -47,6 +49,7 @@ export const FLEET: Design = {
   // One alarm per kind and per 500 secrets; 1 % of secrets with a failure series in the window.
   alarms: { kind: 'metrics-insights', kinds: 3, secretsPerAlarm: 500, troubledShare: 0.01 },
   extraHealthySecretSeries: 0,
+  extraRotationSecretSeries: 0,
   stageSeries: true,
 };
 

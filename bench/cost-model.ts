@@ -70,6 +70,11 @@ export interface Design {
   readonly alarms: AlarmDesign;
   /** Per-secret series a healthy secret emits at every health check beyond the measured ones (today: HealthCheckSucceeded). */
   readonly extraHealthySecretSeries: number;
+  /**
+   * Per-secret series a routine rotation emits beyond the measured ones (today: RotationSucceeded
+   * and RotationStepLatency, now counted per stage).
+   */
+  readonly extraRotationSecretSeries: number;
   /** Whether the stage-wide series of a run are emitted (the quiet design's healthy count). */
   readonly stageSeries: boolean;
 }
@@ -153,7 +158,7 @@ function metricMonths(workload: StageWorkload, design: Design): number {
   const hoursWithChecks = Math.min(HOURS_PER_MONTH, cadence.healthChecksPerMonth) / HOURS_PER_MONTH;
   const healthySecretSeries = healthCheck.perSecret.secretSeries + design.extraHealthySecretSeries;
   return (
-    secrets * rotation.secretSeries * hoursWithRotation +
+    secrets * (rotation.secretSeries + design.extraRotationSecretSeries) * hoursWithRotation +
     secrets * healthySecretSeries * hoursWithChecks +
     (design.stageSeries ? healthCheck.stageSeries * hoursWithChecks : 0)
   );

@@ -198,6 +198,20 @@ export function rotorProgram(version: string): Command {
       import('./commands/doctor').then((m) => m.doctor(options(command, values))),
     );
 
+  program
+    .command('plan')
+    .summary("simulate the fleet's peak Secrets Manager write rate per region")
+    .description(
+      'From the config alone (no AWS call): the simulated peak rate of Secrets Manager write calls and RotateSecret calls ' +
+        "that the configured secrets' rotation windows and access-token refreshes make in each account and region, " +
+        "against Secrets Manager's quotas (50 per second each). Exits 1 when a region is over 80% of a quota, as synth refuses it.",
+    )
+    .option('--config <file>', 'Rotor config', 'rotor.config.json')
+    .addHelpText('after', examples('rotor plan', 'rotor plan --config teams/rotor.config.json'))
+    .action((values: object, command: Command) =>
+      import('./commands/plan').then((m) => m.plan(options(command, values))),
+    );
+
   const local = program
     .command('local')
     .summary('run and provision the local emulator')

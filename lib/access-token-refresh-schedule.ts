@@ -29,6 +29,14 @@ export interface AccessTokenRefreshScheduleProps {
    * `effectiveRefreshIntervalSeconds` in lib/config/oauth2-config.ts).
    */
   readonly intervalSeconds: number;
+
+  /**
+   * The schedule's expression (UTC), when the stage spreads its refreshes (see
+   * spreadRefreshSchedule); it must repeat at least every `intervalSeconds`.
+   *
+   * @default - `rate(N minutes)` of `intervalSeconds`, which starts when the schedule is created
+   */
+  readonly scheduleExpression?: string;
 }
 
 /**
@@ -156,7 +164,7 @@ export class AccessTokenRefreshSchedule extends Construct {
         0,
         MAX_SCHEDULE_DESCRIPTION_LENGTH,
       ),
-      scheduleExpression: accessTokenRefreshExpression(intervalSeconds),
+      scheduleExpression: props.scheduleExpression ?? accessTokenRefreshExpression(intervalSeconds),
       scheduleExpressionTimezone: 'UTC',
       flexibleTimeWindow: { mode: 'OFF' },
       state: 'ENABLED',

@@ -225,11 +225,6 @@ export class RotatedSecret extends Construct {
     });
   }
 
-  /** Rotations of this secret that finished (finishSecret promoted the new version). @default - Sum over 5 minutes */
-  metricRotationSucceeded(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(MetricName.RotationSucceeded, options);
-  }
-
   /**
    * Rotation steps of this secret that failed, and Secrets Manager's own RotationFailed and
    * RotationAbandoned events for it. @default - Sum over 5 minutes

@@ -49,9 +49,9 @@ const GRAPH = { width: 6, height: 6 } as const;
 
 /**
  * The stage's CloudWatch dashboard `rotor-<stage>`: the state of every Rotor alarm of the stage on
- * top, the stage's health checks, then one row per secret (rotation success rate, health-check
- * failures, reuse detections and rollbacks, grace use) or, for a fleet, the secrets in trouble,
- * then the errors of Rotor's functions.
+ * top, the stage's health checks and rotations, then one row per secret (rotation failures,
+ * health-check failures, reuse detections and rollbacks, grace use) or, for a fleet, the secrets
+ * in trouble, then the errors of Rotor's functions.
  */
 export class RotorDashboard extends Construct {
   /** The dashboard. */
@@ -77,6 +77,7 @@ export class RotorDashboard extends Construct {
       );
     }
     this.dashboard.addWidgets(stageHealth(props.stage, props.fleetSecretNamePrefix));
+    this.dashboard.addWidgets(...stageRotations(props.stage, props.fleetSecretNamePrefix));
     if (props.fleetSecretNamePrefix !== undefined) this.dashboard.addWidgets(...fleetRow(props.fleetSecretNamePrefix));
 
     for (const { secret } of props.secrets) {
@@ -150,18 +151,78 @@ function stageHealth(stage: string, fleetPrefix: string | undefined): cloudwatch
   });
 }
 
-function fleetRow(prefix: string): cloudwatch.IWidget[] {
-  const query = (metricName: MetricName, label: string, period: Duration, limit?: number) =>
-    new cloudwatch.MathExpression({ expression: fleetQuery(metricName, prefix, limit), label, period });
+/** A Rotor metric of the whole stage (dimension Stage), as the functions count what goes well. */
+function stageMetric(stage: string, metricName: MetricName, options: cloudwatch.MetricOptions): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap: { [STAGE_DIMENSION]: stage },
+    statistic: cloudwatch.Stats.SUM,
+    ...options,
+  });
+}
+
+/**
+ * The stage's rotations: successes and throttled steps are counted per stage (`RotationSucceeded`,
+ * `RotationThrottled`, dimension Stage), since a routine rotation emits nothing under its secret;
+ * for a fleet, next to the total of its secrets' failures (each secret's own row shows its
+ * failures otherwise). And how long the steps take, per stage.
+ */
+function stageRotations(stage: string, fleetPrefix: string | undefined): cloudwatch.IWidget[] {
+  const failed =
+    fleetPrefix === undefined
+      ? []
+      : [
+          new cloudwatch.MathExpression({
+            expression: fleetQuery(MetricName.RotationFailed, fleetPrefix),
+            label: 'Failed',
+            period: ROTATION_PERIOD,
+            color: cloudwatch.Color.RED,
+          }),
+        ];
   return [
     new cloudwatch.GraphWidget({
       title: 'Rotations of the stage',
       left: [
-        query(MetricName.RotationSucceeded, 'Succeeded', ROTATION_PERIOD),
-        query(MetricName.RotationFailed, 'Failed', ROTATION_PERIOD),
+        stageMetric(stage, MetricName.RotationSucceeded, {
+          period: ROTATION_PERIOD,
+          label: 'Succeeded',
+          color: cloudwatch.Color.GREEN,
+        }),
+        ...failed,
+        stageMetric(stage, MetricName.RotationThrottled, {
+          period: ROTATION_PERIOD,
+          label: 'Throttled steps (retried, not failures)',
+          color: cloudwatch.Color.ORANGE,
+        }),
       ],
-      ...GRAPH,
+      width: 12,
+      height: 6,
     }),
+    new cloudwatch.GraphWidget({
+      title: 'Rotation step latency of the stage',
+      left: [
+        stageMetric(stage, MetricName.RotationStepLatency, {
+          period: ROTATION_PERIOD,
+          statistic: cloudwatch.Stats.percentile(90),
+          label: 'p90 (ms)',
+        }),
+        stageMetric(stage, MetricName.RotationStepLatency, {
+          period: ROTATION_PERIOD,
+          statistic: cloudwatch.Stats.MAXIMUM,
+          label: 'max (ms)',
+        }),
+      ],
+      width: 12,
+      height: 6,
+    }),
+  ];
+}
+
+function fleetRow(prefix: string): cloudwatch.IWidget[] {
+  const query = (metricName: MetricName, label: string, period: Duration, limit?: number) =>
+    new cloudwatch.MathExpression({ expression: fleetQuery(metricName, prefix, limit), label, period });
+  return [
     new cloudwatch.GraphWidget({
       title: `Rotation failures: worst ${TROUBLE_LIMIT} secrets`,
       left: [query(MetricName.RotationFailed, '', ROTATION_PERIOD, TROUBLE_LIMIT)],
@@ -184,22 +245,12 @@ function fleetRow(prefix: string): cloudwatch.IWidget[] {
 }
 
 function secretRow(secret: RotatedSecret): cloudwatch.IWidget[] {
-  // FILL makes an hour with failures and no success read 0 %, not missing; an hour without any
-  // rotation is 0 / 0, which CloudWatch leaves out of the graph.
-  const successRate = new cloudwatch.MathExpression({
-    expression: '100 * FILL(succeeded, 0) / (FILL(succeeded, 0) + FILL(failed, 0))',
-    usingMetrics: {
-      succeeded: secret.metricRotationSucceeded({ period: ROTATION_PERIOD }),
-      failed: secret.metricRotationFailed({ period: ROTATION_PERIOD }),
-    },
-    label: 'Rotation success rate (%)',
-    period: ROTATION_PERIOD,
-  });
+  // A routine rotation emits nothing under its secret (successes are counted per stage, above):
+  // a secret's rotations show here only when they fail.
   return [
     new cloudwatch.GraphWidget({
-      title: 'Rotation success rate',
-      left: [successRate],
-      leftYAxis: { min: 0, max: 100, label: '%', showUnits: false },
+      title: 'Rotation failures',
+      left: [secret.metricRotationFailed({ period: ROTATION_PERIOD, label: 'Failed', color: cloudwatch.Color.RED })],
       ...GRAPH,
     }),
     // A healthy secret emits nothing: its health shows as the absence of failures here, and in

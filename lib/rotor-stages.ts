@@ -5,6 +5,7 @@ import { RotorStack } from './rotor-stack';
 import { ALARM_KIND_KEYS } from './alarm-thresholds';
 import { MAX_SHARDS } from './shard-assignment';
 import { MAX_TEMPLATE_RESOURCES, overfullTemplates } from './template-limits';
+import { planWriteQuotas, writeQuotaProblem } from './write-quota-plan';
 
 /** Name of the stack that deploys `stage`: `Rotor-<stage>`, e.g. `Rotor-development`. */
 export function rotorStackName(stage: string): string {
@@ -23,9 +24,16 @@ export const SHARD_RESOURCES_TARGET = MAX_TEMPLATE_RESOURCES / 2;
  *
  * @throws RotorConfigError with one line saying what to change when a stage's stack or one of its
  *   shards would hold more resources than CloudFormation allows in a template, or when its shards
- *   need more Metrics Insights alarms than its `metricsInsightsAlarmQuota`.
+ *   need more Metrics Insights alarms than its `metricsInsightsAlarmQuota`, or when the simulated
+ *   peak of the stages' Secrets Manager writes (or RotateSecret calls) in one account and region
+ *   exceeds 80% of its quota (see write-quota-plan.ts).
  */
 export function addRotorStages(app: App, config: RotorConfig): RotorStack[] {
+  // From the config alone, before any stack is built: the fleet's schedules must fit the quotas.
+  for (const plan of planWriteQuotas(config.stages)) {
+    const problem = writeQuotaProblem(plan);
+    if (problem) throw new RotorConfigError(problem, [problem]);
+  }
   return config.stages.map((stage, index) => {
     const env = {
       ...(stage.account === undefined ? {} : { account: stage.account }),

@@ -5,6 +5,7 @@ import type { Construct, IDependable } from 'constructs';
 import { AccessTokenRefreshSchedule } from './access-token-refresh-schedule';
 import { fullSecretName, type RotorSecretConfig, type RotorStageConfig } from './config/rotor-config';
 import { RotatedSecret } from './rotated-secret';
+import { spreadRefreshSchedule, spreadRotationSchedule } from './schedule-spread';
 import type { RotationFunction } from './rotation-function';
 import type { AlarmThresholds } from './alarm-thresholds';
 import { SecretAlarms } from './secret-alarms';
@@ -57,7 +58,8 @@ export interface StageSecrets {
  * its alarms (`Alarms-<name>`) and, for an OAuth 2.0 secret, its access-token refresh schedule
  * (`AccessTokenRefresh-<name>`); in a shard, the shard's alarms (`ShardAlarms`) instead of the
  * alarms of each secret that has the stage's thresholds. The construct ids depend only on the secret's name, so a secret's
- * resources keep their logical ids whatever its neighbours are.
+ * resources keep their logical ids whatever its neighbours are. Rotation schedules given as `rate()`
+ * and every refresh schedule are spread by hashed offsets of the secret's name (schedule-spread.ts).
  */
 export function addStageSecrets(scope: Construct, props: StageSecretsProps): StageSecrets {
   const { stage, rotationFunction } = props;
@@ -70,7 +72,12 @@ export function addStageSecrets(scope: Construct, props: StageSecretsProps): Sta
         provider: secret.provider,
         ...(secret.oauth2 === undefined ? {} : { oauth2: secret.oauth2 }),
         ...(secret.gitlab === undefined ? {} : { gitlab: secret.gitlab }),
-        schedule: secret.schedule,
+        // Hashed offsets spread the stage's rotations over the hours its schedules allow (quotas).
+        schedule: spreadRotationSchedule(
+          fullSecretName(stage, secret),
+          secret.schedule,
+          secret.window.toHours({ integral: false }),
+        ),
         window: secret.window,
         ...(secret.description === undefined ? {} : { description: secret.description }),
         ...(props.rotationAccess === undefined ? {} : { rotationAccess: props.rotationAccess }),
@@ -91,6 +98,10 @@ export function addStageSecrets(scope: Construct, props: StageSecretsProps): Sta
                 rotationFunction,
                 scheduleGroup: props.scheduleGroup,
                 intervalSeconds: secret.oauth2.refreshIntervalSeconds,
+                scheduleExpression: spreadRefreshSchedule(
+                  fullSecretName(stage, secret),
+                  secret.oauth2.refreshIntervalSeconds,
+                ).expression,
               }),
             ] as const,
           ],

@@ -40,6 +40,13 @@ export interface AwsProxy {
     matches: (operation: string) => boolean,
     answer: (body: string, operation: string) => Promise<StandInAnswer>,
   ): void;
+  /**
+   * Answers every `every`-th call of any of `operations`, counted together (2: half of them), with
+   * AWS's throttling error, as a region over its quota would, until called again with an empty list.
+   */
+  throttleEvery(operations: readonly string[], every: number): void;
+  /** Calls answered as throttled since the last reset, per operation. */
+  throttled(): Readonly<Record<string, number>>;
   /** Calls the IAM gate refused since the last reset (none without a gate). */
   refusals(): readonly RefusedCall[];
   stop(): Promise<void>;
@@ -58,6 +65,13 @@ const SERVICE_UNAVAILABLE: InjectedFault = {
   message: 'injected by the proxy',
 };
 
+/** What Secrets Manager and DynamoDB answer to a call over the quota. */
+export const THROTTLING_FAULT: InjectedFault = {
+  status: 400,
+  type: 'ThrottlingException',
+  message: 'Rate exceeded (injected by the proxy)',
+};
+
 export async function startAwsProxy(upstream: string, options: { readonly iamGate?: IamGate } = {}): Promise<AwsProxy> {
   const { iamGate } = options;
   const target = new URL(upstream);
@@ -68,6 +82,8 @@ export async function startAwsProxy(upstream: string, options: { readonly iamGat
     matches: (operation: string) => boolean;
     answer: (body: string, operation: string) => Promise<StandInAnswer>;
   }[] = [];
+  let throttling: { operations: ReadonlySet<string>; every: number; seen: number } | undefined;
+  let throttled: Record<string, number> = {};
 
   const forward = (incoming: IncomingMessage, outgoing: ServerResponse, body: Buffer): void => {
     const forwarded = request(
@@ -121,6 +137,15 @@ export async function startAwsProxy(upstream: string, options: { readonly iamGat
         outgoing.end(JSON.stringify({ __type: planned.fault.type, message: planned.fault.message }));
         return;
       }
+      if (throttling?.operations.has(operation) === true) {
+        throttling.seen += 1;
+        if (throttling.seen % throttling.every === 0) {
+          throttled[operation] = (throttled[operation] ?? 0) + 1;
+          outgoing.writeHead(THROTTLING_FAULT.status, { 'content-type': 'application/x-amz-json-1.1' });
+          outgoing.end(JSON.stringify({ __type: THROTTLING_FAULT.type, message: THROTTLING_FAULT.message }));
+          return;
+        }
+      }
       if (iamGate === undefined) {
         forward(incoming, outgoing, body);
         return;
@@ -161,6 +186,7 @@ export async function startAwsProxy(upstream: string, options: { readonly iamGat
     resetCounts: () => {
       counts = {};
       requests = [];
+      throttled = {};
       iamGate?.reset();
     },
     failNext: (operation, times, fault = SERVICE_UNAVAILABLE) => {
@@ -180,6 +206,10 @@ export async function startAwsProxy(upstream: string, options: { readonly iamGat
     standIn: (matches, answer) => {
       standIns.push({ matches, answer });
     },
+    throttleEvery: (operations, every) => {
+      throttling = operations.length === 0 ? undefined : { operations: new Set(operations), every, seen: 0 };
+    },
+    throttled: () => ({ ...throttled }),
     refusals: () => iamGate?.refusals() ?? [],
     stop: () =>
       new Promise<void>((resolve) => {

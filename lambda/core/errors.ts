@@ -31,6 +31,13 @@ export class MalformedSecretError extends RotorError {}
 /** The document names a provider this function does not handle. */
 export class UnsupportedProviderError extends RotorError {}
 
+/**
+ * Secrets Manager or DynamoDB kept throttling a call of the step after the SDK backed off: the
+ * step did nothing wrong and is safe to run again, which Secrets Manager's retry of the rotation
+ * does. Not a failed rotation: it never counts towards the rotation-failure alarm.
+ */
+export class RotationThrottledError extends RotorError {}
+
 /** The pending credential failed its provider's test. */
 export class CredentialTestFailedError extends RotorError {}
 

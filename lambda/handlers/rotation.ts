@@ -15,6 +15,9 @@ import { parseRotationEvent, type RotationEvent } from '../core/rotation/rotatio
 import { ledgerRotationGate } from '../core/rotation/rotation-gate';
 import type { RotationDependencies } from '../core/rotation/rotation-step-context';
 import { runRotationStep } from '../core/rotation/run-rotation-step';
+import { RotationThrottledError } from '../core/errors';
+import { throttleTolerantClientConfig } from '../adapters/throttle-tolerant-retry';
+import { isThrottlingError, THROTTLED_CALL_MAX_ATTEMPTS } from '../shared/aws-throttling';
 import { DEFAULT_SIDE_EFFECT_LEASE_SECONDS, MetricName, RotorEnv } from '../shared/rotor-constants';
 import { durationSettings, positiveIntegerSetting, requiredSetting } from '../shared/rotor-settings';
 import { secretNameFromId } from '../shared/secret-name';
@@ -31,10 +34,13 @@ const metrics = new SecretMetrics('rotor-rotation');
 function buildDependencies(): RotationDependencies {
   // The stage boundary is not optional: without it the function would rotate any secret IAM lets it.
   const secretNamePrefix = requiredSetting(RotorEnv.secretNamePrefix);
-  const secretsManager = new SecretsManagerClient({});
+  // Secrets Manager's write quota is shared by the whole region: a throttled call backs off and
+  // runs again, for longer than the SDK's default (throttle-tolerant-retry.ts), rather than
+  // failing the step.
+  const secretsManager = new SecretsManagerClient(throttleTolerantClientConfig());
   const durations = durationSettings();
   const ledger = new DynamoDbLedger({
-    client: new DynamoDBClient({}),
+    client: new DynamoDBClient(throttleTolerantClientConfig()),
     tableName: requiredSetting(RotorEnv.ledgerTable),
     auditRetentionSeconds: durations.auditRetentionSeconds,
   });
@@ -77,16 +83,23 @@ function buildDependencies(): RotationDependencies {
 }
 
 let dependencies: RotationDependencies | undefined;
+let stage: string | undefined;
 
 /**
  * Secrets Manager's rotation function: runs one of createSecret / setSecret / testSecret /
  * finishSecret per invocation, and keeps the ledger in step. Logs one line per step; never
  * logs a secret value or the RotationToken.
+ *
+ * Metrics: a secret speaks only when something is wrong (`RotationFailed` under its
+ * `SecretName`); routine successes and step latency are counted under the stage, and a step that
+ * stayed throttled after backing off counts as `RotationThrottled` under the stage, not as a
+ * failure, so that throttling never starts a rollback.
  */
 export const handler = async (event: unknown): Promise<void> => {
   let rotation: RotationEvent;
   try {
     dependencies ??= buildDependencies();
+    stage ??= requiredSetting(RotorEnv.stage);
     rotation = parseRotationEvent(event);
   } catch (error) {
     logger.error('rejected rotation event', error as Error);
@@ -111,10 +124,20 @@ export const handler = async (event: unknown): Promise<void> => {
       outcome: result.outcome,
       ...(result.provider === undefined ? {} : { provider: result.provider }),
     });
-    metrics.publish(result.secretName, result.outcome === 'promoted' ? { [MetricName.RotationSucceeded]: 1 } : {}, {
+    metrics.publishForStage(stage, result.outcome === 'promoted' ? { [MetricName.RotationSucceeded]: 1 } : {}, {
       [MetricName.RotationStepLatency]: Date.now() - startedAt,
     });
   } catch (error) {
+    if (isThrottlingError(error)) {
+      const throttled = new RotationThrottledError(
+        `${rotation.step} of ${secretName} was throttled by AWS ${THROTTLED_CALL_MAX_ATTEMPTS} times in a row; ` +
+          'nothing is lost and the step is safe to run again, which Secrets Manager does when it retries the rotation',
+        { cause: error },
+      );
+      logger.warn('rotation step throttled', throttled);
+      metrics.publishForStage(stage, { [MetricName.RotationThrottled]: 1 });
+      throw throttled;
+    }
     logger.error('rotation step failed', error as Error);
     metrics.publish(secretName, { [MetricName.RotationFailed]: 1 });
     throw error;

@@ -24,9 +24,21 @@ export const SHARD_DIMENSION = 'Shard';
 
 /** Metric names, shared by the emitting handlers and the alarms. */
 export const MetricName = {
+  /**
+   * Per stage (dimension Stage): rotations that finished (finishSecret promoted the new version).
+   * A routine success has nothing to say per secret; a failure does (RotationFailed).
+   */
   RotationSucceeded: 'RotationSucceeded',
+  /** Per secret: a rotation step that failed, or Secrets Manager's own RotationFailed event. */
   RotationFailed: 'RotationFailed',
+  /** Per stage (dimension Stage): how long each rotation step that succeeded took, in milliseconds. */
   RotationStepLatency: 'RotationStepLatency',
+  /**
+   * Per stage (dimension Stage): rotation steps that Secrets Manager or DynamoDB kept throttling
+   * after the SDK backed off. Not a failure (never RotationFailed, never a rollback): Secrets
+   * Manager runs the rotation again.
+   */
+  RotationThrottled: 'RotationThrottled',
   /** A rotated-out credential was presented after its grace period (or after retirement). */
   ReuseDetected: 'ReuseDetected',
   /** The previous credential was presented within its grace period: a job that started before a rotation. */

@@ -39,12 +39,18 @@ export class SecretMetrics {
   }
 
   /**
-   * Writes one EMF record with `Stage` as the only dimension: counts of the whole stage (what
-   * went well), which cost one metric per stage however many secrets it holds.
+   * Writes one EMF record with `Stage` as the only dimension: counts (Count) and `durations`
+   * (Milliseconds) of the whole stage (what went well), which cost one metric per stage however
+   * many secrets it holds.
    */
-  publishForStage(stage: string, counts: Partial<Record<MetricName, number>>): void {
+  publishForStage(
+    stage: string,
+    counts: Partial<Record<MetricName, number>>,
+    durations: Partial<Record<MetricName, number>> = {},
+  ): void {
     this.metrics.addDimension(STAGE_DIMENSION, stage);
     for (const [name, value] of Object.entries(counts)) this.metrics.addMetric(name, MetricUnit.Count, value);
+    for (const [name, value] of Object.entries(durations)) this.metrics.addMetric(name, MetricUnit.Milliseconds, value);
     this.metrics.publishStoredMetrics();
   }
 

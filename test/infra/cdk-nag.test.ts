@@ -9,6 +9,7 @@ import type { IConstruct } from 'constructs';
 import { loadRotorConfig, parseRotorConfig } from '../../lib/config/rotor-config';
 import { RotorStack } from '../../lib/rotor-stack';
 import { addRotorStages } from '../../lib/rotor-stages';
+import { findings } from './nag-findings';
 import { COMMITTED_CONFIG_PATH, newTestApp, oauth2TestStage, oauth2TestStageFile, testStage } from './infra-test-app';
 
 /** Every `Validations.of(x).acknowledge()` in the tree: where, which finding, and why. */
@@ -34,20 +35,6 @@ function acknowledgementsOf(root: IConstruct, pack: string): { path: string; id:
 /** Both packs every synth runs, as bin/rotor-app.ts adds them. */
 function addNagPacks(app: App): void {
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app));
-}
-
-/**
- * The unacknowledged findings of both packs, errors and warnings alike. cdk-nag 3.x reports
- * findings as a policy-validation report; `validateScope` returns it directly.
- */
-function findings(app: App): { rule: string; severity: string | undefined; paths: (string | undefined)[] }[] {
-  return [new AwsSolutionsChecks(app), new NIST80053R5Checks(app)].flatMap((pack) =>
-    pack.validateScope(app).violations.map((violation) => ({
-      rule: violation.ruleName,
-      severity: violation.severity,
-      paths: violation.violatingResources.map((resource) => resource.constructPath),
-    })),
-  );
 }
 
 describe('cdk-nag AwsSolutions and NIST 800-53 rev 5 checks', () => {

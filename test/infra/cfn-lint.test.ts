@@ -4,55 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadRotorConfig, parseRotorConfig } from '../../lib/config/rotor-config';
 import { addRotorStages } from '../../lib/rotor-stages';
+import { cfnLint, ERROR_BIT } from './cfn-lint-runner';
 import { COMMITTED_CONFIG_PATH, newValidatingTestApp, oauth2TestStageFile } from './infra-test-app';
-
-// cfn-lint's exit status is a bit set: 2 = an error, 4 = a warning, 8 = an informational finding
-// (all three count by default); 1 = cfn-lint itself failed (bad arguments, unparsable template).
-const ERROR_BIT = 2;
-
-interface CfnLintFinding {
-  readonly rule: string;
-  readonly level: string;
-  readonly file: string;
-  readonly where: string;
-  readonly message: string;
-}
-
-/** Runs cfn-lint on `templates` (in `region` if given) and returns its exit status and findings. */
-function cfnLint(templates: readonly string[], region?: string): { status: number; findings: CfnLintFinding[] } {
-  const result = spawnSync(
-    'cfn-lint',
-    ['--format', 'json', ...(region ? ['--regions', region] : []), '--template', ...templates],
-    {
-      encoding: 'utf8',
-    },
-  );
-  if (result.error) {
-    throw new Error(
-      `cfn-lint could not be run (${result.error.message}): install it with \`pip install cfn-lint\` and put it on PATH`,
-    );
-  }
-  if (result.status === null || result.status === 1) {
-    throw new Error(`cfn-lint failed (status ${result.status}): ${result.stderr}`);
-  }
-  const matches = JSON.parse(result.stdout || '[]') as {
-    Filename: string;
-    Level: string;
-    Message: string;
-    Location: { Path: (string | number)[] };
-    Rule: { Id: string };
-  }[];
-  return {
-    status: result.status,
-    findings: matches.map((match) => ({
-      rule: match.Rule.Id,
-      level: match.Level,
-      file: match.Filename,
-      where: match.Location.Path.join('/'),
-      message: match.Message,
-    })),
-  };
-}
 
 // Each app here also runs CDK's built-in template validation at synth (newValidatingTestApp), which
 // cdk.json's validateAgainstDefaultRules makes fatal: every stage shape passes both linters.
@@ -186,7 +139,7 @@ describe('cfn-lint', () => {
         },
       ],
     });
-    const app = newTestApp({ outdir: mkdtempSync(join(tmpdir(), 'rotor-cfn-lint-vpc-')) });
+    const app = newValidatingTestApp({ outdir: mkdtempSync(join(tmpdir(), 'rotor-cfn-lint-vpc-')) });
     const stacks = addRotorStages(app, config);
     expect(stacks.map((stack) => stack.network?.vpc === undefined)).toEqual([false, true]);
     // WHEN

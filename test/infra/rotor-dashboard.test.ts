@@ -55,18 +55,20 @@ describe('RotorDashboard', () => {
     });
   });
 
-  it("has the stage's health checks, then one titled row per secret: success rate, health failures, reuse and rollbacks, grace use", () => {
+  it("has the stage's health checks and rotations, then one titled row per secret: rotation failures, health failures, reuse and rollbacks, grace use", () => {
     const titles = widgets.map((widget) => widget.properties.markdown ?? widget.properties.title);
     expect(titles).toEqual([
       'Rotor test: alarms',
       'Health checks of the stage',
+      'Rotations of the stage',
+      'Rotation step latency of the stage',
       '### rotor/test/deploy-token',
-      'Rotation success rate',
+      'Rotation failures',
       'Health-check failures',
       'Reuse detected and rollbacks',
       'Grace use',
       '### rotor/test/release-token',
-      'Rotation success rate',
+      'Rotation failures',
       'Health-check failures',
       'Reuse detected and rollbacks',
       'Grace use',
@@ -74,30 +76,48 @@ describe('RotorDashboard', () => {
     ]);
   });
 
-  it("computes the rotation success rate from the secret's RotationSucceeded and RotationFailed", () => {
-    expect(widgets[3]!.properties.metrics).toEqual([
-      [
-        {
-          label: 'Rotation success rate (%)',
-          expression: '100 * FILL(succeeded, 0) / (FILL(succeeded, 0) + FILL(failed, 0))',
-          period: 3600,
-        },
-      ],
+  it("counts the stage's rotations from per-stage metrics, since a routine rotation emits nothing per secret", () => {
+    expect(widgets[2]!.properties.metrics).toEqual([
       [
         'Rotor',
         'RotationSucceeded',
-        'SecretName',
-        'rotor/test/deploy-token',
-        { id: 'succeeded', visible: false, period: 3600, stat: 'Sum' },
+        'Stage',
+        'test',
+        { color: '#2ca02c', label: 'Succeeded', period: 3600, stat: 'Sum' },
       ],
+      [
+        'Rotor',
+        'RotationThrottled',
+        'Stage',
+        'test',
+        { color: '#ff7f0e', label: 'Throttled steps (retried, not failures)', period: 3600, stat: 'Sum' },
+      ],
+    ]);
+    expect(widgets[3]!.properties.metrics).toEqual([
+      ['Rotor', 'RotationStepLatency', 'Stage', 'test', { label: 'p90 (ms)', period: 3600, stat: 'p90' }],
+      ['Rotor', 'RotationStepLatency', 'Stage', 'test', { label: 'max (ms)', period: 3600, stat: 'Maximum' }],
+    ]);
+  });
+
+  it("graphs each secret's rotation failures, its only rotation metric", () => {
+    expect(widgets[5]!.properties.metrics).toEqual([
       [
         'Rotor',
         'RotationFailed',
         'SecretName',
         'rotor/test/deploy-token',
-        { id: 'failed', visible: false, period: 3600, stat: 'Sum' },
+        { color: '#d62728', label: 'Failed', period: 3600, stat: 'Sum' },
       ],
     ]);
+  });
+
+  it('reads no per-secret metric that a routine rotation no longer emits', () => {
+    const perSecret = widgets
+      .flatMap((widget) => widget.properties.metrics ?? [])
+      .filter((metric) => metric[2] === 'SecretName')
+      .map((metric) => metric[1]);
+    expect(perSecret).not.toContain('RotationSucceeded');
+    expect(perSecret).not.toContain('RotationStepLatency');
   });
 
   it("counts the stage's healthy secrets from the one per-stage metric, since a healthy secret emits nothing", () => {
@@ -115,7 +135,7 @@ describe('RotorDashboard', () => {
   it('graphs health-check failures, reuse against rollbacks, and grace use, per secret', () => {
     const metricNames = (widget: Widget): unknown[] =>
       widget.properties.metrics!.map((metric) => [metric[1], metric[3]]);
-    expect(widgets.slice(9, 12).map(metricNames)).toEqual([
+    expect(widgets.slice(11, 14).map(metricNames)).toEqual([
       [['HealthCheckFailed', 'rotor/test/release-token']],
       [
         ['ReuseDetected', 'rotor/test/release-token'],

@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { RotorStackOutput, rotorLambdaEnvironment } from '../../lambda/shared/rotor-constants';
 import { parseRotorConfig } from '../../lib/config/rotor-config';
+import { spreadRefreshSchedule, spreadRotationSchedule } from '../../lib/schedule-spread';
 import { RotorStack } from '../../lib/rotor-stack';
 import { addRotorStages } from '../../lib/rotor-stages';
 import { deadLetterSendStatements } from './dead-letter-fixtures';
@@ -302,12 +303,15 @@ describe('RotorStack', () => {
     });
   });
 
-  it('rotates each secret on its configured schedule and window', () => {
+  it('rotates each secret on its configured schedule and window, a rate() spread by its hashed offset', () => {
     template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 2);
     const [deployToken, releaseToken] = stack.secrets;
     template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
       SecretId: { Ref: id(deployToken!.secret) },
-      RotationRules: Match.exact({ ScheduleExpression: 'rate(4 hours)', Duration: '2h' }),
+      RotationRules: Match.exact({
+        ScheduleExpression: spreadRotationSchedule('rotor/test/deploy-token', 'rate(4 hours)', 2),
+        Duration: '2h',
+      }),
       RotateImmediatelyOnUpdate: true,
     });
     template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
@@ -694,13 +698,13 @@ describe('RotorStack with OAuth 2.0 secrets', () => {
       {
         Name: 'refresh-idp-token',
         GroupName: { Ref: refreshGroup },
-        ScheduleExpression: 'rate(10 minutes)',
+        ScheduleExpression: spreadRefreshSchedule('rotor/test/idp-token', 600).expression,
         Input: { 'Fn::Join': ['', ['{"SecretId":"', { Ref: id(idpToken!.secret) }, '"}']] },
       },
       {
         Name: expect.stringMatching(/^refresh-partner-api-token-[0-9a-f]{8}$/) as unknown,
         GroupName: { Ref: refreshGroup },
-        ScheduleExpression: 'rate(20 minutes)',
+        ScheduleExpression: spreadRefreshSchedule('rotor/test/partner/api-token', 1200).expression,
         Input: { 'Fn::Join': ['', ['{"SecretId":"', { Ref: id(apiToken!.secret) }, '"}']] },
       },
     ]);

@@ -162,7 +162,6 @@ describe('RotatedSecret metrics', () => {
   it('are the Sum of the Rotor metric of the secret over 5 minutes, by default', () => {
     const { secret } = newSecret();
     const metrics = {
-      metricRotationSucceeded: MetricName.RotationSucceeded,
       metricRotationFailed: MetricName.RotationFailed,
       metricHealthCheckFailed: MetricName.HealthCheckFailed,
       metricReuseDetected: MetricName.ReuseDetected,

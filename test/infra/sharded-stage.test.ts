@@ -11,42 +11,46 @@ import type { RotorStack } from '../../lib/rotor-stack';
 import { addRotorStages } from '../../lib/rotor-stages';
 import { shardId, shardOf } from '../../lib/shard-assignment';
 import type { ShardAlarms } from '../../lib/shard-alarms';
+import { cfnLint } from './cfn-lint-runner';
 import { fleetSecretName, fleetStageFile, newTestApp } from './infra-test-app';
+import { findings } from './nag-findings';
 
-/** Synthesizes `stageFile` and returns the app, its stack and each template's JSON by stack path. */
+/** Synthesizes `stageFile` and returns the app, its stack, each template's JSON and file by stack path. */
 function synthStage(stageFile: Record<string, unknown>): {
   app: App;
   stack: RotorStack;
   templates: Map<string, string>;
+  files: string[];
 } {
   const app = newTestApp();
   const [stack] = addRotorStages(app, parseRotorConfig({ stages: [stageFile] }));
   const assembly = app.synth();
-  const templates = new Map(
-    app.node
-      .findAll()
-      .filter((construct): construct is Stack => Stack.isStack(construct))
-      .map((each) => [each.node.path, readFileSync(join(assembly.directory, each.templateFile), 'utf8')]),
-  );
-  return { app, stack: stack!, templates };
+  const stacks = app.node.findAll().filter((construct): construct is Stack => Stack.isStack(construct));
+  const files = stacks.map((each) => join(assembly.directory, each.templateFile));
+  const templates = new Map(stacks.map((each, index) => [each.node.path, readFileSync(files[index]!, 'utf8')]));
+  return { app, stack: stack!, templates, files };
 }
 
 const resourcesOf = (template: string): Record<string, { Type: string; Properties?: Record<string, unknown> }> =>
   (JSON.parse(template) as { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> })
     .Resources;
 
+const SHARDS = 10;
+
 describe('a sharded stage of 1,000 secrets', () => {
-  // GIVEN 1,000 managed tokens in 16 shards
+  // GIVEN 1,000 managed tokens in 10 shards
+  let app: App;
   let stack: RotorStack;
   let templates: Map<string, string>;
+  let files: string[];
 
   beforeAll(() => {
     // WHEN synthesized
-    ({ stack, templates } = synthStage(fleetStageFile(1000, 16)));
+    ({ app, stack, templates, files } = synthStage(fleetStageFile(1000, SHARDS)));
   });
 
   it('keeps every template within CloudFormation limits: at most 500 resources, 200 parameters and outputs, under 1 MB', () => {
-    expect(templates.size).toBe(17);
+    expect(templates.size).toBe(SHARDS + 1);
     for (const [path, text] of templates) {
       const template = JSON.parse(text) as Record<string, object | undefined>;
       expect({ path, within: Object.keys(template.Resources ?? {}).length <= 500 }).toEqual({ path, within: true });
@@ -59,7 +63,7 @@ describe('a sharded stage of 1,000 secrets', () => {
   it('puts each secret, with its rotation schedule, in the shard its name hashes to, watched by that shard’s alarms', () => {
     for (let index = 0; index < 1000; index += 37) {
       const name = fleetSecretName(index);
-      const shard = stack.node.findChild(shardId(shardOf(name, 16))) as NestedStack;
+      const shard = stack.node.findChild(shardId(shardOf(name, SHARDS))) as NestedStack;
       const secret = stack.secrets[index]!;
       expect(secret.secretName).toBe(`rotor/fleet/${name}`);
       expect(Stack.of(secret)).toBe(shard);
@@ -70,7 +74,7 @@ describe('a sharded stage of 1,000 secrets', () => {
     }
   });
 
-  it('has three Metrics Insights alarms per shard, as a stage of 10 secrets per shard does, and no alarm per secret', () => {
+  it('has as many alarms as a stage of 10 secrets: three Metrics Insights alarms per shard, none per secret', () => {
     // Besides the stage's four dead-letter alarms, one per asynchronously invoked function.
     const alarmsOf = (all: Map<string, string>) => {
       const found = [...all.values()].flatMap((text) =>
@@ -83,13 +87,29 @@ describe('a sharded stage of 1,000 secrets', () => {
       return found.filter((alarm) => !deadLetters.includes(alarm));
     };
     const alarms = alarmsOf(templates);
-    const small = alarmsOf(synthStage(fleetStageFile(160, 16)).templates);
-    expect(alarms).toHaveLength(16 * 3);
-    expect(small).toHaveLength(alarms.length);
+    // a stage of 10 secrets, each with its three alarms
+    const small = alarmsOf(synthStage(fleetStageFile(10)).templates);
+    expect(small).toHaveLength(10 * 3);
+    expect(alarms).toHaveLength(small.length);
+    expect(alarms).toHaveLength(SHARDS * 3);
     for (const alarm of alarms) {
       expect(alarm.Properties).not.toHaveProperty('Dimensions');
       expect(alarm.Properties).not.toHaveProperty('MetricName');
     }
+  });
+
+  it('has no cdk-nag finding, error or warning, in the shards either', () => {
+    expect(findings(app)).toEqual([]);
+  });
+
+  it("has no cfn-lint finding, not even a warning, in the stage's template and its fullest shard", () => {
+    // Every shard's template is made by the same code from secrets of the same shape; linting all
+    // ten would take a minute of the suite for nothing the fullest one does not show.
+    const [own, ...shards] = files;
+    const resources = (file: string) => Object.keys(resourcesOf(readFileSync(file, 'utf8'))).length;
+    const fullest = shards.reduce((a, b) => (resources(b) > resources(a) ? b : a));
+    expect(shards).toHaveLength(SHARDS);
+    expect(cfnLint([own!, fullest])).toEqual({ status: 0, findings: [] });
   });
 
   it("queries each shard's secrets by the Shard dimension, one contributor per SecretName, at the stage's thresholds", () => {
@@ -142,7 +162,7 @@ describe('a sharded stage of 1,000 secrets', () => {
         { Properties: { Environment?: { Variables?: Record<string, unknown> } } }
       >,
     ).map((fn) => fn.Properties.Environment?.Variables?.ROTOR_SHARD_COUNT);
-    expect(environment.filter((value) => value === '16').length).toBeGreaterThanOrEqual(5);
+    expect(environment.filter((value) => value === String(SHARDS)).length).toBeGreaterThanOrEqual(5);
   });
 
   it("leaves the stage's own template free of any secret: the functions reach them by prefix and the stage's tag", () => {
@@ -150,7 +170,7 @@ describe('a sharded stage of 1,000 secrets', () => {
     expect(own).not.toContain('team-0/pipeline-0');
     expect(
       Object.values(resourcesOf(own)).filter((resource) => resource.Type === 'AWS::CloudFormation::Stack'),
-    ).toHaveLength(16);
+    ).toHaveLength(SHARDS);
     const template = Template.fromStack(stack);
     const stageSecrets = {
       'Fn::Join': [

@@ -15,7 +15,7 @@ import { ROTATION_STEPS } from '../../lambda/core/rotation/rotation-event';
 import { LambdaBundle, MetricName, RotorEvents } from '../../lambda/shared/rotor-constants';
 import { startTestIdp, type TestIdp } from '../support/oidc-idp';
 import { startLocalRotor, type LocalRotor } from '../support/local-rotor';
-import { startAwsProxy, type StandInAnswer } from '../support/aws-proxy';
+import { startAwsProxy, type StandInAnswer } from '../../cli/local/aws-proxy';
 import { invokeBundle } from '../../cli/local/invoke-bundle';
 import { createTestPki, type TestPki } from '../support/test-pki';
 

@@ -19,7 +19,7 @@ import { LambdaBundle, RotorResourceName } from '../../lambda/shared/rotor-const
 import { secretFirstDocument } from '../../lib/secret-first-document';
 import { isWellFormedManagedToken } from '../../lambda/core/providers/managed-token/managed-token-format';
 import { shardOf } from '../../lambda/shared/secret-shard-of';
-import { startAwsProxy, type AwsProxy } from '../support/aws-proxy';
+import { startAwsProxy, type AwsProxy } from '../../cli/local/aws-proxy';
 
 // The built CLI (dist/cli/rotor.js), run as the README runs it, against a moto server.
 

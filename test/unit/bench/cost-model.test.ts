@@ -32,12 +32,14 @@ const TODAY: Design = {
   name: 'today',
   alarms: { kind: 'per-secret', alarmsPerSecret: 3 },
   extraHealthySecretSeries: 1,
+  extraRotationSecretSeries: 0,
   stageSeries: false,
 };
 const FLEET: Design = {
   name: 'fleet',
   alarms: { kind: 'metrics-insights', kinds: 3, secretsPerAlarm: 500, troubledShare: 0.01 },
   extraHealthySecretSeries: 0,
+  extraRotationSecretSeries: 0,
   stageSeries: true,
 };
 

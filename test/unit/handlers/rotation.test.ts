@@ -11,7 +11,12 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { InvalidRotationEventError, MalformedSecretError, RotationNotAllowedError } from '../../../lambda/core/errors';
+import {
+  InvalidRotationEventError,
+  MalformedSecretError,
+  RotationNotAllowedError,
+  RotationThrottledError,
+} from '../../../lambda/core/errors';
 import { isWellFormedManagedToken } from '../../../lambda/core/providers/managed-token/managed-token-format';
 import { ROTATION_STEPS, type RotationStep } from '../../../lambda/core/rotation/rotation-event';
 import type { handler as rotationHandler } from '../../../lambda/handlers/rotation';
@@ -198,30 +203,65 @@ describe('Function: handler (rotation)', () => {
     expect(written).not.toContain(ROTATION_TOKEN);
   });
 
-  it('emits EMF in the Rotor namespace with only the SecretName dimension, and RotationSucceeded on finish', async () => {
+  it('counts a routine rotation under the Stage dimension only: step latency on every step, RotationSucceeded on finish', async () => {
     // Prepare
     const { pending } = secretMidRotation();
 
     // Act
     for (const step of ROTATION_STEPS) await handler(eventFor(step, pending));
 
-    // Assess
+    // Assess: nothing under the secret's name, which would cost a custom metric per secret
     const emf = emfRecords();
     expect(emf).toHaveLength(4);
     for (const record of emf) {
       expect(record._aws.CloudWatchMetrics).toEqual([
-        expect.objectContaining({ Namespace: 'Rotor', Dimensions: [['SecretName']] }) as unknown,
+        expect.objectContaining({ Namespace: 'Rotor', Dimensions: [['Stage']] }) as unknown,
       ]);
-      expect(record.SecretName).toBe(NAME);
+      expect(record.Stage).toBe('development');
+      expect(record).not.toHaveProperty('SecretName');
       expect(record).not.toHaveProperty('service');
       expect(record.RotationStepLatency).toEqual(expect.any(Number));
       expect(record).not.toHaveProperty('RotationFailed');
     }
     expect(emf.map((record) => record.RotationSucceeded)).toEqual([undefined, undefined, undefined, 1]);
     expect(emf[3]!._aws.CloudWatchMetrics[0]!.Metrics).toEqual(
-      expect.arrayContaining([{ Name: 'RotationSucceeded', Unit: 'Count' }]),
+      expect.arrayContaining([
+        { Name: 'RotationSucceeded', Unit: 'Count' },
+        { Name: 'RotationStepLatency', Unit: 'Milliseconds' },
+      ]),
     );
   });
+
+  it.each([
+    ['Secrets Manager', 'ThrottlingException', 400],
+    ['Secrets Manager', 'TooManyRequestsException', 400],
+    ['any service, with an HTTP 429', 'SomeServiceError', 429],
+  ])(
+    'fails a step that %s kept throttling (%s) with a clear throttled error, counted under the stage and never as RotationFailed',
+    async (_service, name, status) => {
+      // Prepare: PutSecretValue stays throttled after the SDK's retries
+      const { pending } = secretMidRotation();
+      const throttled = Object.assign(new Error('Rate exceeded'), { name, $metadata: { httpStatusCode: status } });
+      secretsManager.on(PutSecretValueCommand).rejects(throttled);
+
+      // Act
+      const error = await rejectionOf(handler(eventFor('createSecret', pending)));
+
+      // Assess
+      expect(error).toBeInstanceOf(RotationThrottledError);
+      expect(error.message).toBe(
+        `createSecret of ${NAME} was throttled by AWS 6 times in a row; nothing is lost and the step is safe to run again, which Secrets Manager does when it retries the rotation`,
+      );
+      expect(error.cause).toBe(throttled);
+      const emf = emfRecords();
+      expect(emf).toEqual([expect.objectContaining({ Stage: 'development', RotationThrottled: 1 }) as unknown]);
+      expect(emf[0]).not.toHaveProperty('RotationFailed');
+      expect(emf[0]).not.toHaveProperty('SecretName');
+      expect(logLines()).toEqual([
+        expect.objectContaining({ level: 'WARN', message: 'rotation step throttled', step: 'createSecret' }) as unknown,
+      ]);
+    },
+  );
 
   it('returns without a stage move when Secrets Manager retries a finished rotation', async () => {
     // Prepare
