@@ -148,6 +148,12 @@ export interface RotorLambdaSettings {
   readonly healthCheckConcurrency?: number;
   /** The health check's time budget per run, in seconds. @default - not set: HEALTH_AND_ROLLBACK_DEFAULTS */
   readonly healthCheckBudgetSeconds?: number;
+  /** Seconds between two health-check runs. @default - not set: HEALTH_AND_ROLLBACK_DEFAULTS */
+  readonly healthCheckRunSeconds?: number;
+  /** Seconds a changed or failing secret is checked at every run. @default - not set: HEALTH_AND_ROLLBACK_DEFAULTS */
+  readonly healthCheckWatchSeconds?: number;
+  /** Seconds between two checks of an idle secret. @default - not set: HEALTH_AND_ROLLBACK_DEFAULTS */
+  readonly healthCheckIdleSeconds?: number;
   /**
    * The rotation function's journal-claim lease (`ROTOR_SIDE_EFFECT_LEASE_SECONDS`): its timeout
    * plus a margin. @default - not set: DEFAULT_SIDE_EFFECT_LEASE_SECONDS
@@ -186,6 +192,9 @@ export function rotorLambdaEnvironment(settings: RotorLambdaSettings): Record<st
     ...optionalSetting(HealthAndRollbackEnv.rollbackIncidentWindowSeconds, settings.rollbackIncidentWindowSeconds),
     ...optionalSetting(HealthAndRollbackEnv.healthCheckConcurrency, settings.healthCheckConcurrency),
     ...optionalSetting(HealthAndRollbackEnv.healthCheckBudgetSeconds, settings.healthCheckBudgetSeconds),
+    ...optionalSetting(HealthAndRollbackEnv.healthCheckRunSeconds, settings.healthCheckRunSeconds),
+    ...optionalSetting(HealthAndRollbackEnv.healthCheckWatchSeconds, settings.healthCheckWatchSeconds),
+    ...optionalSetting(HealthAndRollbackEnv.healthCheckIdleSeconds, settings.healthCheckIdleSeconds),
     ...optionalSetting(RotorEnv.sideEffectLeaseSeconds, settings.sideEffectLeaseSeconds),
     ...optionalSetting(
       RotorEnv.providerOrigins,
@@ -227,6 +236,12 @@ export const LedgerSchema = {
    * entries); the rotation role's DeleteItem is limited to these partitions by it.
    */
   secretPartitionPrefix: 'SECRET#',
+  /**
+   * Partition of the health check's watch list (`<secret name>#change | #failing | #expiry`
+   * items): the one partition the health check queries each run, and the only one the health
+   * check and the rotation-events function may write (`dynamodb:LeadingKeys`).
+   */
+  healthWatchPartition: 'HEALTH#WATCH',
   /** Epoch seconds; DynamoDB deletes expired items lazily, so reads check it themselves. */
   ttlAttribute: 'expiresAt',
   /** Sparse index of previous credentials by grace end, for the retirement sweep. */
@@ -297,6 +312,12 @@ export const HealthAndRollbackEnv = {
   healthCheckConcurrency: 'ROTOR_HEALTH_CHECK_CONCURRENCY',
   /** The health check's time budget per run, in seconds. */
   healthCheckBudgetSeconds: 'ROTOR_HEALTH_CHECK_BUDGET_SECONDS',
+  /** Seconds between two runs of the health check (the rate of its schedule). */
+  healthCheckRunSeconds: 'ROTOR_HEALTH_CHECK_RUN_SECONDS',
+  /** Seconds a secret is checked at every run after a change to it or after its last failure. */
+  healthCheckWatchSeconds: 'ROTOR_HEALTH_CHECK_WATCH_SECONDS',
+  /** Seconds between two checks of a secret nothing happened to. */
+  healthCheckIdleSeconds: 'ROTOR_HEALTH_CHECK_IDLE_SECONDS',
 } as const;
 
 export const HEALTH_AND_ROLLBACK_DEFAULTS = {
@@ -304,6 +325,10 @@ export const HEALTH_AND_ROLLBACK_DEFAULTS = {
   rollbackIncidentWindowSeconds: 24 * 3600,
   healthCheckConcurrency: 8,
   healthCheckBudgetSeconds: 40,
+  healthCheckRunSeconds: 60,
+  /** A rotation's or a change's failure shows within minutes: watch 15 minutes (the default grace). */
+  healthCheckWatchSeconds: 15 * 60,
+  healthCheckIdleSeconds: 60 * 60,
 } as const;
 
 /** Tag that marks a secret as managed by Rotor, with the stage as its value. */
