@@ -331,6 +331,21 @@ export const HEALTH_AND_ROLLBACK_DEFAULTS = {
   healthCheckIdleSeconds: 60 * 60,
 } as const;
 
+/**
+ * Secrets Manager API calls that can change what a secret's AWSCURRENT holds or where it points:
+ * a new value, a moved label, a rotation started, cancelled or restored. CloudTrail records each
+ * and EventBridge delivers it on the default bus as `AWS API Call via CloudTrail` (this needs a
+ * trail logging the Region's management events).
+ */
+export const SECRET_CHANGE_API_CALLS = [
+  'PutSecretValue',
+  'UpdateSecret',
+  'UpdateSecretVersionStage',
+  'RotateSecret',
+  'CancelRotateSecret',
+  'RestoreSecret',
+] as const;
+
 /** Tag that marks a secret as managed by Rotor, with the stage as its value. */
 export const MANAGED_BY_TAG = 'rotor:stage';
 

@@ -1,19 +1,5 @@
+import { SECRET_CHANGE_API_CALLS } from '../../shared/rotor-constants';
 import { isSecretId, secretNameFromId } from '../../shared/secret-name';
-
-/**
- * Secrets Manager API calls that can change what a secret's AWSCURRENT holds or where it points:
- * a new value, a moved label, a rotation started, cancelled or restored. CloudTrail records each
- * and EventBridge delivers it on the default bus as `AWS API Call via CloudTrail` (this needs a
- * trail logging the Region's management events).
- */
-export const SECRET_CHANGE_API_CALLS = [
-  'PutSecretValue',
-  'UpdateSecret',
-  'UpdateSecretVersionStage',
-  'RotateSecret',
-  'CancelRotateSecret',
-  'RestoreSecret',
-] as const;
 
 /** Secrets Manager's own rotation events that leave a secret worth watching (`AWS Service Event via CloudTrail`). */
 export const SECRET_CHANGE_SERVICE_EVENTS = ['RotationFailed', 'RotationAbandoned'] as const;
