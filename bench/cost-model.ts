@@ -97,6 +97,11 @@ export interface Design {
    * per-secret Secrets Manager calls (today: one GetSecretValue)
    */
   readonly healthCheck?: AdaptiveHealthCheck;
+  /**
+   * Without the adaptive cadence: Secrets Manager calls per secret checked (today: one
+   * GetSecretValue by label). @default the measured per-secret calls
+   */
+  readonly readsPerCheck?: number;
 }
 
 export const COST_COMPONENTS = [
@@ -132,7 +137,7 @@ export function monthlyStageCost(workload: StageWorkload, design: Design, prices
   // Reading the due secrets: one call per secret, or one per batch of the secrets due in a run.
   const readCalls =
     adaptive === undefined
-      ? checks * healthCheck.perSecret.secretsManagerCalls
+      ? checks * (design.readsPerCheck ?? healthCheck.perSecret.secretsManagerCalls)
       : runs * Math.ceil(checks / runs / adaptive.secretsPerBatch);
   // Each change Secrets Manager reports reaches the rotation-events function (adaptive only).
   const changes = adaptive === undefined ? 0 : rotations * (healthCheck.changesPerRotation ?? 0);
