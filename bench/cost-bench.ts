@@ -363,13 +363,12 @@ export function costTable(measured: CostMeasurement): string {
 
 /** The fleet's Secrets Manager cost per secret at 10,000 secrets if each secret of a batch were billed as a call. */
 function perSecretBatchBilling(measured: CostMeasurement): number {
-  const perSecret = checksPerSecretMonth(CADENCE, FLEET);
   const cost = monthlyCostPerSecret(
     { secrets: 10_000, rotation: measured.rotation, healthCheck: measured.healthCheck, cadence: CADENCE },
     { ...FLEET, healthCheck: { ...ADAPTIVE_HEALTH_CHECK, secretsPerBatch: 1 } },
     AWS_LIST_PRICES_US_EAST_1,
   );
-  return Number.isFinite(perSecret) ? cost['Secrets Manager API'] : 0;
+  return cost['Secrets Manager API'];
 }
 
 function dollars(value: number): string {
