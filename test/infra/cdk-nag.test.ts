@@ -84,7 +84,7 @@ describe('cdk-nag AwsSolutions checks', () => {
             path: `${stack}/HealthCheck/SecretListingPolicy`,
             id: 'AwsSolutions-IAM5[Resource::*]',
             reason:
-              'secretsmanager:ListSecrets supports no resource-level permissions, so the resource must be *; it lists names and metadata, never values.',
+              'secretsmanager:ListSecrets and BatchGetSecretValue support no resource-level permissions, so the resource must be *; ListSecrets returns no values, and BatchGetSecretValue returns only the secrets GetSecretValue is granted on.',
           },
           xray(stack!, 'Rollback'),
           {
