@@ -39,12 +39,6 @@ export interface LocalStage {
   readonly maxRollbackAttempts?: number;
   readonly healthCheckConcurrency?: number;
   readonly healthCheckBudgetSeconds?: number;
-  /**
-   * Seconds between two checks of a secret nothing happened to. Unset, the run period: the
-   * emulator delivers no CloudTrail events to watch changed secrets by, so every run tests every
-   * secret.
-   */
-  readonly healthCheckIdleSeconds?: number;
   readonly healthCheckWatchSeconds?: number;
 }
 
@@ -118,7 +112,9 @@ export async function provisionLocal(endpoint: LocalEndpoint, stage: LocalStage)
     healthCheckBudgetSeconds: stage.healthCheckBudgetSeconds ?? HEALTH_AND_ROLLBACK_DEFAULTS.healthCheckBudgetSeconds,
     healthCheckRunSeconds: HEALTH_AND_ROLLBACK_DEFAULTS.healthCheckRunSeconds,
     healthCheckWatchSeconds: stage.healthCheckWatchSeconds ?? HEALTH_AND_ROLLBACK_DEFAULTS.healthCheckWatchSeconds,
-    healthCheckIdleSeconds: stage.healthCheckIdleSeconds ?? HEALTH_AND_ROLLBACK_DEFAULTS.healthCheckRunSeconds,
+    // The emulator delivers no CloudTrail events to watch a changed secret by: whatever the
+    // stage's idle interval, every run tests every secret.
+    healthCheckIdleSeconds: HEALTH_AND_ROLLBACK_DEFAULTS.healthCheckRunSeconds,
     // Only the rotation function reads it; locally every bundle gets one environment.
     sideEffectLeaseSeconds: DEFAULT_SIDE_EFFECT_LEASE_SECONDS,
     ...(stage.graceSeconds === undefined ? {} : { defaultGraceSeconds: stage.graceSeconds }),
