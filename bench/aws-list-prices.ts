@@ -36,7 +36,10 @@ export const AWS_LIST_PRICES_US_EAST_1: AwsListPrices = {
   // month, prorated by the hour; Logs: collect (data ingestion) $0.50 per GB)
   customMetricMonth: 0.3,
   logIngestionPerGb: 0.5,
-  // https://aws.amazon.com/secrets-manager/pricing/ ($0.05 per 10,000 API calls)
+  // https://aws.amazon.com/secrets-manager/pricing/ ($0.05 per 10,000 API calls). The page names no
+  // other rate for BatchGetSecretValue (up to 20 secrets per call, API reference
+  // https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_BatchGetSecretValue.html),
+  // so a batch is priced as one call; the cost bench also prints the figure were each secret billed.
   secretsManagerCall: 0.05 / 10_000,
   // https://aws.amazon.com/lambda/pricing/ ($0.20 per 1M requests; $0.0000166667 per GB-second, x86)
   lambdaRequest: 0.2 / 1_000_000,

@@ -2,16 +2,21 @@
  * Measures, on the emulator, what one rotation of a managed token and one health check do per
  * secret (API calls per operation at the wire, DynamoDB request units, Lambda invocations and
  * time, metric series and log bytes the functions write), then prices both designs with the cost
- * model: today's (three standard alarms per secret, a per-secret health metric every minute) and
- * the fleet's (Metrics Insights alarms per shard and kind, healthy secrets counted per stage).
+ * model: today's (three standard alarms per secret, a per-secret health metric every minute, every
+ * secret read every minute) and the fleet's (Metrics Insights alarms per shard and kind, healthy
+ * secrets counted per stage, the adaptive health check: watched after each change, idle once an
+ * hour, read in batches), with a scaled run for the health check's time at 10,000 secrets.
  */
 import { performance } from 'node:perf_hooks';
 import { beginRotation } from '../cli/local/local-rotation';
 import { ROTATION_STEPS } from '../lambda/core/rotation/rotation-event';
 import { startLocalRotor } from '../test/support/local-rotor';
 import { AWS_LIST_PRICES_US_EAST_1 } from './aws-list-prices';
+import { HEALTH_AND_ROLLBACK_DEFAULTS, HealthAndRollbackEnv } from '../lambda/shared/rotor-constants';
+import { measureScaledRun, type ScaleMeasurement } from './health-check-scale';
 import {
   cadenceOf,
+  checksPerSecretMonth,
   COST_COMPONENTS,
   dynamoDbUnits,
   monthlyCostPerSecret,
@@ -43,15 +48,29 @@ export const TODAY: Design = {
   // The per-secret RotationSucceeded and RotationStepLatency each rotation wrote before they went to the stage.
   extraRotationSecretSeries: 2,
   stageSeries: false,
+  // Every secret read every minute with one GetSecretValue by its label.
+  readsPerCheck: 1,
 };
+/** The health check's default cadence: watched 15 runs after each change, otherwise once an hour, 20 secrets a read. */
+const ADAPTIVE_HEALTH_CHECK = {
+  watchRunsPerRotation:
+    HEALTH_AND_ROLLBACK_DEFAULTS.healthCheckWatchSeconds / HEALTH_AND_ROLLBACK_DEFAULTS.healthCheckRunSeconds,
+  idleChecksPerMonth: (730 * 3600) / HEALTH_AND_ROLLBACK_DEFAULTS.healthCheckIdleSeconds,
+  secretsPerBatch: 20,
+} as const;
+
 export const FLEET: Design = {
-  name: 'fleet: Metrics Insights alarms, quiet metrics',
+  name: 'fleet: Metrics Insights alarms, quiet metrics, adaptive health check',
   // One alarm per kind and per 500 secrets; 1 % of secrets with a failure series in the window.
   alarms: { kind: 'metrics-insights', kinds: 3, secretsPerAlarm: 500, troubledShare: 0.01 },
   extraHealthySecretSeries: 0,
   extraRotationSecretSeries: 0,
   stageSeries: true,
+  healthCheck: ADAPTIVE_HEALTH_CHECK,
 };
+
+// Secrets Manager's API calls that CloudTrail reports as a change (besides the schedule's RotateSecret).
+const CHANGE_CALLS = ['secretsmanager.PutSecretValue', 'secretsmanager.UpdateSecretVersionStage'];
 
 interface Emitted {
   readonly logs: readonly string[];
@@ -62,6 +81,13 @@ export interface CostMeasurement {
   readonly healthCheck: MeasuredHealthCheck;
   readonly callsPerRotation: Readonly<Record<string, number>>;
   readonly callsPerCheckedSecret: Readonly<Record<string, number>>;
+  /** BatchGetSecretValue calls of the run that tested every measured secret. */
+  readonly batchCalls: number;
+  /** Calls of a run that tested nothing (idle cadence, nothing watched). */
+  readonly callsPerIdleRun: Readonly<Record<string, number>>;
+  /** Secrets the run after the change events tested, of those changed. */
+  readonly watchedTested: number;
+  readonly scale: ScaleMeasurement;
 }
 
 export async function measureCost(): Promise<CostMeasurement> {
@@ -101,7 +127,10 @@ export async function measureCost(): Promise<CostMeasurement> {
       lambdaMs: rotationMs / MEASURED_SECRETS,
     };
 
-    // One health-check run over the healthy secrets.
+    // One health-check run over the healthy secrets: every secret due (the emulator's default
+    // idle interval is the run period).
+    const env = rotor.local.env as Record<string, string>;
+    env[HealthAndRollbackEnv.healthCheckIdleSeconds] = String(HEALTH_AND_ROLLBACK_DEFAULTS.healthCheckRunSeconds);
     rotor.proxy.resetCounts();
     const check = await rotor.healthCheck();
     if (!check.ok) throw new Error(`the health check failed in the cost bench: ${check.error?.errorMessage ?? ''}`);
@@ -120,12 +149,58 @@ export async function measureCost(): Promise<CostMeasurement> {
     const names = (body: string) => arns.some((arn) => body.includes(arn));
     const isPerRun = ({ operation, body }: { operation: string; body: string }) =>
       operation.startsWith('secretsmanager.') && !names(body);
-    const checkWork = work(
-      checkRequests.filter((request) => !isPerRun(request)),
-      { logs: perSecretLines },
-      MEASURED_SECRETS,
-    );
+    // The batch read is priced by the cadence's model (one call per 20 due secrets), not per secret.
+    // So is the watch-list Query, once per run.
+    const isBatch = ({ operation }: { operation: string }) =>
+      operation === 'secretsmanager.BatchGetSecretValue' || operation === 'DynamoDB_20120810.Query';
+    const batchCalls = checkRequests.filter(
+      ({ operation }) => operation === 'secretsmanager.BatchGetSecretValue',
+    ).length;
+    const perSecretRequests = checkRequests.filter((request) => !isPerRun(request) && !isBatch(request));
+    const checkWork = work(perSecretRequests, { logs: perSecretLines }, MEASURED_SECRETS);
     const perRun = checkRequests.filter(isPerRun);
+
+    // A run at the production cadence with nothing changed: what every run costs whatever is due.
+    env[HealthAndRollbackEnv.healthCheckIdleSeconds] = String(86_400 * 365);
+    rotor.proxy.resetCounts();
+    const idleRun = await rotor.healthCheck();
+    if (!idleRun.ok) throw new Error(`the idle health check failed: ${idleRun.error?.errorMessage ?? ''}`);
+    const idleRequests = rotor.proxy.requests();
+    const watchQueryUnits = idleRequests
+      .filter(({ operation }) => operation === 'DynamoDB_20120810.Query')
+      .reduce((sum, { operation, body }) => sum + dynamoDbUnits(operation, body).read, 0);
+
+    // Before any secret is watched: a run over a few hundred secrets, against one over none.
+    const scale = await measureScaledRun(rotor);
+
+    // Secrets Manager reports each measured secret changed (CloudTrail's PutSecretValue event);
+    // the rotation-events function marks it watched, each event in its own process.
+    // A process that ignores its event first: its wall time is the start-up, not the handler's work.
+    const startedIdle = performance.now();
+    await rotor.rotationEvents({ source: 'aws.kms' });
+    const startUpMs = performance.now() - startedIdle;
+    rotor.proxy.resetCounts();
+    const changeLogs: string[] = [];
+    let changeMs = 0;
+    for (const arn of arns) {
+      const started = performance.now();
+      const delivered = await rotor.rotationEvents(changeEvent(arn));
+      changeMs += performance.now() - started;
+      if (!delivered.ok) throw new Error(`the change event failed: ${delivered.error?.errorMessage ?? ''}`);
+      changeLogs.push(...delivered.logs);
+    }
+    const perChange: MeasuredWork = {
+      ...work(rotor.proxy.requests(), { logs: changeLogs }, MEASURED_SECRETS),
+      lambdaInvocations: 1,
+      lambdaMs: Math.max(0, changeMs / MEASURED_SECRETS - startUpMs),
+    };
+    const watchedRun = await rotor.healthCheck();
+    const watchedTested = watchedRun.logs.filter(
+      (line) => line.includes('"due":"changed"') && /"secretName":"rotor\/development\/cost-/.test(line),
+    ).length;
+    const changesPerRotation =
+      rotationRequests.filter(({ operation }) => CHANGE_CALLS.includes(operation)).length / MEASURED_SECRETS + 1;
+
     const healthCheck: MeasuredHealthCheck = {
       perSecret: {
         ...checkWork,
@@ -138,19 +213,46 @@ export async function measureCost(): Promise<CostMeasurement> {
       perRunLogBytes: bytes(check.logs.filter((line) => !perSecretLines.includes(line))),
       perRunSecretsManagerCalls: perRun.filter(({ operation }) => operation !== 'secretsmanager.ListSecrets').length,
       secretsPerListPage: SECRETS_PER_LIST_PAGE,
+      perRunDynamoDbReadUnits: watchQueryUnits,
+      perChange,
+      changesPerRotation,
     };
     return {
       rotation,
       healthCheck,
       callsPerRotation: perOperation(rotationRequests, MEASURED_SECRETS),
-      callsPerCheckedSecret: perOperation(
-        checkRequests.filter((request) => !isPerRun(request)),
-        MEASURED_SECRETS,
-      ),
+      callsPerCheckedSecret: perOperation(perSecretRequests, MEASURED_SECRETS),
+      batchCalls,
+      callsPerIdleRun: perOperation(idleRequests, 1),
+      watchedTested,
+      scale,
     };
   } finally {
     await rotor.stop();
   }
+}
+
+/** The EventBridge event of a PutSecretValue CloudTrail recorded, as AWS documents it. */
+function changeEvent(arn: string) {
+  return {
+    version: '0',
+    id: '0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0',
+    'detail-type': 'AWS API Call via CloudTrail',
+    source: 'aws.secretsmanager',
+    account: '123456789012',
+    time: new Date().toISOString(),
+    region: 'us-east-1',
+    resources: [],
+    detail: {
+      eventVersion: '1.08',
+      eventTime: new Date().toISOString(),
+      eventSource: 'secretsmanager.amazonaws.com',
+      eventName: 'PutSecretValue',
+      requestParameters: { secretId: arn },
+      responseElements: { arn },
+      eventType: 'AwsApiCall',
+    },
+  };
 }
 
 /** The work in `requests` and `emitted`, per secret. */
@@ -223,6 +325,13 @@ function perOperation(requests: readonly { operation: string }[], secrets: numbe
   return counts;
 }
 
+function measuredCalls(calls: Readonly<Record<string, number>>): string {
+  return Object.entries(calls)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([operation, count]) => `${operation} ${Number(count.toFixed(2))}`)
+    .join(', ');
+}
+
 /** The printed table: per secret per month, by component, for each fleet size and design. */
 export function costTable(measured: CostMeasurement): string {
   const workload = (secrets: number): StageWorkload => ({
@@ -237,7 +346,6 @@ export function costTable(measured: CostMeasurement): string {
       cost: monthlyCostPerSecret(workload(secrets), design, AWS_LIST_PRICES_US_EAST_1),
     })),
   );
-  const dollars = (value: number) => `$${value.toFixed(4)}`;
   const rows = [
     ['USD per secret per month', ...columns.map((column) => column.title)],
     ...COST_COMPONENTS.map((component) => [component, ...columns.map((column) => dollars(column.cost[component]))]),
@@ -245,17 +353,48 @@ export function costTable(measured: CostMeasurement): string {
   ];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
   const line = (row: readonly string[]) => `| ${row.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`;
-  const measuredCalls = (calls: Readonly<Record<string, number>>) =>
-    Object.entries(calls)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([operation, count]) => `${operation} ${Number(count.toFixed(2))}`)
-      .join(', ');
   return [
     line(rows[0]!),
     `| ${widths.map((width) => '-'.repeat(width)).join(' | ')} |`,
     ...rows.slice(1).map(line),
     '',
     `Measured per rotation: ${measuredCalls(measured.callsPerRotation)}; ${measured.rotation.secretSeries} per-secret series, ${Math.round(measured.rotation.logBytes)} log bytes.`,
-    `Measured per secret per health check: ${measuredCalls(measured.callsPerCheckedSecret)}, plus per run ${measured.healthCheck.perRunSecretsManagerCalls} Secrets Manager call(s) and 1 ListSecrets per ${measured.healthCheck.secretsPerListPage} secrets; ${measured.healthCheck.perSecret.secretSeries} per-secret series, ${measured.healthCheck.stageSeries} stage series per run, ${Math.round(measured.healthCheck.perSecret.logBytes)} log bytes, ${measured.healthCheck.perSecret.lambdaMs.toFixed(1)} ms.`,
+    `Measured per secret per health check: ${measuredCalls(measured.callsPerCheckedSecret)}, plus per run ${measured.healthCheck.perRunSecretsManagerCalls} Secrets Manager call(s) and 1 ListSecrets per ${measured.healthCheck.secretsPerListPage} secrets; ${measured.healthCheck.perSecret.secretSeries} per-secret series, ${measured.healthCheck.stageSeries} stage series per run, ${Math.round(measured.healthCheck.perSecret.logBytes)} log bytes, ${measured.healthCheck.perSecret.lambdaMs.toFixed(1)} ms. The run read its ${MEASURED_SECRETS} secrets in ${measured.batchCalls} BatchGetSecretValue call(s); today's design read each with one GetSecretValue by its label (priced as such). BatchGetSecretValue is priced as one API call (the pricing page has no other rate for it); billed per secret instead, the fleet's Secrets Manager line would be about ${dollars(perSecretBatchBilling(measured))} at 10,000 secrets.`,
+    cadenceLines(measured).join('\n'),
   ].join('\n');
+}
+
+/** The fleet's Secrets Manager cost per secret at 10,000 secrets if each secret of a batch were billed as a call. */
+function perSecretBatchBilling(measured: CostMeasurement): number {
+  const cost = monthlyCostPerSecret(
+    { secrets: 10_000, rotation: measured.rotation, healthCheck: measured.healthCheck, cadence: CADENCE },
+    { ...FLEET, healthCheck: { ...ADAPTIVE_HEALTH_CHECK, secretsPerBatch: 1 } },
+    AWS_LIST_PRICES_US_EAST_1,
+  );
+  return cost['Secrets Manager API'];
+}
+
+function dollars(value: number): string {
+  return `$${value.toFixed(4)}`;
+}
+
+/** The adaptive cadence's model, measured: checks, due secrets and batches per run, and a run's time at each fleet size. */
+function cadenceLines(measured: CostMeasurement): string[] {
+  const perSecret = checksPerSecretMonth(CADENCE, FLEET);
+  const { scale } = measured;
+  const change = measured.healthCheck.perChange;
+  const lines = [
+    `Adaptive cadence: each secret checked ${Number(perSecret.toFixed(1))} times a month (${ADAPTIVE_HEALTH_CHECK.idleChecksPerMonth} idle + ${CADENCE.rotationsPerMonth} rotations × ${ADAPTIVE_HEALTH_CHECK.watchRunsPerRotation} watched runs) instead of ${CADENCE.healthChecksPerMonth}; ${measured.healthCheck.changesPerRotation ?? 0} change events per rotation, each one rotation-events invocation (${(change?.lambdaMs ?? 0).toFixed(0)} ms beyond its process start) with ${change?.dynamoDbWriteUnits ?? 0} write unit(s); a run at the idle cadence made ${measuredCalls(measured.callsPerIdleRun)}; after the change events the next run tested ${measured.watchedTested} of ${MEASURED_SECRETS} changed secrets as watched.`,
+    `Scaled run on the emulator: ${scale.secrets} secrets, all due: ${scale.batches} batches at ${scale.concurrency} at once in ${Math.round(scale.fullRunMs)} ms; none due: ${Math.round(scale.emptyRunMs)} ms (process start, ListSecrets, the watch Query); so ${Math.round(scale.msPerRound)} ms per round of ${scale.concurrency} batches.`,
+  ];
+  for (const secrets of FLEET_SIZES) {
+    const due = Math.ceil((secrets * perSecret) / CADENCE.healthChecksPerMonth);
+    const batches = Math.ceil(due / ADAPTIVE_HEALTH_CHECK.secretsPerBatch);
+    const rounds = Math.ceil(batches / scale.concurrency);
+    const burstRounds = Math.ceil(Math.ceil(secrets / ADAPTIVE_HEALTH_CHECK.secretsPerBatch) / scale.concurrency);
+    lines.push(
+      `- ${secrets.toLocaleString('en-US')} secrets: about ${due} due per run, ${batches} batches, ${rounds} round(s): ~${((rounds * scale.msPerRound) / 1000).toFixed(1)} s of batches per run (every secret due at once: ${burstRounds} rounds, ~${((burstRounds * scale.msPerRound) / 1000).toFixed(1)} s).`,
+    );
+  }
+  return lines;
 }

@@ -36,6 +36,26 @@ export interface MeasuredHealthCheck {
   readonly perRunSecretsManagerCalls: number;
   /** Secrets per ListSecrets page: a run lists the stage in ceil(secrets / this) calls. */
   readonly secretsPerListPage: number;
+  /** DynamoDB read units a run spends once whatever its size (the watch-list Query). @default 0 */
+  readonly perRunDynamoDbReadUnits?: number;
+  /** What the rotation-events function does for one Secrets Manager change event (marking the secret watched). */
+  readonly perChange?: MeasuredWork;
+  /** Change events (CloudTrail API calls such as PutSecretValue, UpdateSecretVersionStage, RotateSecret) per rotation. */
+  readonly changesPerRotation?: number;
+}
+
+/**
+ * The health check's adaptive cadence: a secret is tested at every run while watched after a
+ * change (each rotation), and otherwise once per idle interval; the due secrets of a run are read
+ * in batches (BatchGetSecretValue).
+ */
+export interface AdaptiveHealthCheck {
+  /** Runs a secret is tested at after each rotation (watch period / run period). */
+  readonly watchRunsPerRotation: number;
+  /** Idle tests of each secret per month (a month / the idle interval). */
+  readonly idleChecksPerMonth: number;
+  /** Secrets read per Secrets Manager call (BatchGetSecretValue: 20). */
+  readonly secretsPerBatch: number;
 }
 
 export interface Cadence {
@@ -77,6 +97,16 @@ export interface Design {
   readonly extraRotationSecretSeries: number;
   /** Whether the stage-wide series of a run are emitted (the quiet design's healthy count). */
   readonly stageSeries: boolean;
+  /**
+   * The health check's cadence. @default every secret at every run, each read with the measured
+   * per-secret Secrets Manager calls (today: one GetSecretValue)
+   */
+  readonly healthCheck?: AdaptiveHealthCheck;
+  /**
+   * Without the adaptive cadence: Secrets Manager calls per secret checked (today: one
+   * GetSecretValue by label). @default the measured per-secret calls
+   */
+  readonly readsPerCheck?: number;
 }
 
 export const COST_COMPONENTS = [
@@ -105,14 +135,26 @@ export function monthlyStageCost(workload: StageWorkload, design: Design, prices
   const { secrets, rotation, healthCheck, cadence } = workload;
   if (!Number.isInteger(secrets) || secrets < 1) throw new Error(`a stage holds at least 1 secret, got ${secrets}`);
   const rotations = secrets * cadence.rotationsPerMonth;
-  const checks = secrets * cadence.healthChecksPerMonth;
-  // A health-check run covers the stage once; it runs as often as each secret is checked.
+  // A health-check run covers the stage once; it runs at the schedule's rate.
   const runs = cadence.healthChecksPerMonth;
+  const adaptive = design.healthCheck;
+  const checks = secrets * checksPerSecretMonth(cadence, design);
+  // Reading the due secrets: one call per secret, or one per batch of the secrets due in a run.
+  const readCalls =
+    adaptive === undefined
+      ? checks * (design.readsPerCheck ?? healthCheck.perSecret.secretsManagerCalls)
+      : runs * Math.ceil(checks / runs / adaptive.secretsPerBatch);
+  // Each change Secrets Manager reports reaches the rotation-events function (adaptive only).
+  const changes = adaptive === undefined ? 0 : rotations * (healthCheck.changesPerRotation ?? 0);
+  const perChange = healthCheck.perChange ?? ZERO_WORK;
   const per = (pick: (work: MeasuredWork) => number) =>
-    rotations * pick(rotation) + checks * pick(healthCheck.perSecret);
+    rotations * pick(rotation) + checks * pick(healthCheck.perSecret) + changes * pick(perChange);
 
   const lambdaSeconds =
-    (rotations * rotation.lambdaMs + (checks * healthCheck.perSecret.lambdaMs) / cadence.healthCheckConcurrency) / 1000;
+    (rotations * rotation.lambdaMs +
+      changes * perChange.lambdaMs +
+      (checks * healthCheck.perSecret.lambdaMs) / cadence.healthCheckConcurrency) /
+    1000;
   const logBytes = per((work) => work.logBytes) + runs * healthCheck.perRunLogBytes;
 
   return {
@@ -120,19 +162,47 @@ export function monthlyStageCost(workload: StageWorkload, design: Design, prices
     'custom metrics': prices.customMetricMonth * metricMonths(workload, design),
     'logs (EMF, lines)': (logBytes / 1e9) * prices.logIngestionPerGb,
     'Secrets Manager API':
-      (per((work) => work.secretsManagerCalls) +
+      (rotations * rotation.secretsManagerCalls +
+        changes * perChange.secretsManagerCalls +
+        readCalls +
         runs * (healthCheck.perRunSecretsManagerCalls + Math.ceil(secrets / healthCheck.secretsPerListPage))) *
       prices.secretsManagerCall,
     'Lambda requests':
-      (rotations * rotation.lambdaInvocations + runs * healthCheck.perSecret.lambdaInvocations) * prices.lambdaRequest,
+      (rotations * rotation.lambdaInvocations +
+        changes * perChange.lambdaInvocations +
+        runs * healthCheck.perSecret.lambdaInvocations) *
+      prices.lambdaRequest,
     'Lambda GB-s': lambdaSeconds * cadence.lambdaMemoryGb * prices.lambdaGbSecond,
     DynamoDB:
-      per((work) => work.dynamoDbReadUnits) * prices.dynamoDbReadUnit +
+      (per((work) => work.dynamoDbReadUnits) + runs * (healthCheck.perRunDynamoDbReadUnits ?? 0)) *
+        prices.dynamoDbReadUnit +
       per((work) => work.dynamoDbWriteUnits) * prices.dynamoDbWriteUnit,
     // The health check's own schedule fires once per run for the whole stage.
     Scheduler: (per((work) => work.schedulerInvocations) + runs) * prices.schedulerInvocation,
     'EventBridge events': per((work) => work.events) * prices.eventBridgeEvent,
   };
+}
+
+const ZERO_WORK: MeasuredWork = {
+  secretsManagerCalls: 0,
+  dynamoDbReadUnits: 0,
+  dynamoDbWriteUnits: 0,
+  lambdaInvocations: 0,
+  lambdaMs: 0,
+  schedulerInvocations: 0,
+  events: 0,
+  secretSeries: 0,
+  logBytes: 0,
+};
+
+/** Health-check tests of each secret per month under `design` (every run, or the adaptive cadence). */
+export function checksPerSecretMonth(cadence: Cadence, design: Design): number {
+  const adaptive = design.healthCheck;
+  if (adaptive === undefined) return cadence.healthChecksPerMonth;
+  return Math.min(
+    cadence.healthChecksPerMonth,
+    adaptive.idleChecksPerMonth + cadence.rotationsPerMonth * adaptive.watchRunsPerRotation,
+  );
 }
 
 /** {@link monthlyStageCost} divided by the stage's secrets. */

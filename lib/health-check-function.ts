@@ -12,7 +12,11 @@ import {
   RotorResourceName,
   type RotorLambdaSettings,
 } from '../lambda/shared/rotor-constants';
-import { DEFAULT_HEALTH_CHECK_SCHEDULE, healthCheckScheduleProblem } from './health-check-schedule';
+import {
+  DEFAULT_HEALTH_CHECK_SCHEDULE,
+  healthCheckScheduleProblem,
+  scheduleRateSeconds,
+} from './health-check-schedule';
 import type { RetireFunction } from './retire-function';
 import { schedulerPrincipalFor } from './scheduler-trust';
 import {
@@ -104,7 +108,27 @@ export class HealthCheckFunction extends Construct {
       );
     }
 
-    this.settings = rotorLambdaSettings(resources, retirement, props.logLevel);
+    const runSeconds = scheduleRateSeconds(expression);
+    const watchSeconds =
+      resources.healthAndRollback?.healthCheckWatchSeconds ?? HEALTH_AND_ROLLBACK_DEFAULTS.healthCheckWatchSeconds;
+    const idleSeconds =
+      resources.healthAndRollback?.healthCheckIdleSeconds ?? HEALTH_AND_ROLLBACK_DEFAULTS.healthCheckIdleSeconds;
+    for (const [name, seconds] of [
+      ['healthCheckWatchSeconds', watchSeconds],
+      ['healthCheckIdleSeconds', idleSeconds],
+    ] as const) {
+      if (!Number.isInteger(seconds) || seconds < 60) {
+        throw new Error(`HealthCheckFunction ${name} must be a whole number of seconds of at least 60, got ${seconds}`);
+      }
+    }
+
+    this.settings = {
+      ...rotorLambdaSettings(resources, retirement, props.logLevel),
+      // A cron() schedule's period is unknown: every run then tests every secret.
+      healthCheckRunSeconds: runSeconds ?? idleSeconds,
+      healthCheckWatchSeconds: watchSeconds,
+      healthCheckIdleSeconds: Math.max(idleSeconds, runSeconds ?? idleSeconds),
+    };
     this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetters', {
       stage,
       purpose: 'health-check',
@@ -121,7 +145,7 @@ export class HealthCheckFunction extends Construct {
       defaultMemorySize: 256,
       invocation: { deadLetterQueue: this.deadLetterQueue },
       unreservedConcurrencyReason:
-        'The stage sets reservedConcurrency.healthCheck to false, for an account whose concurrency quota leaves no room for a reservation: two health checks may then overlap, each bounded by its budget.',
+        'Not reserved unless the stage says so: Lambda keeps 100 executions unreserved, so a reservation fails the deploy on an account whose quota is 100 or less; a run ends within its budget, shorter than the schedule period, and Lambda does not retry it, so two runs do not overlap; reservedConcurrency.healthCheck reserves it.',
     });
     // A failed or late health check is not run again: the next one is at most a schedule period
     // away. It goes to the dead-letter queue instead, so that a health check that keeps failing is seen.
@@ -139,18 +163,26 @@ export class HealthCheckFunction extends Construct {
       }),
     );
     resources.ledger.grantReadItems(this.role);
+    resources.ledger.grantHealthWatchKeeping(this.role);
     resources.pepper.grantRead(this.role);
 
-    // ListSecrets accepts no resource but `*`, so it sits in a policy of its own and the
-    // acknowledgement covers only that policy.
+    // ListSecrets and BatchGetSecretValue accept no resource but `*`, so they sit in a policy of
+    // their own and the acknowledgement covers only that policy. BatchGetSecretValue reads nothing
+    // by itself: Secrets Manager also authorizes GetSecretValue on each secret of the batch, which
+    // grantHealthCheck allows on the stage's secrets only.
     const listingPolicy = new iam.Policy(this, 'SecretListingPolicy', {
       roles: [parts.role],
-      statements: [new iam.PolicyStatement({ actions: ['secretsmanager:ListSecrets'], resources: ['*'] })],
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['secretsmanager:ListSecrets', 'secretsmanager:BatchGetSecretValue'],
+          resources: ['*'],
+        }),
+      ],
     });
     Validations.of(listingPolicy).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'secretsmanager:ListSecrets supports no resource-level permissions, so the resource must be *; it lists names and metadata, never values.',
+        'secretsmanager:ListSecrets and BatchGetSecretValue support no resource-level permissions, so the resource must be *; ListSecrets returns no values, and BatchGetSecretValue returns only the secrets GetSecretValue is granted on.',
     });
     acknowledgeInlinePolicies(listingPolicy);
     parts.function.node.addDependency(listingPolicy);
@@ -216,11 +248,16 @@ export class HealthCheckFunction extends Construct {
       actions: ['secretsmanager:DescribeSecret'],
       resourceArns: [secret.secretFullArn],
     });
+    // AWSCURRENT only: by its label, or with neither label nor version id, which is how
+    // BatchGetSecretValue asks for each secret (it always returns AWSCURRENT).
     this.readGrant = iam.Grant.addToPrincipal({
       grantee: this.role,
       actions: ['secretsmanager:GetSecretValue'],
       resourceArns: [secret.secretFullArn],
-      conditions: { StringEquals: { 'secretsmanager:VersionStage': 'AWSCURRENT' } },
+      conditions: {
+        StringEqualsIfExists: { 'secretsmanager:VersionStage': 'AWSCURRENT' },
+        Null: { 'secretsmanager:VersionId': 'true' },
+      },
     });
     return this.describeGrant.combine(this.readGrant);
   }

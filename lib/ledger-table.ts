@@ -134,6 +134,37 @@ export class LedgerTable extends Construct {
     }).combine(this.grantKey(grantee));
   }
 
+  /**
+   * Lets `grantee` read the health check's watch list with one Query and write what its checks
+   * find (PutItem), in the watch partition (`HEALTH#WATCH`) only, checked with
+   * `dynamodb:LeadingKeys`: what the health check does. It reads no other partition this way.
+   */
+  grantHealthWatchKeeping(grantee: iam.IGrantable): iam.Grant {
+    return this.grantWatchPartition(grantee, ['dynamodb:Query', 'dynamodb:PutItem']);
+  }
+
+  /**
+   * Lets `grantee` mark a secret watched after a change (a conditional UpdateItem), in the watch
+   * partition (`HEALTH#WATCH`) only: what the rotation-events function does on Secrets Manager's
+   * events.
+   */
+  grantHealthWatchMarking(grantee: iam.IGrantable): iam.Grant {
+    return this.grantWatchPartition(grantee, ['dynamodb:UpdateItem']);
+  }
+
+  private grantWatchPartition(grantee: iam.IGrantable, actions: string[]): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions,
+      resourceArns: [this.table.tableArn],
+      conditions: {
+        'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [LedgerSchema.healthWatchPartition] },
+        // ForAllValues holds for a request with no key at all: require one.
+        Null: { 'dynamodb:LeadingKeys': 'false' },
+      },
+    }).combine(this.grantKey(grantee));
+  }
+
   private grantKey(grantee: iam.IGrantable, actions: string[] = KEY_ACTIONS): iam.Grant {
     return iam.Grant.addToPrincipal({
       grantee,

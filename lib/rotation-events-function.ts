@@ -5,7 +5,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { LambdaBundle, type RotorLambdaSettings } from '../lambda/shared/rotor-constants';
+import { LambdaBundle, SECRET_CHANGE_API_CALLS, type RotorLambdaSettings } from '../lambda/shared/rotor-constants';
 import type { RetireFunction } from './retire-function';
 import {
   addRotorFunction,
@@ -40,11 +40,17 @@ const DELIVERY_RETRY = { retryAttempts: 8, maxEventAge: Duration.hours(1) };
  * function that emits the secret's `RotationFailed` metric, which the rotation-failure alarm
  * watches. Secrets Manager's RotateSecret returns success even when the rotation later fails.
  *
- * The rule matches every secret of the account and region: the function reads the secret's ARN
- * from `detail.additionalEventData.SecretId` and ignores secrets outside the stage's prefix.
+ * A second rule sends it the Secrets Manager API calls that change a secret's value or labels
+ * (`AWS API Call via CloudTrail`: PutSecretValue, UpdateSecretVersionStage, RotateSecret, ...;
+ * EventBridge receives these only from a CloudTrail trail logging the Region's management
+ * events). The function marks the secret, and a secret whose rotation failed, watched in the
+ * ledger, so the health check tests it at every run for the watch period.
  *
- * Its role: its logs and traces, nothing else. The secret's name is in its ARN, and the metric
- * goes out through EMF, in the logs.
+ * The rules match every secret of the account and region: the function reads the secret from the
+ * event and ignores secrets outside the stage's prefix.
+ *
+ * Its role: its logs and traces, and UpdateItem on the ledger's watch partition only. The secret's
+ * name is in its ARN, and the metric goes out through EMF, in the logs.
  *
  * Defaults: 256 MiB, 10 seconds.
  */
@@ -61,6 +67,8 @@ export class RotationEventsFunction extends Construct {
   readonly deadLetterQueue: DeadLetterQueue;
   /** The rule on the default bus that sends Secrets Manager's rotation failures to the function. */
   readonly rule: events.Rule;
+  /** The rule on the default bus that sends Secrets Manager's API calls that change a secret to the function. */
+  readonly changeRule: events.Rule;
 
   constructor(scope: Construct, id: string, props: RotationEventsFunctionProps) {
     super(scope, id);
@@ -74,7 +82,7 @@ export class RotationEventsFunction extends Construct {
     });
     const parts = addRotorFunction(this, {
       bundle: LambdaBundle.rotationEvents,
-      description: `Rotor ${resources.stage}: counts Secrets Manager's RotationFailed and RotationAbandoned events as rotation failures`,
+      description: `Rotor ${resources.stage}: counts Secrets Manager's rotation failures and marks changed secrets for the health check`,
       settings: this.settings,
       encryptionKey: resources.encryptionKey,
       options: props,
@@ -102,5 +110,21 @@ export class RotationEventsFunction extends Construct {
       // queue: the alarm missed it, and the queue's alarm says so.
       targets: [new targets.LambdaFunction(parts.function, DELIVERY_RETRY)],
     });
+
+    this.changeRule = new events.Rule(this, 'ChangeRule', {
+      description: `Rotor ${resources.stage}: a Secrets Manager API call changed a secret's value or labels`,
+      eventPattern: {
+        source: ['aws.secretsmanager'],
+        detailType: ['AWS API Call via CloudTrail'],
+        detail: {
+          eventSource: ['secretsmanager.amazonaws.com'],
+          eventName: [...SECRET_CHANGE_API_CALLS],
+        },
+      },
+      // A watch that arrives late still shortens the wait for the next check; EventBridge retries
+      // for the same hour as the failure rule.
+      targets: [new targets.LambdaFunction(parts.function, DELIVERY_RETRY)],
+    });
+    resources.ledger.grantHealthWatchMarking(parts.role);
   }
 }

@@ -68,6 +68,21 @@ export interface HealthAndRollbackSettings {
    * @default - not set: the functions use HEALTH_AND_ROLLBACK_DEFAULTS.healthCheckBudgetSeconds (40)
    */
   readonly healthCheckBudgetSeconds?: number;
+  /**
+   * Seconds a secret is tested at every health-check run after Secrets Manager reports a change to
+   * it, or after its last failure (`ROTOR_HEALTH_CHECK_WATCH_SECONDS`); the rotation-events
+   * function marks changed secrets for this long.
+   *
+   * @default - not set: the functions use HEALTH_AND_ROLLBACK_DEFAULTS.healthCheckWatchSeconds (15 minutes)
+   */
+  readonly healthCheckWatchSeconds?: number;
+  /**
+   * Seconds between two tests of a secret nothing happened to (`ROTOR_HEALTH_CHECK_IDLE_SECONDS`);
+   * the health check function raises it to its schedule's period.
+   *
+   * @default - not set: the functions use HEALTH_AND_ROLLBACK_DEFAULTS.healthCheckIdleSeconds (1 hour)
+   */
+  readonly healthCheckIdleSeconds?: number;
 }
 
 /** What the Lambdas of one stage share: its names, its key, the ledger, the pepper, the event bus and the durations. */

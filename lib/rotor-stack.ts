@@ -138,6 +138,8 @@ export class RotorStack extends Stack {
         rollbackIncidentWindowSeconds: HEALTH_AND_ROLLBACK_DEFAULTS.rollbackIncidentWindowSeconds,
         healthCheckConcurrency: HEALTH_AND_ROLLBACK_DEFAULTS.healthCheckConcurrency,
         healthCheckBudgetSeconds: HEALTH_AND_ROLLBACK_DEFAULTS.healthCheckBudgetSeconds,
+        healthCheckWatchSeconds: stage.healthCheckWatchSeconds,
+        healthCheckIdleSeconds: stage.healthCheckIdleSeconds,
       },
       // Fixed at deploy: a secret's document may name no other endpoint.
       providerOrigins: stageProviderOrigins(stage),

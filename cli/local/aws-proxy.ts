@@ -1,6 +1,6 @@
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { IamGate, RefusedCall } from './iam-gate';
+import type { IamGate, IamPartialGrant, RefusedCall } from './iam-gate';
 
 /** A fault the proxy answers instead of forwarding, in AWS's JSON error shape. */
 export interface InjectedFault {
@@ -106,6 +106,52 @@ export async function startAwsProxy(upstream: string, options: { readonly iamGat
     forwarded.end(body);
   };
 
+  // A batch the gate authorized in part: forward what it allows, and list the rest in the
+  // answer's Errors, as AWS answers BatchGetSecretValue.
+  const servePartly = (incoming: IncomingMessage, outgoing: ServerResponse, grant: IamPartialGrant): void => {
+    const answer = (status: number, headers: Record<string, string>, served: Record<string, unknown>) => {
+      const text = JSON.stringify({
+        ...served,
+        SecretValues: served.SecretValues ?? [],
+        Errors: [...((served.Errors as unknown[] | undefined) ?? []), ...grant.errors],
+      });
+      outgoing.writeHead(status, { ...headers, 'content-length': String(Buffer.byteLength(text)) });
+      outgoing.end(text);
+    };
+    if (grant.forwardBody === undefined) {
+      answer(200, { 'content-type': 'application/x-amz-json-1.1' }, {});
+      return;
+    }
+    const forwardBody = Buffer.from(grant.forwardBody);
+    const forwarded = request(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: incoming.method,
+        path: incoming.url,
+        headers: { ...incoming.headers, host: target.host, 'content-length': String(forwardBody.length) },
+      },
+      (upstreamAnswer) => {
+        const chunks: Buffer[] = [];
+        upstreamAnswer.on('data', (chunk: Buffer) => chunks.push(chunk));
+        upstreamAnswer.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          if ((upstreamAnswer.statusCode ?? 500) !== 200) {
+            outgoing.writeHead(upstreamAnswer.statusCode ?? 502, upstreamAnswer.headers);
+            outgoing.end(text);
+            return;
+          }
+          answer(200, { 'content-type': 'application/x-amz-json-1.1' }, JSON.parse(text) as Record<string, unknown>);
+        });
+      },
+    );
+    forwarded.on('error', (error) => {
+      outgoing.writeHead(502);
+      outgoing.end(String(error));
+    });
+    forwarded.end(forwardBody);
+  };
+
   const server = createServer((incoming: IncomingMessage, outgoing: ServerResponse) => {
     const operation = String(incoming.headers['x-amz-target'] ?? `${incoming.method} ${incoming.url}`);
     counts[operation] = (counts[operation] ?? 0) + 1;
@@ -161,6 +207,10 @@ export async function startAwsProxy(upstream: string, options: { readonly iamGat
           (refusal) => {
             if (refusal === undefined) {
               forward(incoming, outgoing, body);
+              return;
+            }
+            if ('errors' in refusal) {
+              servePartly(incoming, outgoing, refusal);
               return;
             }
             outgoing.writeHead(refusal.status, refusal.headers);

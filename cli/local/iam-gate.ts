@@ -34,6 +34,15 @@ export interface IamRefusal {
   readonly body: string;
 }
 
+/**
+ * A batch the gate serves in part, as AWS does: the request to forward with the refused items left
+ * out (undefined when none is left), and the `Errors` entries to add to the answer.
+ */
+export interface IamPartialGrant {
+  readonly forwardBody: string | undefined;
+  readonly errors: readonly { readonly SecretId: string; readonly ErrorCode: string; readonly Message: string }[];
+}
+
 /** What the gate refused, for a test to assert on. */
 export interface RefusedCall {
   readonly bundle: LambdaBundle;
@@ -45,8 +54,11 @@ export interface RefusedCall {
 
 /** Checks each request of a Rotor function against that function's synthesized policies. */
 export interface IamGate {
-  /** undefined to forward the request; a refusal in the service's own error shape otherwise. */
-  authorize(request: AwsRequest): Promise<IamRefusal | undefined>;
+  /**
+   * undefined to forward the request; a refusal in the service's own error shape; or, for a batch
+   * whose items are authorized one by one, what to forward and the items refused.
+   */
+  authorize(request: AwsRequest): Promise<IamRefusal | IamPartialGrant | undefined>;
   /** Every refusal since the last reset. */
   refusals(): readonly RefusedCall[];
   reset(): void;
@@ -239,7 +251,41 @@ export function createIamGate(local: LocalEnvironment, policies: FunctionPolicie
         const message = `User: ${principal} is not authorized to perform: ${check.action} on resource: ${check.resource} ${why}`;
         return refusal(classified.protocol, classified.service, message);
       }
-      return undefined;
+      if (classified.items === undefined) return undefined;
+      // BatchGetSecretValue: each secret is served or listed in Errors, never the whole batch refused.
+      const allowed: string[] = [];
+      const errors: { SecretId: string; ErrorCode: string; Message: string }[] = [];
+      for (const item of classified.items) {
+        let refusedCheck: IamCheck | undefined;
+        for (const check of item.checks) {
+          if ((await decide(bundle, check)) !== 'Allowed') {
+            refusedCheck = check;
+            break;
+          }
+        }
+        if (refusedCheck === undefined) {
+          allowed.push(item.id);
+          continue;
+        }
+        refused.push({
+          bundle,
+          operation: classified.operation,
+          action: refusedCheck.action,
+          resource: refusedCheck.resource,
+          decision: await decide(bundle, refusedCheck),
+        });
+        errors.push({
+          SecretId: item.id,
+          ErrorCode: 'AccessDeniedException',
+          Message: `User: ${principal} is not authorized to perform: ${refusedCheck.action} on resource: ${refusedCheck.resource}`,
+        });
+      }
+      if (errors.length === 0) return undefined;
+      const body = JSON.parse(request.body) as Record<string, unknown>;
+      return {
+        forwardBody: allowed.length === 0 ? undefined : JSON.stringify({ ...body, SecretIdList: allowed }),
+        errors,
+      };
     },
     refusals: () => [...refused],
     reset: () => {

@@ -39,6 +39,7 @@ export interface LocalStage {
   readonly maxRollbackAttempts?: number;
   readonly healthCheckConcurrency?: number;
   readonly healthCheckBudgetSeconds?: number;
+  readonly healthCheckWatchSeconds?: number;
 }
 
 /** What `rotor local up` provisioned, and the environment the bundles need to use it. */
@@ -109,6 +110,11 @@ export async function provisionLocal(endpoint: LocalEndpoint, stage: LocalStage)
     rollbackIncidentWindowSeconds: HEALTH_AND_ROLLBACK_DEFAULTS.rollbackIncidentWindowSeconds,
     healthCheckConcurrency: stage.healthCheckConcurrency ?? HEALTH_AND_ROLLBACK_DEFAULTS.healthCheckConcurrency,
     healthCheckBudgetSeconds: stage.healthCheckBudgetSeconds ?? HEALTH_AND_ROLLBACK_DEFAULTS.healthCheckBudgetSeconds,
+    healthCheckRunSeconds: HEALTH_AND_ROLLBACK_DEFAULTS.healthCheckRunSeconds,
+    healthCheckWatchSeconds: stage.healthCheckWatchSeconds ?? HEALTH_AND_ROLLBACK_DEFAULTS.healthCheckWatchSeconds,
+    // The emulator delivers no CloudTrail events to watch a changed secret by: whatever the
+    // stage's idle interval, every run tests every secret.
+    healthCheckIdleSeconds: HEALTH_AND_ROLLBACK_DEFAULTS.healthCheckRunSeconds,
     // Only the rotation function reads it; locally every bundle gets one environment.
     sideEffectLeaseSeconds: DEFAULT_SIDE_EFFECT_LEASE_SECONDS,
     ...(stage.graceSeconds === undefined ? {} : { defaultGraceSeconds: stage.graceSeconds }),

@@ -1,10 +1,16 @@
 import {
+  BatchGetSecretValueCommand,
   GetSecretValueCommand,
   ListSecretsCommand,
   type SecretListEntry,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import type { CurrentVersion, ManagedSecret, SecretCatalog } from '../core/health/secret-catalog';
+import {
+  MAX_BATCH_READ,
+  type CurrentVersion,
+  type ManagedSecret,
+  type SecretCatalog,
+} from '../core/health/secret-catalog';
 import { AWSCURRENT } from '../core/rotation/secret-store';
 import { MANAGED_BY_TAG } from '../shared/rotor-constants';
 
@@ -65,6 +71,43 @@ export class SecretsManagerCatalog implements SecretCatalog {
       if (error instanceof Error && error.name === 'ResourceNotFoundException') return undefined;
       throw error;
     }
+  }
+
+  /**
+   * BatchGetSecretValue by ARN, which returns each secret's AWSCURRENT version. A secret the batch
+   * did not return labelled AWSCURRENT (an error in its `Errors`, such as AccessDeniedException or
+   * ResourceNotFoundException, or a version without the label) is read again on its own by its
+   * label, so that the answer is always exactly what {@link readCurrent} would say. A batch that
+   * fails as a whole is read secret by secret.
+   */
+  async readCurrentBatch(secretArns: readonly string[]): Promise<Map<string, CurrentVersion | undefined | Error>> {
+    if (secretArns.length > MAX_BATCH_READ) {
+      throw new Error(`a batch reads at most ${MAX_BATCH_READ} secrets, got ${secretArns.length}`);
+    }
+    const found = new Map<string, CurrentVersion | undefined | Error>();
+    if (secretArns.length === 0) return found;
+    try {
+      const batch = await this.client.send(new BatchGetSecretValueCommand({ SecretIdList: [...secretArns] }));
+      for (const entry of batch.SecretValues ?? []) {
+        if (entry.ARN === undefined || entry.VersionId === undefined || !secretArns.includes(entry.ARN)) continue;
+        if (!(entry.VersionStages ?? []).includes(AWSCURRENT)) continue;
+        found.set(entry.ARN, { versionId: entry.VersionId, value: entry.SecretString });
+      }
+    } catch {
+      // Read each secret on its own below: its own error, if any, is the one reported.
+    }
+    await Promise.all(
+      secretArns
+        .filter((arn) => !found.has(arn))
+        .map(async (arn) => {
+          try {
+            found.set(arn, await this.readCurrent(arn));
+          } catch (error) {
+            found.set(arn, error instanceof Error ? error : new Error(String(error)));
+          }
+        }),
+    );
+    return found;
   }
 
   private isManaged(entry: SecretListEntry): boolean {

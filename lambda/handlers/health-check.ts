@@ -5,10 +5,17 @@ import { pepperedFingerprinter } from '../adapters/pepper-source';
 import { rotorProviderRegistry } from '../adapters/rotor-provider-registry';
 import { endpointPolicyFromEnvironment } from '../core/providers/endpoint-policy';
 import { SecretsManagerCatalog } from '../adapters/secrets-manager-catalog';
+import { DynamoDbHealthWatch } from '../adapters/dynamodb-health-watch';
+import { checkCadenceProblem, type CheckCadence } from '../core/health/check-cadence';
 import { runHealthCheck, type HealthCheckDependencies, type HealthCheckSummary } from '../core/health/run-health-check';
 import { HealthCheckTelemetry } from '../shared/health-check-telemetry';
 import { RotorEnv } from '../shared/rotor-constants';
-import { durationSettings, healthAndRollbackSettings, requiredSetting } from '../shared/rotor-settings';
+import {
+  durationSettings,
+  healthAndRollbackSettings,
+  requiredSetting,
+  RotorSettingsError,
+} from '../shared/rotor-settings';
 import { createLogger, SecretMetrics } from '../shared/telemetry';
 
 const logger = createLogger('rotor-health-check');
@@ -20,8 +27,17 @@ const DEADLINE_MARGIN_MS = 5000;
 
 function buildDependencies(): HealthCheckDependencies {
   const secretsManager = new SecretsManagerClient({});
+  const dynamodb = new DynamoDBClient({});
   const settings = healthAndRollbackSettings();
+  const cadence: CheckCadence = {
+    runSeconds: settings.healthCheckRunSeconds,
+    watchSeconds: settings.healthCheckWatchSeconds,
+    idleSeconds: settings.healthCheckIdleSeconds,
+  };
+  const problem = checkCadenceProblem(cadence);
+  if (problem !== undefined) throw new RotorSettingsError(`the health check's cadence: ${problem}`);
   return {
+    cadence: { watch: new DynamoDbHealthWatch(dynamodb, requiredSetting(RotorEnv.ledgerTable)), settings: cadence },
     catalog: new SecretsManagerCatalog(secretsManager, {
       stage: requiredSetting(RotorEnv.stage),
       secretNamePrefix: requiredSetting(RotorEnv.secretNamePrefix),
@@ -32,7 +48,7 @@ function buildDependencies(): HealthCheckDependencies {
       endpointPolicyFromEnvironment(),
     ),
     ledger: new DynamoDbLedger({
-      client: new DynamoDBClient({}),
+      client: dynamodb,
       tableName: requiredSetting(RotorEnv.ledgerTable),
       auditRetentionSeconds: durationSettings().auditRetentionSeconds,
     }),
@@ -46,8 +62,9 @@ function buildDependencies(): HealthCheckDependencies {
 let dependencies: HealthCheckDependencies | undefined;
 
 /**
- * Invoked by the recurring health-check schedule (with `{}`): tests every managed secret's
- * AWSCURRENT credential. A failure emits `HealthCheckFailed` under its secret (EMF, dimension
+ * Invoked by the recurring health-check schedule (with `{}`): tests the AWSCURRENT credential of
+ * each managed secret due in this run (watched after a change, failing, expiring, or in its idle
+ * slot; see `dueReason`), read in batches. A failure emits `HealthCheckFailed` under its secret (EMF, dimension
  * SecretName); healthy secrets are counted once per run in `HealthChecksSucceeded` (dimension
  * Stage). One log line per secret, never a value; a secret the budget did not reach is logged as
  * skipped and emits nothing.

@@ -25,7 +25,9 @@ export class HealthCheckTelemetry {
       durationMs: result.durationMs,
       ...(result.versionId === undefined ? {} : { versionId: result.versionId }),
       ...(result.provider === undefined ? {} : { provider: result.provider }),
+      ...(result.due === undefined ? {} : { due: result.due }),
       ...(result.reason === undefined ? {} : { reason: result.reason }),
+      ...(result.watchNotRecorded === undefined ? {} : { watchNotRecorded: result.watchNotRecorded }),
     };
     if (result.outcome === 'unhealthy') {
       this.metrics.publish(result.secretName, { [MetricName.HealthCheckFailed]: 1 });

@@ -160,6 +160,12 @@ export interface RotorLambdaSettings {
   readonly healthCheckConcurrency?: number;
   /** The health check's time budget per run, in seconds. @default - not set: HEALTH_AND_ROLLBACK_DEFAULTS */
   readonly healthCheckBudgetSeconds?: number;
+  /** Seconds between two health-check runs. @default - not set: HEALTH_AND_ROLLBACK_DEFAULTS */
+  readonly healthCheckRunSeconds?: number;
+  /** Seconds a changed or failing secret is checked at every run. @default - not set: HEALTH_AND_ROLLBACK_DEFAULTS */
+  readonly healthCheckWatchSeconds?: number;
+  /** Seconds between two checks of an idle secret. @default - not set: HEALTH_AND_ROLLBACK_DEFAULTS */
+  readonly healthCheckIdleSeconds?: number;
   /**
    * The rotation function's journal-claim lease (`ROTOR_SIDE_EFFECT_LEASE_SECONDS`): its timeout
    * plus a margin. @default - not set: DEFAULT_SIDE_EFFECT_LEASE_SECONDS
@@ -198,6 +204,9 @@ export function rotorLambdaEnvironment(settings: RotorLambdaSettings): Record<st
     ...optionalSetting(HealthAndRollbackEnv.rollbackIncidentWindowSeconds, settings.rollbackIncidentWindowSeconds),
     ...optionalSetting(HealthAndRollbackEnv.healthCheckConcurrency, settings.healthCheckConcurrency),
     ...optionalSetting(HealthAndRollbackEnv.healthCheckBudgetSeconds, settings.healthCheckBudgetSeconds),
+    ...optionalSetting(HealthAndRollbackEnv.healthCheckRunSeconds, settings.healthCheckRunSeconds),
+    ...optionalSetting(HealthAndRollbackEnv.healthCheckWatchSeconds, settings.healthCheckWatchSeconds),
+    ...optionalSetting(HealthAndRollbackEnv.healthCheckIdleSeconds, settings.healthCheckIdleSeconds),
     ...optionalSetting(RotorEnv.sideEffectLeaseSeconds, settings.sideEffectLeaseSeconds),
     ...optionalSetting(
       RotorEnv.providerOrigins,
@@ -239,6 +248,12 @@ export const LedgerSchema = {
    * entries); the rotation role's DeleteItem is limited to these partitions by it.
    */
   secretPartitionPrefix: 'SECRET#',
+  /**
+   * Partition of the health check's watch list (`<secret name>#change | #failing | #expiry`
+   * items): the one partition the health check queries each run, and the only one the health
+   * check and the rotation-events function may write (`dynamodb:LeadingKeys`).
+   */
+  healthWatchPartition: 'HEALTH#WATCH',
   /** Epoch seconds; DynamoDB deletes expired items lazily, so reads check it themselves. */
   ttlAttribute: 'expiresAt',
   /** Sparse index of previous credentials by grace end, for the retirement sweep. */
@@ -309,6 +324,12 @@ export const HealthAndRollbackEnv = {
   healthCheckConcurrency: 'ROTOR_HEALTH_CHECK_CONCURRENCY',
   /** The health check's time budget per run, in seconds. */
   healthCheckBudgetSeconds: 'ROTOR_HEALTH_CHECK_BUDGET_SECONDS',
+  /** Seconds between two runs of the health check (the rate of its schedule). */
+  healthCheckRunSeconds: 'ROTOR_HEALTH_CHECK_RUN_SECONDS',
+  /** Seconds a secret is checked at every run after a change to it or after its last failure. */
+  healthCheckWatchSeconds: 'ROTOR_HEALTH_CHECK_WATCH_SECONDS',
+  /** Seconds between two checks of a secret nothing happened to. */
+  healthCheckIdleSeconds: 'ROTOR_HEALTH_CHECK_IDLE_SECONDS',
 } as const;
 
 export const HEALTH_AND_ROLLBACK_DEFAULTS = {
@@ -316,7 +337,26 @@ export const HEALTH_AND_ROLLBACK_DEFAULTS = {
   rollbackIncidentWindowSeconds: 24 * 3600,
   healthCheckConcurrency: 8,
   healthCheckBudgetSeconds: 40,
+  healthCheckRunSeconds: 60,
+  /** A rotation's or a change's failure shows within minutes: watch 15 minutes (the default grace). */
+  healthCheckWatchSeconds: 15 * 60,
+  healthCheckIdleSeconds: 60 * 60,
 } as const;
+
+/**
+ * Secrets Manager API calls that can change what a secret's AWSCURRENT holds or where it points:
+ * a new value, a moved label, a rotation started, cancelled or restored. CloudTrail records each
+ * and EventBridge delivers it on the default bus as `AWS API Call via CloudTrail` (this needs a
+ * trail logging the Region's management events).
+ */
+export const SECRET_CHANGE_API_CALLS = [
+  'PutSecretValue',
+  'UpdateSecret',
+  'UpdateSecretVersionStage',
+  'RotateSecret',
+  'CancelRotateSecret',
+  'RestoreSecret',
+] as const;
 
 /** Tag that marks a secret as managed by Rotor, with the stage as its value. */
 export const MANAGED_BY_TAG = 'rotor:stage';

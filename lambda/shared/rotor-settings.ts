@@ -72,5 +72,20 @@ export function healthAndRollbackSettings(env: Environment = process.env) {
       defaults.healthCheckBudgetSeconds,
       env,
     ),
+    healthCheckRunSeconds: positiveIntegerSetting(
+      HealthAndRollbackEnv.healthCheckRunSeconds,
+      defaults.healthCheckRunSeconds,
+      env,
+    ),
+    healthCheckWatchSeconds: positiveIntegerSetting(
+      HealthAndRollbackEnv.healthCheckWatchSeconds,
+      defaults.healthCheckWatchSeconds,
+      env,
+    ),
+    healthCheckIdleSeconds: positiveIntegerSetting(
+      HealthAndRollbackEnv.healthCheckIdleSeconds,
+      defaults.healthCheckIdleSeconds,
+      env,
+    ),
   };
 }

@@ -19,11 +19,11 @@ export type ReservableFunction = (typeof RESERVABLE_FUNCTIONS)[number];
 export type ReservedConcurrency = Readonly<Partial<Record<ReservableFunction, number>>>;
 
 /**
- * What a stage reserves when its file says nothing: one health check at a time, since two would
- * test every credential twice and race to report the same failures. Nothing else (see
- * docs/configuration.md: every reservation comes out of the account's unreserved pool).
+ * What a stage reserves when its file says nothing: nothing. Lambda keeps 100 executions of the
+ * account's quota unreserved, so any reservation fails the deploy on an account whose quota is 100
+ * or less, as new accounts' often is (see docs/configuration.md).
  */
-export const DEFAULT_RESERVED_CONCURRENCY: ReservedConcurrency = { healthCheck: 1 };
+export const DEFAULT_RESERVED_CONCURRENCY: ReservedConcurrency = {};
 
 /** Most executions a stage may reserve for one function: Lambda's default account quota. */
 export const MAX_RESERVED_CONCURRENCY = 1000;

@@ -122,6 +122,16 @@ export interface RotorStageConfig {
   readonly oidcProviders: readonly RotorOidcProviderConfig[];
   /** EventBridge Scheduler expression (UTC) of the health check; the file's default is `rate(1 minute)`. */
   readonly healthCheckSchedule: string;
+  /**
+   * Seconds a secret is tested at every health-check run after a change to it or its last
+   * failure, 60 to 86400; the file's default is 900 (15 minutes).
+   */
+  readonly healthCheckWatchSeconds: number;
+  /**
+   * Seconds between two health checks of a secret nothing happened to, 60 to 86400; the file's
+   * default is 3600 (1 hour).
+   */
+  readonly healthCheckIdleSeconds: number;
   /** Rollback attempts per incident before rotation of a secret is paused, 1 to 10; the file's default is 3. */
   readonly maxRollbackAttempts: number;
   /** Email addresses subscribed to the stage's alert topic; the file's default is none. */
@@ -150,7 +160,7 @@ export interface RotorStageConfig {
   readonly providerOrigins: readonly string[];
   /**
    * Concurrent executions reserved for each function; a function not named draws on the
-   * account's unreserved pool. The file's default reserves one health check.
+   * account's unreserved pool. Nothing is reserved by default.
    */
   readonly reservedConcurrency: ReservedConcurrency;
   /** The VPC the stage's functions run in; absent (the file's default), they run in none. */
@@ -331,6 +341,8 @@ const StageSchema = z
       })
       .optional(),
     graceSeconds: wholeNumber(0, MAX_GRACE_SECONDS, 'seconds').optional(),
+    healthCheckWatchSeconds: wholeNumber(60, DAY_SECONDS, 'seconds').optional(),
+    healthCheckIdleSeconds: wholeNumber(60, DAY_SECONDS, 'seconds').optional(),
     reuseMemoryDays: wholeNumber(1, MAX_RETENTION_DAYS, 'days').optional(),
     auditRetentionDays: wholeNumber(1, MAX_RETENTION_DAYS, 'days').optional(),
     sweepSchedule: z
@@ -541,6 +553,8 @@ function toRotorConfig(file: ConfigFile): RotorConfig {
       consumers: (stage.consumers ?? []).map(toConsumerConfig),
       oidcProviders: stageOidcProviders({ ...stage, secrets: stage.secrets ?? [] }),
       healthCheckSchedule: stage.healthCheckSchedule ?? DEFAULT_HEALTH_CHECK_SCHEDULE,
+      healthCheckWatchSeconds: stage.healthCheckWatchSeconds ?? HEALTH_AND_ROLLBACK_DEFAULTS.healthCheckWatchSeconds,
+      healthCheckIdleSeconds: stage.healthCheckIdleSeconds ?? HEALTH_AND_ROLLBACK_DEFAULTS.healthCheckIdleSeconds,
       maxRollbackAttempts: stage.maxRollbackAttempts ?? HEALTH_AND_ROLLBACK_DEFAULTS.maxRollbackAttempts,
       alertEmails: stage.alertEmails ?? [],
       alertHttpsEndpoints: stage.alertHttpsEndpoints ?? [],

@@ -86,7 +86,7 @@ describe('cdk-nag AwsSolutions and NIST 800-53 rev 5 checks', () => {
             path: `${stack}/HealthCheck/SecretListingPolicy`,
             id: 'AwsSolutions-IAM5[Resource::*]',
             reason:
-              'secretsmanager:ListSecrets supports no resource-level permissions, so the resource must be *; it lists names and metadata, never values.',
+              'secretsmanager:ListSecrets and BatchGetSecretValue support no resource-level permissions, so the resource must be *; ListSecrets returns no values, and BatchGetSecretValue returns only the secrets GetSecretValue is granted on.',
           },
           xray(stack!, 'Rollback'),
           {
@@ -122,8 +122,7 @@ describe('cdk-nag AwsSolutions and NIST 800-53 rev 5 checks', () => {
         'Verifier/Function/Resource': ['LambdaConcurrency', 'LambdaDLQ', 'LambdaInsideVPC'],
         'HealthCheck/Role': inline,
         'HealthCheck/TracingPolicy': inline,
-        // One health check at a time: reserved by default.
-        'HealthCheck/Function/Resource': ['LambdaInsideVPC'],
+        'HealthCheck/Function/Resource': ['LambdaConcurrency', 'LambdaInsideVPC'],
         'HealthCheck/SecretListingPolicy': inline,
         'HealthCheck/SchedulerRole': inline,
         'Rollback/Role': inline,
@@ -145,12 +144,20 @@ describe('cdk-nag AwsSolutions and NIST 800-53 rev 5 checks', () => {
           .filter(({ id }) => id === 'NIST.800.53.R5-LambdaConcurrency')
           .map(({ path, reason }) => [path.split('/')[1], reason]),
       );
-      expect([...reasons.keys()]).toEqual(['Retire', 'Rotation', 'Verifier', 'Rollback', 'RotationEvents']);
+      expect([...reasons.keys()]).toEqual([
+        'Retire',
+        'Rotation',
+        'Verifier',
+        'HealthCheck',
+        'Rollback',
+        'RotationEvents',
+      ]);
       expect(reasons.get('Rotation')).toMatch(
         /^Secrets Manager fails a rotation step that Lambda throttles.*reservedConcurrency\.rotation/,
       );
       expect(reasons.get('Verifier')).toMatch(/request path.*reservedConcurrency\.verifier/);
       expect(reasons.get('Retire')).toMatch(/reservedConcurrency\.retire\.$/);
+      expect(reasons.get('HealthCheck')).toMatch(/do not overlap; reservedConcurrency\.healthCheck reserves it\.$/);
       expect(reasons.get('Rollback')).toMatch(/reservedConcurrency\.rollback/);
       expect(reasons.get('RotationEvents')).toMatch(/reservedConcurrency\.rotationEvents\.$/);
     });
@@ -215,7 +222,7 @@ describe('cdk-nag AwsSolutions and NIST 800-53 rev 5 checks', () => {
         'Rotor-test/Rollback/Function/Resource',
         'Rotor-test/RotationEvents/Function/Resource',
       ]);
-      expect(unreserved[1]!.reason).toMatch(/^The stage sets reservedConcurrency\.healthCheck to false/);
+      expect(unreserved[1]!.reason).toMatch(/reservedConcurrency\.healthCheck reserves it\.$/);
     });
   });
 

@@ -72,7 +72,7 @@ describe('HealthCheckFunction', () => {
     );
   });
 
-  it('reserves no concurrency unless told: the stage config reserves one', () => {
+  it('reserves no concurrency unless told', () => {
     expect(functionOf().Properties.ReservedConcurrentExecutions).toBeUndefined();
     const other = newStageFixture();
     const reserved = newHealthCheck(other, { reservedConcurrentExecutions: 1 });
@@ -83,13 +83,17 @@ describe('HealthCheckFunction', () => {
     ).toMatchObject({ ReservedConcurrentExecutions: 1 });
   });
 
-  it("has exactly the stage's Rotor environment: rotorLambdaEnvironment of its settings", () => {
+  it("has exactly the stage's Rotor environment, plus its cadence: every minute, watch 15 minutes, idle 1 hour", () => {
     expect(functionOf().Properties.Environment).toEqual({
-      Variables: fixtureEnvironment(fixture),
+      Variables: fixtureEnvironment(fixture, {
+        healthCheckRunSeconds: 60,
+        healthCheckWatchSeconds: 900,
+        healthCheckIdleSeconds: 3600,
+      }),
     });
   });
 
-  it('may read the ledger, the pepper, and describe and read at AWSCURRENT only the granted secrets, with the key only through the services', () => {
+  it('may read the ledger, keep its watch partition, the pepper, and describe and read at AWSCURRENT only the granted secrets, with the key only through the services', () => {
     const keyArn = { 'Fn::GetAtt': [id(fixture.key), 'Arn'] };
     const via = (service: string): unknown => ({
       StringEquals: {
@@ -116,9 +120,18 @@ describe('HealthCheckFunction', () => {
           },
           {
             Effect: 'Allow',
-            Action: ['kms:Decrypt', 'kms:DescribeKey'],
+            Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
             Resource: keyArn,
             Condition: via('dynamodb'),
+          },
+          {
+            Effect: 'Allow',
+            Action: ['dynamodb:PutItem', 'dynamodb:Query'],
+            Resource: { 'Fn::GetAtt': [id(fixture.ledger.table), 'Arn'] },
+            Condition: {
+              'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['HEALTH#WATCH'] },
+              Null: { 'dynamodb:LeadingKeys': 'false' },
+            },
           },
           { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { Ref: id(fixture.pepper.secret) } },
           {
@@ -130,14 +143,17 @@ describe('HealthCheckFunction', () => {
             Effect: 'Allow',
             Action: 'secretsmanager:GetSecretValue',
             Resource: secrets.map((secret) => ({ Ref: id(secret) })),
-            Condition: { StringEquals: { 'secretsmanager:VersionStage': 'AWSCURRENT' } },
+            Condition: {
+              StringEqualsIfExists: { 'secretsmanager:VersionStage': 'AWSCURRENT' },
+              Null: { 'secretsmanager:VersionId': 'true' },
+            },
           },
         ],
       }),
     });
   });
 
-  it('lists secrets from a policy of its own, the only one with a wildcard besides X-Ray', () => {
+  it('lists and batch-reads secrets from a policy of its own, the only one with a wildcard besides X-Ray', () => {
     const attached = template.findResources('AWS::IAM::Policy', {
       Properties: { Roles: [{ Ref: id(healthCheck.role) }] },
     });
@@ -153,7 +169,11 @@ describe('HealthCheckFunction', () => {
       'HealthCheckSecretListingPolicy',
     ]);
     expect(statements.HealthCheckSecretListingPolicy).toEqual([
-      { Effect: 'Allow', Action: 'secretsmanager:ListSecrets', Resource: '*' },
+      {
+        Effect: 'Allow',
+        Action: ['secretsmanager:BatchGetSecretValue', 'secretsmanager:ListSecrets'],
+        Resource: '*',
+      },
     ]);
     expect(statements.HealthCheckTracingPolicy).toEqual([
       { Effect: 'Allow', Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], Resource: '*' },
@@ -249,6 +269,35 @@ describe('HealthCheckFunction', () => {
       Timeout: 120,
       Environment: { Variables: Match.objectLike({ ROTOR_HEALTH_CHECK_BUDGET_SECONDS: '100' }) },
     });
+  });
+
+  it('takes the watch period and idle interval of the stage, and tests every secret at every run of a cron() schedule', () => {
+    // WHEN
+    const rate = newStageFixture({
+      resources: { healthAndRollback: { healthCheckWatchSeconds: 600, healthCheckIdleSeconds: 7200 } },
+    });
+    newHealthCheck(rate, { schedule: 'rate(2 minutes)' });
+    const cron = newStageFixture();
+    newHealthCheck(cron, { schedule: 'cron(0/5 * * * ? *)' });
+    // THEN
+    const hasEnvironment = (fixture: StageFixture, variables: Record<string, string>) =>
+      Template.fromStack(fixture.stack).hasResourceProperties('AWS::Lambda::Function', {
+        Description: Match.stringLikeRegexp('tests the current credential'),
+        Environment: { Variables: Match.objectLike(variables) },
+      });
+    hasEnvironment(rate, {
+      ROTOR_HEALTH_CHECK_RUN_SECONDS: '120',
+      ROTOR_HEALTH_CHECK_WATCH_SECONDS: '600',
+      ROTOR_HEALTH_CHECK_IDLE_SECONDS: '7200',
+    });
+    hasEnvironment(cron, { ROTOR_HEALTH_CHECK_RUN_SECONDS: '3600', ROTOR_HEALTH_CHECK_IDLE_SECONDS: '3600' });
+  });
+
+  it('fails on a watch period under a minute', () => {
+    const short = newStageFixture({ resources: { healthAndRollback: { healthCheckWatchSeconds: 30 } } });
+    expect(() => newHealthCheck(short)).toThrow(
+      /HealthCheckFunction healthCheckWatchSeconds must be a whole number of seconds of at least 60, got 30/,
+    );
   });
 
   it('fails when the timeout is not longer than the budget', () => {

@@ -286,8 +286,13 @@ describe('policy simulation (iam-simulate) of two stages in one account', () => 
           'ImplicitlyDenied',
         );
       }
-      // By version id only, the request names no stage.
-      expect(await decide(healthCheck, 'secretsmanager:GetSecretValue', secret)).toBe('ImplicitlyDenied');
+      // By version id, whatever that version is, no: the id could name any version.
+      expect(
+        await decide(healthCheck, 'secretsmanager:GetSecretValue', secret, { 'secretsmanager:VersionId': 'v1' }),
+      ).toBe('ImplicitlyDenied');
+      // Neither stage nor version id, as BatchGetSecretValue asks for each secret: AWSCURRENT, allowed.
+      expect(await decide(healthCheck, 'secretsmanager:GetSecretValue', secret)).toBe('Allowed');
+      expect(await decide(healthCheck, 'secretsmanager:BatchGetSecretValue', '*')).toBe('Allowed');
       for (const action of ['secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage']) {
         expect([action, await decide(healthCheck, action, secret)]).toEqual([action, 'ImplicitlyDenied']);
       }

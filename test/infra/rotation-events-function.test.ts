@@ -51,7 +51,7 @@ describe('RotationEventsFunction', () => {
     });
   });
 
-  it('may write its logs and traces and send to its dead-letter queue, and nothing else', () => {
+  it("may write its logs and traces, send to its dead-letter queue, and update items of the ledger's watch partition only, and nothing else", () => {
     const attached = template.findResources('AWS::IAM::Policy', {
       Properties: { Roles: [{ Ref: id(rotationEvents.role) }] },
     });
@@ -72,6 +72,25 @@ describe('RotationEventsFunction', () => {
             Resource: { 'Fn::GetAtt': [id(rotationEvents.logGroup), 'Arn'] },
           },
           ...deadLetterSendStatements('rotation-events', id(fixture.key)),
+          {
+            Effect: 'Allow',
+            Action: 'dynamodb:UpdateItem',
+            Resource: { 'Fn::GetAtt': [id(fixture.ledger.table), 'Arn'] },
+            Condition: {
+              'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['HEALTH#WATCH'] },
+              Null: { 'dynamodb:LeadingKeys': 'false' },
+            },
+          },
+          {
+            Effect: 'Allow',
+            Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+            Resource: { 'Fn::GetAtt': [id(fixture.resources.encryptionKey), 'Arn'] },
+            Condition: {
+              StringEquals: {
+                'kms:ViaService': { 'Fn::Join': ['', ['dynamodb.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+              },
+            },
+          },
         ],
       },
       RotationEventsTracingPolicy: {
@@ -113,20 +132,54 @@ describe('RotationEventsFunction', () => {
     });
   });
 
-  it('lets only that rule invoke the function', () => {
+  it("sends Secrets Manager's API calls that change a secret's value or labels, from the default bus, to the function, with retries", () => {
+    expect(template.findResources('AWS::Events::Rule')[id(rotationEvents.changeRule)]).toEqual({
+      Type: 'AWS::Events::Rule',
+      Properties: {
+        Description: "Rotor test: a Secrets Manager API call changed a secret's value or labels",
+        State: 'ENABLED',
+        EventPattern: {
+          source: ['aws.secretsmanager'],
+          'detail-type': ['AWS API Call via CloudTrail'],
+          detail: {
+            eventSource: ['secretsmanager.amazonaws.com'],
+            eventName: [
+              'PutSecretValue',
+              'UpdateSecret',
+              'UpdateSecretVersionStage',
+              'RotateSecret',
+              'CancelRotateSecret',
+              'RestoreSecret',
+            ],
+          },
+        },
+        Targets: [
+          {
+            Id: 'Target0',
+            Arn: { 'Fn::GetAtt': [id(rotationEvents.function), 'Arn'] },
+            RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 3600 },
+          },
+        ],
+      },
+    });
+  });
+
+  it('lets only those two rules invoke the function', () => {
     template.resourcePropertiesCountIs(
       'AWS::Lambda::Permission',
       { FunctionName: { 'Fn::GetAtt': [id(rotationEvents.function), 'Arn'] } },
-      1,
+      2,
     );
-    template.hasResourceProperties(
-      'AWS::Lambda::Permission',
-      Match.objectEquals({
-        Action: 'lambda:InvokeFunction',
-        FunctionName: { 'Fn::GetAtt': [id(rotationEvents.function), 'Arn'] },
-        Principal: 'events.amazonaws.com',
-        SourceArn: { 'Fn::GetAtt': [id(rotationEvents.rule), 'Arn'] },
-      }),
-    );
+    for (const rule of [rotationEvents.rule, rotationEvents.changeRule]) {
+      template.hasResourceProperties(
+        'AWS::Lambda::Permission',
+        Match.objectEquals({
+          Action: 'lambda:InvokeFunction',
+          FunctionName: { 'Fn::GetAtt': [id(rotationEvents.function), 'Arn'] },
+          Principal: 'events.amazonaws.com',
+          SourceArn: { 'Fn::GetAtt': [id(rule), 'Arn'] },
+        }),
+      );
+    }
   });
 });

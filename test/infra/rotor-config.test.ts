@@ -219,6 +219,25 @@ describe('parseRotorConfig', () => {
       });
     });
 
+    it('take the health check watch period and idle interval, 15 minutes and 1 hour by default', () => {
+      expect(parseRotorConfig(config()).stages[0]).toMatchObject({
+        healthCheckWatchSeconds: 900,
+        healthCheckIdleSeconds: 3600,
+      });
+      expect(
+        parseRotorConfig(config({ stage: { healthCheckWatchSeconds: 600, healthCheckIdleSeconds: 7200 } })).stages[0],
+      ).toMatchObject({ healthCheckWatchSeconds: 600, healthCheckIdleSeconds: 7200 });
+    });
+
+    it.each([
+      ['healthCheckWatchSeconds', 59],
+      ['healthCheckIdleSeconds', 86401],
+    ])('fail on %s of %d', (key, seconds) => {
+      expect(parse(config({ stage: { [key]: seconds } }))).toThrow(
+        new RegExp(`stages\\[0\\]\\.${key}: must be a whole number of seconds from 60 to 86400, got ${seconds}$`, 'm'),
+      );
+    });
+
     it.each([0, 1, 900, 86400])('accept a grace of %d seconds', (graceSeconds) => {
       expect(parseRotorConfig(config({ stage: { graceSeconds } })).stages[0]!.graceSeconds).toBe(graceSeconds);
     });

@@ -144,13 +144,13 @@ describe('the vpc and reservedConcurrency stage settings', () => {
     }
   });
 
-  it('runs no function in a VPC, and reserves one health check, when the stage sets neither', () => {
+  it('runs no function in a VPC, and reserves no concurrency, when the stage sets neither', () => {
     expect(plain.network).toBeUndefined();
     expect(functions(plain).map((fn) => [fn.VpcConfig, fn.ReservedConcurrentExecutions])).toEqual([
       [undefined, undefined],
       [undefined, undefined],
       [undefined, undefined],
-      [undefined, 1],
+      [undefined, undefined],
       [undefined, undefined],
       [undefined, undefined],
     ]);

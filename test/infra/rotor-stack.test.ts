@@ -93,6 +93,8 @@ describe('RotorStack', () => {
         rollbackIncidentWindowSeconds: 24 * 3600,
         healthCheckConcurrency: 8,
         healthCheckBudgetSeconds: 40,
+        healthCheckWatchSeconds: 900,
+        healthCheckIdleSeconds: 3600,
       }),
     ) as Record<string, unknown>;
     expect(expected).toMatchObject({
@@ -117,7 +119,13 @@ describe('RotorStack', () => {
       stack.rotationEventsFunction,
     ]) {
       // The rotation function alone holds journal claims: its lease is its 60 s timeout plus 10 s.
-      const own = fn === stack.rotationFunction ? { ...expected, ROTOR_SIDE_EFFECT_LEASE_SECONDS: '70' } : expected;
+      // The health check alone runs on a schedule whose period it is told.
+      const own =
+        fn === stack.rotationFunction
+          ? { ...expected, ROTOR_SIDE_EFFECT_LEASE_SECONDS: '70' }
+          : fn === stack.healthCheckFunction
+            ? { ...expected, ROTOR_HEALTH_CHECK_RUN_SECONDS: '60' }
+            : expected;
       expect(template.findResources('AWS::Lambda::Function')[id(fn.function)]!.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
@@ -224,7 +232,7 @@ describe('RotorStack', () => {
       ScheduleExpression: 'rate(1 minute)',
       Target: Match.objectLike({ Arn: { 'Fn::GetAtt': [id(stack.healthCheckFunction.function), 'Arn'] } }),
     });
-    template.resourceCountIs('AWS::Events::Rule', 2);
+    template.resourceCountIs('AWS::Events::Rule', 3);
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: Match.objectLike({ source: ['aws.cloudwatch'] }),
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [id(stack.rollbackFunction.function), 'Arn'] } })],
@@ -343,6 +351,15 @@ describe('RotorStack', () => {
       Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
       Resource: keyArn,
       Condition: { StringEquals: { 'kms:ViaService': region('dynamodb') } },
+    };
+    // The health check's watch list: its partition only.
+    const watchPartition = {
+      Effect: 'Allow',
+      Resource: tableArn,
+      Condition: {
+        'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['HEALTH#WATCH'] },
+        Null: { 'dynamodb:LeadingKeys': 'false' },
+      },
     };
     const pepper = {
       Effect: 'Allow',
@@ -508,23 +525,28 @@ describe('RotorStack', () => {
           ...deadLetters('health-check'),
           keyThroughSecretsManager('kms:Decrypt'),
           { Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: tableArn },
-          {
-            Effect: 'Allow',
-            Action: ['kms:Decrypt', 'kms:DescribeKey'],
-            Resource: keyArn,
-            Condition: { StringEquals: { 'kms:ViaService': region('dynamodb') } },
-          },
+          keyThroughDynamoDb,
+          { ...watchPartition, Action: ['dynamodb:PutItem', 'dynamodb:Query'] },
           pepper,
           { Effect: 'Allow', Action: 'secretsmanager:DescribeSecret', Resource: secretArns },
           {
             Effect: 'Allow',
             Action: 'secretsmanager:GetSecretValue',
             Resource: secretArns,
-            Condition: { StringEquals: { 'secretsmanager:VersionStage': 'AWSCURRENT' } },
+            Condition: {
+              StringEqualsIfExists: { 'secretsmanager:VersionStage': 'AWSCURRENT' },
+              Null: { 'secretsmanager:VersionId': 'true' },
+            },
           },
         ],
         HealthCheckTracingPolicy: tracing,
-        HealthCheckSecretListingPolicy: [{ Effect: 'Allow', Action: 'secretsmanager:ListSecrets', Resource: '*' }],
+        HealthCheckSecretListingPolicy: [
+          {
+            Effect: 'Allow',
+            Action: ['secretsmanager:BatchGetSecretValue', 'secretsmanager:ListSecrets'],
+            Resource: '*',
+          },
+        ],
       },
       [id(stack.healthCheckFunction.schedulerRole)]: {
         HealthCheckSchedulerRoleDefaultPolicy: [
@@ -568,7 +590,12 @@ describe('RotorStack', () => {
         ],
       },
       [id(stack.rotationEventsFunction.role)]: {
-        RotationEventsRoleDefaultPolicy: [logs(stack.rotationEventsFunction), ...deadLetters('rotation-events')],
+        RotationEventsRoleDefaultPolicy: [
+          logs(stack.rotationEventsFunction),
+          ...deadLetters('rotation-events'),
+          { ...watchPartition, Action: 'dynamodb:UpdateItem' },
+          keyThroughDynamoDb,
+        ],
         RotationEventsTracingPolicy: tracing,
       },
     });
@@ -640,6 +667,12 @@ describe('RotorStack', () => {
         Action: 'lambda:InvokeFunction',
         Principal: 'events.amazonaws.com',
         SourceArn: { 'Fn::GetAtt': [id(stack.rotationEventsFunction.rule), 'Arn'] },
+        FunctionName: { 'Fn::GetAtt': [id(stack.rotationEventsFunction.function), 'Arn'] },
+      },
+      {
+        Action: 'lambda:InvokeFunction',
+        Principal: 'events.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': [id(stack.rotationEventsFunction.changeRule), 'Arn'] },
         FunctionName: { 'Fn::GetAtt': [id(stack.rotationEventsFunction.function), 'Arn'] },
       },
     ]);

@@ -287,7 +287,7 @@ describe('a stage over CloudFormation limits', () => {
 
   it('fails without shards in one line that says how many to set', () => {
     expect(problem(fleetStageFile(100))).toBe(
-      'stages[0] ("fleet"): stack Rotor-fleet needs 567 resources, more than CloudFormation\'s 500 per template; set "shards": 2 on the stage',
+      'stages[0] ("fleet"): stack Rotor-fleet needs 569 resources, more than CloudFormation\'s 500 per template; set "shards": 2 on the stage',
     );
   });
 

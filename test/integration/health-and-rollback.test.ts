@@ -680,18 +680,21 @@ describe('A value written to AWSCURRENT outside Rotor', () => {
 });
 
 describe('Secrets Manager’s own rotation failures', () => {
-  it.each(['RotationFailed', 'RotationAbandoned'])('counts %s as RotationFailed of its secret', async (eventName) => {
-    // Prepare
-    const { arn, name } = await newSecret();
+  it.each(['RotationFailed', 'RotationAbandoned'])(
+    'counts %s as RotationFailed of its secret, and watches it',
+    async (eventName) => {
+      // Prepare
+      const { arn, name } = await newSecret();
 
-    // Act
-    const run = await rotor.rotationEvents(cloudTrailEvent(eventName, arn));
-    allLogs.push(...run.logs);
+      // Act
+      const run = await rotor.rotationEvents(cloudTrailEvent(eventName, arn));
+      allLogs.push(...run.logs);
 
-    // Assess
-    expect(run.result).toEqual({ counted: true });
-    expect(metricValues(run.logs, 'RotationFailed')).toEqual({ [name]: 1 });
-  });
+      // Assess
+      expect(run.result).toEqual({ counted: true, watched: true });
+      expect(metricValues(run.logs, 'RotationFailed')).toEqual({ [name]: 1 });
+    },
+  );
 
   it('ignores a failure of a secret outside the stage, and other events', async () => {
     // Act
@@ -709,7 +712,10 @@ describe('Secrets Manager’s own rotation failures', () => {
     );
 
     // Assess
-    expect([outside.result, succeeded.result]).toEqual([{ counted: false }, { counted: false }]);
+    expect([outside.result, succeeded.result]).toEqual([
+      { counted: false, watched: false },
+      { counted: false, watched: false },
+    ]);
     expect(emf([...outside.logs, ...succeeded.logs])).toEqual([]);
   });
 });

@@ -1,7 +1,14 @@
-import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteItemCommand,
+  DynamoDBClient,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateScheduleCommand, DeleteScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import {
+  BatchGetSecretValueCommand,
   CreateSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
@@ -100,6 +107,68 @@ describe('IAM on the local emulator', () => {
     }
   });
 
+  it('serves the health check a batch of its secrets, and lists a secret its role does not grant in Errors as AWS does', async () => {
+    // Prepare: a secret under the prefix without the stage's tag: not the stage's
+    const foreign = await rotor.secretsManager.send(
+      new CreateSecretCommand({ Name: 'rotor/development/batch-foreign', SecretString: '{}' }),
+    );
+    const client = new SecretsManagerClient(as(LambdaBundle.healthCheck));
+
+    // Act
+    const batch = await client.send(new BatchGetSecretValueCommand({ SecretIdList: [managedSecret, foreign.ARN!] }));
+    const alone = await client.send(new BatchGetSecretValueCommand({ SecretIdList: [foreign.ARN!] }));
+
+    // Assess
+    expect(batch.SecretValues?.map((value) => value.ARN)).toEqual([managedSecret]);
+    expect(batch.Errors).toEqual([
+      expect.objectContaining({ SecretId: foreign.ARN, ErrorCode: 'AccessDeniedException' }),
+    ]);
+    expect([alone.SecretValues, alone.Errors?.map((error) => error.ErrorCode)]).toEqual([
+      [],
+      ['AccessDeniedException'],
+    ]);
+    // No other function batch-reads.
+    expect(
+      await failureOf(
+        new SecretsManagerClient(as(LambdaBundle.verifier)).send(
+          new BatchGetSecretValueCommand({ SecretIdList: [managedSecret] }),
+        ),
+      ),
+    ).toMatchObject({ name: 'AccessDeniedException' });
+  });
+
+  it("lets the health check query and write the ledger's watch partition, and the rotation-events function mark it, nothing else", async () => {
+    const table = rotor.local.ledgerTableName;
+    const watchKey = { pk: { S: 'HEALTH#WATCH' }, sk: { S: 'rotor/development/iam-check#failing' } };
+    const healthCheck = new DynamoDBClient(as(LambdaBundle.healthCheck));
+    const events = new DynamoDBClient(as(LambdaBundle.rotationEvents));
+    const query = (pk: string) =>
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': 'pk' },
+        ExpressionAttributeValues: { ':pk': { S: pk } },
+      });
+    const mark = (pk: string) =>
+      new UpdateItemCommand({
+        TableName: table,
+        Key: { pk: { S: pk }, sk: { S: 'rotor/development/iam-check#change' } },
+        UpdateExpression: 'SET watchUntil = :until',
+        ExpressionAttributeValues: { ':until': { N: '1' } },
+      });
+
+    expect(await failureOf(healthCheck.send(new PutItemCommand({ TableName: table, Item: watchKey })))).toBeUndefined();
+    expect(await failureOf(healthCheck.send(query('HEALTH#WATCH')))).toBeUndefined();
+    expect(await failureOf(healthCheck.send(query(`SECRET#${managedSecret}`)))).toMatchObject({
+      name: 'AccessDeniedException',
+    });
+    expect(await failureOf(events.send(mark('HEALTH#WATCH')))).toBeUndefined();
+    expect(await failureOf(events.send(mark(`SECRET#${managedSecret}`)))).toMatchObject({
+      name: 'AccessDeniedException',
+    });
+    expect(await failureOf(events.send(query('HEALTH#WATCH')))).toMatchObject({ name: 'AccessDeniedException' });
+  });
+
   it('lets the retire function read any version of a GitLab secret (its document says whether to revoke at GitLab), nothing else', async () => {
     // Prepare: documents as the stack writes them (no token needed to decide)
     const gitlab = (fields: object) =>
@@ -182,7 +251,7 @@ describe('IAM on the local emulator', () => {
     expect(rotor.proxy.refusals()).toEqual([expect.objectContaining({ decision: 'ExplicitlyDenied' })]);
   });
 
-  it('refuses a DynamoDB write to the read-only health check with AccessDeniedException (JSON 1.0)', async () => {
+  it('refuses the health check a DynamoDB write outside its watch partition with AccessDeniedException (JSON 1.0)', async () => {
     const failure = await failureOf(
       new DynamoDBClient(as(LambdaBundle.healthCheck)).send(
         new PutItemCommand({
@@ -192,7 +261,7 @@ describe('IAM on the local emulator', () => {
       ),
     );
     expect(failure).toMatchObject({ name: 'AccessDeniedException', status: 400 });
-    expect(await rotor.scanLedger()).toEqual([]);
+    expect((await rotor.scanLedger()).filter((item) => item.pk !== 'HEALTH#WATCH')).toEqual([]);
   });
 
   it("lets the rotation function delete items of its stage's secrets only, never a credential record", async () => {

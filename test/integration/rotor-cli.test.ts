@@ -103,6 +103,10 @@ describe('rotor CLI', () => {
       ROTOR_ROLLBACK_INCIDENT_WINDOW_SECONDS: '86400',
       ROTOR_HEALTH_CHECK_CONCURRENCY: '8',
       ROTOR_HEALTH_CHECK_BUDGET_SECONDS: '40',
+      // No CloudTrail events locally: every run tests every secret.
+      ROTOR_HEALTH_CHECK_RUN_SECONDS: '60',
+      ROTOR_HEALTH_CHECK_IDLE_SECONDS: '60',
+      ROTOR_HEALTH_CHECK_WATCH_SECONDS: '900',
       ROTOR_SIDE_EFFECT_LEASE_SECONDS: '70',
     });
     expect(Object.keys(printed.env)).toEqual(

@@ -6,7 +6,12 @@ import { parseSecretDocument, type ParsedSecretDocument } from '../secret-docume
 
 /** What testing one version's credential found. Never carries the credential. */
 export type CredentialHealth =
-  | { readonly status: 'healthy'; readonly provider: string }
+  | {
+      readonly status: 'healthy';
+      readonly provider: string;
+      /** When the credential stops working on its own (epoch ms), if it does. */
+      readonly credentialExpiresAt?: number;
+    }
   /** The version holds no credential yet: the secret's first rotation has not run. Neither good nor bad. */
   | { readonly status: 'not-issued'; readonly provider: string }
   | { readonly status: 'unhealthy'; readonly reason: string; readonly provider?: string };
@@ -105,7 +110,12 @@ export async function checkCredentialHealth(
   if (record.state !== 'current' && !(promotionUnrecorded && version.stage === 'AWSCURRENT')) {
     return { status: 'unhealthy', provider, reason: `the ledger has ${whose} ${record.state}, not current` };
   }
-  return { status: 'healthy', provider };
+  const expiresAt = proven.parsed.provider.credentialExpiresAt?.(proven.parsed.document);
+  return {
+    status: 'healthy',
+    provider,
+    ...(expiresAt === undefined ? {} : { credentialExpiresAt: expiresAt.getTime() }),
+  };
 }
 
 function unhealthy(reason: string, provider?: string): { ok: false; health: CredentialHealth } {

@@ -17,4 +17,13 @@ export interface SecretCatalog {
   list(): Promise<ManagedSecret[]>;
   /** The secret's AWSCURRENT version, read by its label; undefined when the secret has none. */
   readCurrent(secretArn: string): Promise<CurrentVersion | undefined>;
+  /**
+   * The AWSCURRENT versions of up to {@link MAX_BATCH_READ} secrets in one call where Secrets
+   * Manager can: each ARN maps to its version, undefined when it has none, or the error reading
+   * it raised (which fails that secret only).
+   */
+  readCurrentBatch(secretArns: readonly string[]): Promise<Map<string, CurrentVersion | undefined | Error>>;
 }
+
+/** Secrets Manager's BatchGetSecretValue reads at most 20 secrets by id per call. */
+export const MAX_BATCH_READ = 20;

@@ -61,6 +61,11 @@ export interface CredentialProvider<D extends SecretDocument = SecretDocument> {
   /** The credential consumers read, or undefined while the document holds none yet. */
   credentialOf(document: D): string | undefined;
   /**
+   * When the credential stops working on its own (an OAuth access token's expiry), so that the
+   * health check tests it again before then. @default none: it works until it is rotated or revoked
+   */
+  credentialExpiresAt?(document: D): Date | undefined;
+  /**
    * The single-use credential `create` spends, for a provider whose issuer accepts each one once
    * (an OAuth refresh token). The engine journals its fingerprint before `create` runs, so no
    * rotation presents it twice. @default none: the journal is keyed by the rotation instead

@@ -1,4 +1,5 @@
 import {
+  BatchGetSecretValueCommand,
   GetSecretValueCommand,
   ListSecretsCommand,
   ResourceNotFoundException,
@@ -100,5 +101,71 @@ describe('Class: SecretsManagerCatalog', () => {
       SecretId: arnOf('rotor/development/a'),
       VersionStage: 'AWSCURRENT',
     });
+  });
+
+  it('reads up to 20 secrets in one BatchGetSecretValue, by ARN', async () => {
+    // Prepare
+    const arns = ['a', 'b'].map((name) => arnOf(`rotor/development/${name}`));
+    secretsManager.on(BatchGetSecretValueCommand).resolves({
+      SecretValues: arns.map((ARN, index) => ({
+        ARN,
+        VersionId: `v${index}`,
+        VersionStages: ['AWSCURRENT'],
+        SecretString: `{"n":${index}}`,
+      })),
+      Errors: [],
+    });
+
+    // Act
+    const read = await catalog.readCurrentBatch(arns);
+
+    // Assess
+    expect(secretsManager).toHaveReceivedCommandWith(BatchGetSecretValueCommand, { SecretIdList: arns });
+    expect(secretsManager).not.toHaveReceivedCommand(GetSecretValueCommand);
+    expect(read).toEqual(
+      new Map([
+        [arns[0], { versionId: 'v0', value: '{"n":0}' }],
+        [arns[1], { versionId: 'v1', value: '{"n":1}' }],
+      ]),
+    );
+  });
+
+  it('reads on its own, by its label, a secret the batch refused or returned without AWSCURRENT', async () => {
+    // Prepare: a refused, a stale and a missing secret
+    const [refused, stale, gone] = ['a', 'b', 'c'].map((name) => arnOf(`rotor/development/${name}`));
+    secretsManager.on(BatchGetSecretValueCommand).resolves({
+      SecretValues: [{ ARN: stale, VersionId: 'old', VersionStages: ['AWSPREVIOUS'], SecretString: '{}' }],
+      Errors: [
+        { SecretId: refused, ErrorCode: 'AccessDeniedException', Message: 'not authorized' },
+        { SecretId: gone, ErrorCode: 'ResourceNotFoundException', Message: 'gone' },
+      ],
+    });
+    secretsManager
+      .on(GetSecretValueCommand, { SecretId: refused })
+      .rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }))
+      .on(GetSecretValueCommand, { SecretId: stale })
+      .resolves({ VersionId: 'new', SecretString: '{"new":true}' })
+      .on(GetSecretValueCommand, { SecretId: gone })
+      .rejects(new ResourceNotFoundException({ message: 'gone', $metadata: {} }));
+
+    // Act
+    const read = await catalog.readCurrentBatch([refused!, stale!, gone!]);
+
+    // Assess
+    expect(secretsManager).toHaveReceivedCommandWith(GetSecretValueCommand, {
+      SecretId: stale,
+      VersionStage: 'AWSCURRENT',
+    });
+    expect(read.get(stale!)).toEqual({ versionId: 'new', value: '{"new":true}' });
+    expect(read.get(refused!)).toMatchObject({ name: 'AccessDeniedException' });
+    expect(read.has(gone!)).toBe(true);
+    expect(read.get(gone!)).toBeUndefined();
+  });
+
+  it('refuses a batch of more than 20 secrets before calling anything', async () => {
+    await expect(
+      catalog.readCurrentBatch(Array.from({ length: 21 }, (_, index) => arnOf(`rotor/development/s${index}`))),
+    ).rejects.toThrow('a batch reads at most 20 secrets, got 21');
+    expect(secretsManager).not.toHaveReceivedCommand(BatchGetSecretValueCommand);
   });
 });

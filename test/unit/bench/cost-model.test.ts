@@ -140,6 +140,39 @@ describe('Function: monthlyCostPerSecret', () => {
     expect(stage['logs (EMF, lines)']).toBeCloseTo(((rotations * 1000 + checks * 200) / 1e9) * 0.5, 10);
   });
 
+  it('prices the adaptive cadence: checks after each rotation and once an hour, read 20 to a BatchGetSecretValue', () => {
+    // GIVEN 10,000 secrets, each watched for 15 runs after each of its 182.5 rotations and checked
+    // once an hour otherwise: 3,467.5 checks a month, about 792 per run, 40 batches per run
+    const adaptive: Design = {
+      ...FLEET,
+      healthCheck: { watchRunsPerRotation: 15, idleChecksPerMonth: 730, secretsPerBatch: 20 },
+    };
+    const base = workload(10_000, {}, { secretsManagerCalls: 1, dynamoDbReadUnits: 1 });
+    const perChange = { ...NOTHING, lambdaInvocations: 1, dynamoDbWriteUnits: 1 };
+    const stage = monthlyStageCost(
+      {
+        ...base,
+        healthCheck: { ...base.healthCheck, perRunDynamoDbReadUnits: 2, perChange, changesPerRotation: 3 },
+      },
+      adaptive,
+      PRICES,
+    );
+    // THEN
+    expect(stage['Secrets Manager API']).toBeCloseTo(43_800 * (40 + 100) * 0.000005, 6);
+    const changes = 10_000 * 182.5 * 3;
+    expect(stage.DynamoDB).toBeCloseTo((10_000 * 3_467.5 + 43_800 * 2) * 0.125e-6 + changes * 0.625e-6, 6);
+    expect(stage['Lambda requests']).toBeCloseTo((changes + 43_800) * 0.2e-6, 6);
+  });
+
+  it('never checks a secret more often than every run', () => {
+    const hot: Design = {
+      ...FLEET,
+      healthCheck: { watchRunsPerRotation: 1_000, idleChecksPerMonth: 730, secretsPerBatch: 20 },
+    };
+    const stage = monthlyStageCost(workload(20, {}, { dynamoDbReadUnits: 1 }), hot, PRICES);
+    expect(stage.DynamoDB).toBeCloseTo(20 * 43_800 * 0.125e-6, 10);
+  });
+
   it('sums the components in total', () => {
     const cost = monthlyCostPerSecret(workload(100), TODAY, PRICES);
     expect(total(cost)).toBeCloseTo(

@@ -114,7 +114,7 @@ describe('Class: HealthCheckTelemetry', () => {
     }
     telemetry.result(UNHEALTHY);
     telemetry.result(SKIPPED);
-    telemetry.summary({ checked: 1001, healthy: 1000, unhealthy: 1, skipped: 1 });
+    telemetry.summary({ secrets: 1002, due: 1002, checked: 1001, healthy: 1000, unhealthy: 1, skipped: 1 });
 
     // Assess: two records, so two time series: the stage's count and the failing secret's failure
     const records = emf();
@@ -139,7 +139,7 @@ describe('Class: HealthCheckTelemetry', () => {
   it('counts 0 healthy secrets too, so that a run that found none is a point, not a gap', () => {
     // Act
     telemetry.result(UNHEALTHY);
-    telemetry.summary({ checked: 1, healthy: 0, unhealthy: 1, skipped: 0 });
+    telemetry.summary({ secrets: 1, due: 1, checked: 1, healthy: 0, unhealthy: 1, skipped: 0 });
 
     // Assess
     expect(emf()[1]).toMatchObject({ Stage: 'development', HealthChecksSucceeded: 0 });

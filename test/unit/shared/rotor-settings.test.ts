@@ -104,6 +104,9 @@ describe('Function: healthAndRollbackSettings', () => {
       rollbackIncidentWindowSeconds: 86_400,
       healthCheckConcurrency: 8,
       healthCheckBudgetSeconds: 40,
+      healthCheckRunSeconds: 60,
+      healthCheckWatchSeconds: 900,
+      healthCheckIdleSeconds: 3600,
     });
     expect(
       healthAndRollbackSettings({
@@ -111,12 +114,18 @@ describe('Function: healthAndRollbackSettings', () => {
         ROTOR_ROLLBACK_INCIDENT_WINDOW_SECONDS: '600',
         ROTOR_HEALTH_CHECK_CONCURRENCY: '2',
         ROTOR_HEALTH_CHECK_BUDGET_SECONDS: '10',
+        ROTOR_HEALTH_CHECK_RUN_SECONDS: '120',
+        ROTOR_HEALTH_CHECK_WATCH_SECONDS: '600',
+        ROTOR_HEALTH_CHECK_IDLE_SECONDS: '7200',
       }),
     ).toEqual({
       maxRollbackAttempts: 5,
       rollbackIncidentWindowSeconds: 600,
       healthCheckConcurrency: 2,
       healthCheckBudgetSeconds: 10,
+      healthCheckRunSeconds: 120,
+      healthCheckWatchSeconds: 600,
+      healthCheckIdleSeconds: 7200,
     });
   });
 });

@@ -72,6 +72,10 @@ export function oauth2RefreshTokenProvider(
     },
 
     credentialOf: (document) => document.accessToken,
+    credentialExpiresAt: (document) => {
+      const expiry = document.accessTokenExpiresAt === undefined ? NaN : Date.parse(document.accessTokenExpiresAt);
+      return Number.isNaN(expiry) ? undefined : new Date(expiry);
+    },
     // A document whose client authentication create refuses spends nothing: were its refresh
     // token claimed, the claim would outlive the fix of the document and strand the grant.
     spends: (document) => (clientAuthenticationOf(document) === 'private_key_jwt' ? undefined : document.refreshToken),
