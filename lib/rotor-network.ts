@@ -144,5 +144,5 @@ function dropRedundantProviderDependency(stack: Stack): void {
   const provider = stack.node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
   const handler = provider?.node.tryFindChild('Handler');
   const role = provider?.node.tryFindChild('Role');
-  if (CfnResource.isCfnResource(handler) && CfnResource.isCfnResource(role)) handler.removeDependency(role);
+  if (CfnResource.isCfnResource(handler) && CfnResource.isCfnResource(role)) handler.removeResourceDependency(role);
 }

@@ -148,7 +148,7 @@ describe('a burst of rotations while Secrets Manager throttles half of its write
     const run = await rotor.rotationEvents(event);
 
     // THEN
-    expect(run.result).toEqual({ counted: false, throttled: true });
+    expect(run.result).toEqual({ counted: false, watched: true, throttled: true });
     const records = run.logs.filter((line) => line.includes('"_aws"')).map((line) => JSON.parse(line) as object);
     expect(records).toEqual([expect.objectContaining({ Stage: 'development', RotationThrottled: 1 })]);
     expect(records[0]).not.toHaveProperty('RotationFailed');
