@@ -26,6 +26,7 @@ import {
   type MeasuredWork,
   type StageWorkload,
 } from './cost-model';
+import { putSecretValueEvent } from '../test/support/secret-change-event';
 
 /** Secrets measured: each rotated once, then checked together in one health-check run. */
 const MEASURED_SECRETS = 5;
@@ -184,7 +185,7 @@ export async function measureCost(): Promise<CostMeasurement> {
     let changeMs = 0;
     for (const arn of arns) {
       const started = performance.now();
-      const delivered = await rotor.rotationEvents(changeEvent(arn));
+      const delivered = await rotor.rotationEvents(putSecretValueEvent({ arn }));
       changeMs += performance.now() - started;
       if (!delivered.ok) throw new Error(`the change event failed: ${delivered.error?.errorMessage ?? ''}`);
       changeLogs.push(...delivered.logs);
@@ -230,29 +231,6 @@ export async function measureCost(): Promise<CostMeasurement> {
   } finally {
     await rotor.stop();
   }
-}
-
-/** The EventBridge event of a PutSecretValue CloudTrail recorded, as AWS documents it. */
-function changeEvent(arn: string) {
-  return {
-    version: '0',
-    id: '0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0',
-    'detail-type': 'AWS API Call via CloudTrail',
-    source: 'aws.secretsmanager',
-    account: '123456789012',
-    time: new Date().toISOString(),
-    region: 'us-east-1',
-    resources: [],
-    detail: {
-      eventVersion: '1.08',
-      eventTime: new Date().toISOString(),
-      eventSource: 'secretsmanager.amazonaws.com',
-      eventName: 'PutSecretValue',
-      requestParameters: { secretId: arn },
-      responseElements: { arn },
-      eventType: 'AwsApiCall',
-    },
-  };
 }
 
 /** The work in `requests` and `emitted`, per secret. */

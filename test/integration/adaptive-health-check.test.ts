@@ -3,6 +3,7 @@ import { rotateLocally } from '../../cli/local/local-rotation';
 import { dueReason, type CheckCadence } from '../../lambda/core/health/check-cadence';
 import type { HealthCheckSummary } from '../../lambda/core/health/run-health-check';
 import { startLocalRotor, type LocalRotor } from '../support/local-rotor';
+import { putSecretValueEvent } from '../support/secret-change-event';
 
 // The health check at its production cadence, on the emulator with every function's IAM enforced:
 // a secret nothing happened to is read once an hour, in its own slot; Secrets Manager's CloudTrail
@@ -36,32 +37,6 @@ function quietName(): string {
   }
 }
 
-/** The EventBridge event of a PutSecretValue that CloudTrail recorded, in AWS's documented shape. */
-function putSecretValueEvent(arn: string, name: string) {
-  return {
-    version: '0',
-    id: '3a1f2c44-0c7e-4a51-9c55-1d1c5e8b2f10',
-    'detail-type': 'AWS API Call via CloudTrail',
-    source: 'aws.secretsmanager',
-    account: '123456789012',
-    time: new Date().toISOString(),
-    region: 'us-east-1',
-    resources: [],
-    detail: {
-      eventVersion: '1.08',
-      userIdentity: { type: 'AssumedRole', accountId: '123456789012' },
-      eventTime: new Date().toISOString(),
-      eventSource: 'secretsmanager.amazonaws.com',
-      eventName: 'PutSecretValue',
-      awsRegion: 'us-east-1',
-      requestParameters: { secretId: name, clientRequestToken: '5c4b6a1e-8f0e-4d62-b3f7-0a3f5c7e9d21' },
-      responseElements: { arn },
-      eventType: 'AwsApiCall',
-      managementEvent: true,
-    },
-  };
-}
-
 /** Every Secrets Manager read of the last run that names `arn`. */
 function readsOf(arn: string): string[] {
   return rotor.proxy
@@ -91,7 +66,7 @@ describe('The health check at its idle cadence', () => {
     await rotor.secretsManager.send(
       new PutSecretValueCommand({ SecretId: arn, SecretString: 'not a Rotor document', VersionStages: ['AWSCURRENT'] }),
     );
-    const delivered = await rotor.rotationEvents(putSecretValueEvent(arn, name));
+    const delivered = await rotor.rotationEvents(putSecretValueEvent({ arn, secretId: name }));
     rotor.proxy.resetCounts();
     const watched = await rotor.healthCheck();
 
