@@ -3,7 +3,7 @@
  * secret (API calls per operation at the wire, DynamoDB request units, Lambda invocations and
  * time, metric series and log bytes the functions write), then prices both designs with the cost
  * model: today's (three standard alarms per secret, a per-secret health metric every minute, every
- * secret read every minute) and the fleet's (Metrics Insights alarms per shard and kind, healthy
+ * secret read every minute) and the fleet's (Metrics Insights alarms per alarm group and kind, healthy
  * secrets counted per stage, the adaptive health check: watched after each change, idle once an
  * hour, read in batches), with a scaled run for the health check's time at 10,000 secrets.
  */
@@ -27,6 +27,8 @@ import {
   type StageWorkload,
 } from './cost-model';
 import { putSecretValueEvent } from '../test/support/secret-change-event';
+import { defaultAlarmGroups } from '../lib/config/alarm-groups-config';
+import { benchShards } from './fleet-synth';
 
 /** Secrets measured: each rotated once, then checked together in one health-check run. */
 const MEASURED_SECRETS = 5;
@@ -62,8 +64,14 @@ const ADAPTIVE_HEALTH_CHECK = {
 
 export const FLEET: Design = {
   name: 'fleet: Metrics Insights alarms, quiet metrics, adaptive health check',
-  // One alarm per kind and per 500 secrets; 1 % of secrets with a failure series in the window.
-  alarms: { kind: 'metrics-insights', kinds: 3, secretsPerAlarm: 500, troubledShare: 0.01 },
+  // One alarm per kind and alarm group (the default: the bench's shards, up to 10); 1 % of secrets
+  // with a failure series in the window.
+  alarms: {
+    kind: 'metrics-insights',
+    kinds: 3,
+    alarmGroups: (secrets) => defaultAlarmGroups(benchShards(secrets)),
+    troubledShare: 0.01,
+  },
   extraHealthySecretSeries: 0,
   extraRotationSecretSeries: 0,
   stageSeries: true,

@@ -76,8 +76,8 @@ export type AlarmDesign =
       readonly kind: 'metrics-insights';
       /** Alarm kinds (rotation failures, health-check failures, reuse). */
       readonly kinds: number;
-      /** Secrets one alarm's query covers at most (the 500-series limit of a query). */
-      readonly secretsPerAlarm: number;
+      /** The stage's alarm groups (one alarm per kind each) for a stage of `secrets` secrets. */
+      readonly alarmGroups: (secrets: number) => number;
       /**
        * Share of secrets with data in an alarm's series at evaluation (a failure or reuse): quiet
        * metrics give a query nothing else to analyse.
@@ -236,12 +236,9 @@ function metricMonths(workload: StageWorkload, design: Design): number {
 
 function alarmCost(secrets: number, alarms: AlarmDesign, prices: AwsListPrices): number {
   if (alarms.kind === 'per-secret') return secrets * alarms.alarmsPerSecret * prices.standardAlarmMonth;
-  const perKind = Math.ceil(secrets / alarms.secretsPerAlarm);
-  const analysed = (covered: number) => Math.max(1, Math.ceil(covered * alarms.troubledShare));
-  let metrics = 0;
-  for (let alarm = 0; alarm < perKind; alarm += 1) {
-    metrics += analysed(Math.min(alarms.secretsPerAlarm, secrets - alarm * alarms.secretsPerAlarm));
-  }
+  // The hash fills the groups about evenly; each alarm analyses at least one series.
+  const groups = alarms.alarmGroups(secrets);
+  const metrics = groups * Math.max(1, Math.ceil((secrets / groups) * alarms.troubledShare));
   return alarms.kinds * metrics * prices.metricsInsightsAlarmMetricMonth;
 }
 

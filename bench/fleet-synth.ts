@@ -38,9 +38,9 @@ export function synthFleet(count: number, shards?: number): { ms: number; templa
 }
 
 /**
- * Secrets per shard the bench aims for: a shard holds 2 resources per secret plus its 3 alarms, so
- * about 320 of a template's 500 resources, with room for the hash's uneven fill; and 10,000 secrets
- * need 63 shards, whose 189 Metrics Insights alarms fit CloudWatch's default quota of 200.
+ * Secrets per shard the bench aims for: a shard holds 2 resources per secret, so about 320 of a
+ * template's 500 resources, with room for the hash's uneven fill; 10,000 secrets need 63 shards,
+ * watched by the default 10 alarm groups (30 Metrics Insights alarms in the stage's own stack).
  */
 export const BENCH_SECRETS_PER_SHARD = 160;
 

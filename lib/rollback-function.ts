@@ -12,7 +12,7 @@ import {
   RETIREMENT_SCHEDULE_NAME_PREFIX,
   ROLLBACK_ALARM_KINDS,
   rotorAlarmName,
-  rotorShardAlarmNamePrefix,
+  rotorAlarmGroupAlarmNamePrefix,
   type RotorLambdaSettings,
 } from '../lambda/shared/rotor-constants';
 import type { AlertTopic } from './alert-topic';
@@ -60,18 +60,18 @@ export function rollbackAlarmNamePrefixes(stage: string): string[] {
 }
 
 /**
- * The prefixes of the names of a sharded stage's shard alarms that start a rollback:
- * `rotor-<stage>-<kind>.shard-` for each kind in ROLLBACK_ALARM_KINDS.
+ * The prefixes of the names of a sharded stage's alarm-group alarms that start a rollback:
+ * `rotor-<stage>-<kind>.group-` for each kind in ROLLBACK_ALARM_KINDS.
  */
-export function rollbackShardAlarmNamePrefixes(stage: string): string[] {
-  return ROLLBACK_ALARM_KINDS.map((kind) => rotorShardAlarmNamePrefix(stage, kind));
+export function rollbackAlarmGroupAlarmNamePrefixes(stage: string): string[] {
+  return ROLLBACK_ALARM_KINDS.map((kind) => rotorAlarmGroupAlarmNamePrefix(stage, kind));
 }
 
 /**
  * The rollback function and the EventBridge rule that invokes it: on the default bus (where
  * CloudWatch sends alarm state changes), a `CloudWatch Alarm State Change` into `ALARM` of one of
  * the stage's rotation-failure or health-check-failure alarms; in a sharded stage also a `CloudWatch
- * Alarm Contributor State Change` into `ALARM` of a shard's alarm of those kinds. The function finds
+ * Alarm Contributor State Change` into `ALARM` of an alarm group's alarm of those kinds. The function finds
  * the secret from the alarm's `SecretName` dimension or the contributor's `SecretName` attribute and moves AWSCURRENT back to the previous credential if it is
  * still usable, or pauses rotation, tells the alert topic and puts a `Rotation Paused` event.
  *
@@ -99,7 +99,7 @@ export class RollbackFunction extends Construct {
   readonly rule: events.Rule;
   /**
    * In a sharded stage, the rule that sends the function each secret that enters ALARM in one of
-   * its shard's rollback alarms (`CloudWatch Alarm Contributor State Change`); undefined otherwise.
+   * its alarm group's rollback alarms (`CloudWatch Alarm Contributor State Change`); undefined otherwise.
    */
   readonly contributorRule?: events.Rule;
 
@@ -178,17 +178,17 @@ export class RollbackFunction extends Construct {
       // alarm says that a secret may still hold a broken credential.
       targets: [new targets.LambdaFunction(parts.function, DELIVERY_RETRY)],
     });
-    if (this.settings.shardCount !== undefined) {
-      // A shard's Metrics Insights alarm stays in ALARM while any of its secrets does; each secret
+    if (this.settings.alarmGroupCount !== undefined) {
+      // An alarm group's Metrics Insights alarm stays in ALARM while any of its secrets does; each secret
       // entering ALARM is its own contributor event, which names the secret.
       this.contributorRule = new events.Rule(this, 'AlarmContributorRule', {
-        description: `Rotor ${stage}: a secret entered ALARM in a rotation or health-check alarm of its shard; roll it back`,
+        description: `Rotor ${stage}: a secret entered ALARM in a rotation or health-check alarm of its alarm group; roll it back`,
         eventPattern: {
           source: ['aws.cloudwatch'],
           detailType: ['CloudWatch Alarm Contributor State Change'],
           detail: {
             alarmName: events.Match.anyOf(
-              ...rollbackShardAlarmNamePrefixes(stage).map((prefix) => events.Match.prefix(prefix)),
+              ...rollbackAlarmGroupAlarmNamePrefixes(stage).map((prefix) => events.Match.prefix(prefix)),
             ),
             state: { value: ['ALARM'] },
           },

@@ -5,11 +5,11 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, type IDependable } from 'constructs';
 import {
+  ALARM_GROUP_DIMENSION,
   MANAGED_BY_TAG,
   MetricName,
   METRICS_NAMESPACE,
   SECRET_NAME_DIMENSION,
-  SHARD_DIMENSION,
   type RotorProvider,
 } from '../lambda/shared/rotor-constants';
 import { GITLAB_PROVIDER, type RotorGitLabConfig } from './config/gitlab-config';
@@ -84,12 +84,12 @@ export interface RotatedSecretProps {
    */
   readonly rotationAccess?: IDependable;
   /**
-   * The secret's shard in a sharded stage: its metrics then carry a `Shard` dimension next to
-   * `SecretName`, as the functions of a sharded stage emit them.
+   * The secret's alarm group in a sharded stage (alarmGroupOf): its metrics then carry an
+   * `AlarmGroup` dimension next to `SecretName`, as the functions of a sharded stage emit them.
    *
    * @default - not sharded: `SecretName` is the only dimension
    */
-  readonly shard?: number;
+  readonly alarmGroup?: number;
 }
 
 /**
@@ -114,8 +114,8 @@ export class RotatedSecret extends Construct {
   readonly secretName: string;
   /** Deployment stage of the function that rotates the secret. */
   readonly stage: string;
-  /** The secret's shard in a sharded stage, or undefined. */
-  readonly shard?: number;
+  /** The secret's alarm group in a sharded stage, or undefined. */
+  readonly alarmGroup?: number;
   /** Provider that issues the secret's credential. */
   readonly provider: RotorProvider;
   /** The IdP and client of an `oauth2-refresh-token` secret; undefined for other providers. */
@@ -145,7 +145,7 @@ export class RotatedSecret extends Construct {
     this.encryptionKey = props.encryptionKey;
     this.secretName = props.secretName;
     this.stage = rotationFunction.stage;
-    if (props.shard !== undefined) this.shard = props.shard;
+    if (props.alarmGroup !== undefined) this.alarmGroup = props.alarmGroup;
     this.provider = props.provider;
     if (props.oauth2 !== undefined) this.oauth2 = props.oauth2;
 
@@ -208,7 +208,7 @@ export class RotatedSecret extends Construct {
 
   /**
    * The Rotor metric `metricName` of this secret: namespace `Rotor`, dimension `SecretName` = the
-   * secret's full name (and `Shard` in a sharded stage), as the Lambdas emit it through EMF.
+   * secret's full name (and `AlarmGroup` in a sharded stage), as the Lambdas emit it through EMF.
    *
    * @default - Sum over 5 minutes
    */
@@ -218,7 +218,7 @@ export class RotatedSecret extends Construct {
       metricName,
       dimensionsMap: {
         [SECRET_NAME_DIMENSION]: this.secretName,
-        ...(this.shard === undefined ? {} : { [SHARD_DIMENSION]: String(this.shard) }),
+        ...(this.alarmGroup === undefined ? {} : { [ALARM_GROUP_DIMENSION]: String(this.alarmGroup) }),
       },
       statistic: cloudwatch.Stats.SUM,
       ...options,

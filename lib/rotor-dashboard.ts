@@ -3,10 +3,10 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import {
+  ALARM_GROUP_DIMENSION,
   MetricName,
   METRICS_NAMESPACE,
   SECRET_NAME_DIMENSION,
-  SHARD_DIMENSION,
   STAGE_DIMENSION,
 } from '../lambda/shared/rotor-constants';
 import type { RotatedSecret } from './rotated-secret';
@@ -106,12 +106,12 @@ const TROUBLE_LIMIT = 20;
 
 /**
  * The Metrics Insights query of `metricName` over the secrets under `prefix` of a sharded stage
- * (whose metrics carry `SecretName` and `Shard`): one time series per
+ * (whose metrics carry `SecretName` and `AlarmGroup`): one time series per
  * secret (GROUP BY), the `limit` largest, or the stage's total without a limit.
  */
 export function fleetQuery(metricName: MetricName, prefix: string, limit?: number): string {
-  // A sharded stage's functions add the secret's shard to its metrics (see ShardAlarms).
-  const from = `FROM SCHEMA("${METRICS_NAMESPACE}", ${SECRET_NAME_DIMENSION}, ${SHARD_DIMENSION}) WHERE ${SECRET_NAME_DIMENSION} LIKE '${prefix}%'`;
+  // A sharded stage's functions add the secret's alarm group to its metrics (see AlarmGroupAlarms).
+  const from = `FROM SCHEMA("${METRICS_NAMESPACE}", ${SECRET_NAME_DIMENSION}, ${ALARM_GROUP_DIMENSION}) WHERE ${SECRET_NAME_DIMENSION} LIKE '${prefix}%'`;
   return limit === undefined
     ? `SELECT SUM(${metricName}) ${from}`
     : `SELECT SUM(${metricName}) ${from} GROUP BY ${SECRET_NAME_DIMENSION} ORDER BY SUM() DESC LIMIT ${limit}`;

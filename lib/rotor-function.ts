@@ -129,12 +129,13 @@ export interface RotorStageResources {
    */
   readonly providerOrigins?: readonly string[];
   /**
-   * The stage's number of shards (`ROTOR_SHARD_COUNT`): the functions add each secret's shard to
-   * its metrics as a `Shard` dimension, which the shards' Metrics Insights alarms select on.
+   * The stage's number of alarm groups (`ROTOR_ALARM_GROUP_COUNT`): the functions add each
+   * secret's alarm group to its metrics as an `AlarmGroup` dimension, which the groups' Metrics
+   * Insights alarms select on.
    *
    * @default - not sharded
    */
-  readonly shardCount?: number;
+  readonly alarmGroupCount?: number;
 }
 
 /** Where previous credentials are sent at the end of their grace: the retire function and its schedules. */
@@ -249,7 +250,7 @@ export function rotorLambdaSettings(
     ...(resources.alertTopic === undefined ? {} : { alertTopicArn: resources.alertTopic.topicArn }),
     ...definedOnly(resources.healthAndRollback ?? {}),
     ...(resources.providerOrigins === undefined ? {} : { providerOrigins: resources.providerOrigins }),
-    ...(resources.shardCount === undefined ? {} : { shardCount: resources.shardCount }),
+    ...(resources.alarmGroupCount === undefined ? {} : { alarmGroupCount: resources.alarmGroupCount }),
   };
 }
 

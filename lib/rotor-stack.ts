@@ -12,8 +12,11 @@ import {
   STAGE_DIMENSION,
 } from '../lambda/shared/rotor-constants';
 import { accessTokenRefreshScheduleGroup, type AccessTokenRefreshSchedule } from './access-token-refresh-schedule';
+import { AlarmGroupAlarms } from './alarm-group-alarms';
+import { alarmGroupId, assignAlarmGroups } from './alarm-group-assignment';
 import { AlertTopic } from './alert-topic';
 import { CiConsumers, CONSUMER_ROLE_ARNS_OUTPUT } from './ci-consumers';
+import { defaultAlarmGroups } from './config/alarm-groups-config';
 import { fullSecretName, type RotorStageConfig } from './config/rotor-config';
 import type { ReservableFunction } from './config/reserved-concurrency-config';
 import { stageProviderOrigins } from './config/provider-origins';
@@ -35,6 +38,7 @@ import { assignShards, shardId } from './shard-assignment';
 import { StageSecretAccess } from './stage-secret-access';
 import { addStageSecrets, type StageSecrets } from './stage-secrets';
 import { VerifierFunction } from './verifier-function';
+import { ownsAlarms } from './watching-alarms';
 
 /** Properties of a {@link RotorStack}. */
 export interface RotorStackProps extends StackProps {
@@ -83,9 +87,14 @@ export class RotorStack extends Stack {
   readonly rotationEventsFunction: RotationEventsFunction;
   /**
    * The alarms of each secret, in the order of {@link secrets}; undefined for a secret of a sharded
-   * stage that has the stage's thresholds, which its shard's alarms watch (SecretShard.contents.shardAlarms).
+   * stage that has the stage's thresholds, which its alarm group's alarms watch ({@link alarmGroups}).
    */
   readonly secretAlarms: readonly (SecretAlarms | undefined)[];
+  /**
+   * The Metrics Insights alarms of a sharded stage, one set of three per alarm group in group order
+   * (`stage.alarmGroups` of them, whatever the shards); empty when the stage is not sharded.
+   */
+  readonly alarmGroups: readonly AlarmGroupAlarms[];
   /**
    * The nested stacks that hold the secrets of a sharded stage, in shard order, each holding at
    * least one secret; empty when the stage is not sharded.
@@ -143,7 +152,7 @@ export class RotorStack extends Stack {
       },
       // Fixed at deploy: a secret's document may name no other endpoint.
       providerOrigins: stageProviderOrigins(stage),
-      ...(stage.shards === undefined ? {} : { shardCount: stage.shards }),
+      ...(stage.shards === undefined ? {} : { alarmGroupCount: stage.alarmGroups ?? defaultAlarmGroups(stage.shards) }),
     };
     const logRetention = stage.logRetentionDays;
     if (stage.vpc !== undefined) {
@@ -223,6 +232,7 @@ export class RotorStack extends Stack {
       // One stack: each function's role names every secret's ARN.
       contents = [addStageSecrets(this, { ...secretsProps, secrets: stage.secrets })];
       this.shards = [];
+      this.alarmGroups = [];
       for (const secret of contents[0]!.secrets) {
         this.verifierFunction.grantStartRotation(secret.secret);
         this.healthCheckFunction.grantHealthCheck(secret.secret);
@@ -240,6 +250,7 @@ export class RotorStack extends Stack {
         verifier: this.verifierFunction.role,
       });
       const shardCount = stage.shards;
+      const alarmGroupCount = stage.alarmGroups ?? defaultAlarmGroups(shardCount);
       // A shard that no secret hashes to is left out: CloudFormation refuses a template without
       // resources. The first secret that hashes to it creates it.
       this.shards = assignShards(stage.secrets, shardCount, (secret) => secret.name).flatMap((secrets, index) =>
@@ -252,11 +263,26 @@ export class RotorStack extends Stack {
                 index,
                 shardCount,
                 rotationAccess: access.rotationPolicy,
-                shardAlarms: { shard: index, stageThresholds: stage.alarms },
+                alarmGroups: { count: alarmGroupCount, stageThresholds: stage.alarms },
               }),
             ],
       );
       contents = this.shards.map((shard) => shard.contents);
+      // In the stage's own stack, apart from the shards: a stage needs more shards as it grows, but
+      // no more alarms. Adding a secret at the stage's thresholds changes no alarm.
+      const groups = assignAlarmGroups(stage.secrets, alarmGroupCount, (secret) => secret.name);
+      this.alarmGroups = groups.map(
+        (secrets, group) =>
+          new AlarmGroupAlarms(this, alarmGroupId(group), {
+            stage: stage.name,
+            group,
+            thresholds: stage.alarms,
+            excludedSecretNames: secrets
+              .filter((secret) => ownsAlarms(secret.alarms, stage.alarms))
+              .map((secret) => fullSecretName(stage, secret)),
+            alarmAction: notify,
+          }),
+      );
     }
     // In config order, whichever shard holds each secret.
     const byName = new Map(
@@ -319,7 +345,7 @@ export class RotorStack extends Stack {
     this.dashboard = new RotorDashboard(this, 'Dashboard', {
       stage: stage.name,
       // A sharded stage is shown as a fleet: a row per secret would not fit, and would tie the
-      // stage's template to every shard's alarms.
+      // stage's template to every secret's alarms.
       secrets:
         stage.shards === undefined
           ? this.secrets.map((secret, index) => ({ secret, alarms: this.secretAlarms[index]! }))

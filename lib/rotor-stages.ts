@@ -50,17 +50,18 @@ export function addRotorStages(app: App, config: RotorConfig): RotorStack[] {
 }
 
 /**
- * Why the shard alarms of `stack` would not fit the stage's Metrics Insights alarm quota (3 per
- * shard that holds a secret), in one line that says what to change, or undefined.
+ * Why the alarm-group alarms of `stack` would not fit the stage's Metrics Insights alarm quota (3
+ * per group), in one line that says what to change, or undefined.
  */
 function alarmQuotaProblem(stack: RotorStack, stage: RotorStageConfig, index: number): string | undefined {
-  const alarms = stack.shards.length * ALARM_KIND_KEYS.length;
+  const groups = stack.alarmGroups.length;
+  const alarms = groups * ALARM_KIND_KEYS.length;
   if (alarms <= stage.metricsInsightsAlarmQuota) return undefined;
   const fitting = Math.floor(stage.metricsInsightsAlarmQuota / ALARM_KIND_KEYS.length);
   return (
-    `stages[${index}] ("${stage.name}"): its ${stack.shards.length} shards need ${alarms} Metrics Insights alarms (3 per shard), ` +
+    `stages[${index}] ("${stage.name}"): its ${groups} alarm groups need ${alarms} Metrics Insights alarms (3 per group), ` +
     `more than "metricsInsightsAlarmQuota" allows (${stage.metricsInsightsAlarmQuota}, CloudWatch's default per account and region is 200); ` +
-    `lower "shards" to at most ${fitting}, or raise the quota in Service Quotas and then "metricsInsightsAlarmQuota"`
+    `lower "alarmGroups" to at most ${fitting}, or raise the quota in Service Quotas and then "metricsInsightsAlarmQuota"`
   );
 }
 

@@ -2,6 +2,7 @@ import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type { Construct, IDependable } from 'constructs';
+import { alarmGroupOf } from '../lambda/shared/alarm-group-of';
 import { AccessTokenRefreshSchedule } from './access-token-refresh-schedule';
 import { fullSecretName, type RotorSecretConfig, type RotorStageConfig } from './config/rotor-config';
 import { RotatedSecret } from './rotated-secret';
@@ -9,7 +10,6 @@ import { spreadRefreshSchedule, spreadRotationSchedule } from './schedule-spread
 import type { RotationFunction } from './rotation-function';
 import type { AlarmThresholds } from './alarm-thresholds';
 import { SecretAlarms } from './secret-alarms';
-import { ShardAlarms } from './shard-alarms';
 import { ownsAlarms } from './watching-alarms';
 
 /** What {@link addStageSecrets} needs from the stage. */
@@ -33,22 +33,21 @@ export interface StageSecretsProps {
    */
   readonly rotationAccess?: IDependable;
   /**
-   * The secrets are one shard of a sharded stage: they share that shard's Metrics Insights alarms
-   * (ShardAlarms, `ShardAlarms`) at the stage's thresholds, and only a secret whose thresholds
-   * differ from the stage's gets alarms of its own.
+   * The secrets are one shard of a sharded stage: the Metrics Insights alarms of their alarm groups
+   * (AlarmGroupAlarms, in the stage's stack) watch them at the stage's thresholds, each secret's
+   * metrics carry its group, and only a secret whose thresholds differ from the stage's gets alarms
+   * of its own.
    *
    * @default - every secret gets alarms of its own
    */
-  readonly shardAlarms?: { readonly shard: number; readonly stageThresholds: AlarmThresholds };
+  readonly alarmGroups?: { readonly count: number; readonly stageThresholds: AlarmThresholds };
 }
 
 /** What {@link addStageSecrets} adds, each list in the order of the secrets. */
 export interface StageSecrets {
   readonly secrets: readonly RotatedSecret[];
-  /** Each secret's own alarms; undefined for a secret watched by its shard's alarms alone. */
+  /** Each secret's own alarms; undefined for a secret watched by its alarm group's alarms alone. */
   readonly alarms: readonly (SecretAlarms | undefined)[];
-  /** The shard's alarms, when the secrets are a shard (see StageSecretsProps.shardAlarms). */
-  readonly shardAlarms?: ShardAlarms;
   /** The refresh schedule of each `oauth2-refresh-token` secret, by its name within the stage. */
   readonly accessTokenRefreshSchedules: ReadonlyMap<string, AccessTokenRefreshSchedule>;
 }
@@ -56,8 +55,8 @@ export interface StageSecrets {
 /**
  * Adds to `scope` each secret with what belongs to it alone: the rotated secret (`Secret-<name>`),
  * its alarms (`Alarms-<name>`) and, for an OAuth 2.0 secret, its access-token refresh schedule
- * (`AccessTokenRefresh-<name>`); in a shard, the shard's alarms (`ShardAlarms`) instead of the
- * alarms of each secret that has the stage's thresholds. The construct ids depend only on the secret's name, so a secret's
+ * (`AccessTokenRefresh-<name>`); in a shard, no alarms for a secret that has the stage's thresholds
+ * (its alarm group's alarms watch it). The construct ids depend only on the secret's name, so a secret's
  * resources keep their logical ids whatever its neighbours are. Rotation schedules given as `rate()`
  * and every refresh schedule are spread by hashed offsets of the secret's name (schedule-spread.ts).
  */
@@ -81,7 +80,7 @@ export function addStageSecrets(scope: Construct, props: StageSecretsProps): Sta
         window: secret.window,
         ...(secret.description === undefined ? {} : { description: secret.description }),
         ...(props.rotationAccess === undefined ? {} : { rotationAccess: props.rotationAccess }),
-        ...(props.shardAlarms === undefined ? {} : { shard: props.shardAlarms.shard }),
+        ...(props.alarmGroups === undefined ? {} : { alarmGroup: alarmGroupOf(secret.name, props.alarmGroups.count) }),
       }),
   );
   // Secrets Manager rotates at most every 4 hours; an OAuth 2.0 access token lives 30 minutes or
@@ -107,10 +106,8 @@ export function addStageSecrets(scope: Construct, props: StageSecretsProps): Sta
           ],
     ),
   );
-  const fleet = props.shardAlarms;
-  const hasOwnAlarms = (secret: RotorSecretConfig): boolean => ownsAlarms(secret.alarms, fleet?.stageThresholds);
   const alarms = props.secrets.map((secret, index) =>
-    hasOwnAlarms(secret)
+    ownsAlarms(secret.alarms, props.alarmGroups?.stageThresholds)
       ? new SecretAlarms(scope, `Alarms-${secret.name}`, {
           secret: secrets[index]!,
           thresholds: secret.alarms,
@@ -118,13 +115,5 @@ export function addStageSecrets(scope: Construct, props: StageSecretsProps): Sta
         })
       : undefined,
   );
-  if (fleet === undefined) return { secrets, alarms, accessTokenRefreshSchedules };
-  const shardAlarms = new ShardAlarms(scope, 'ShardAlarms', {
-    stage: stage.name,
-    shard: fleet.shard,
-    thresholds: fleet.stageThresholds,
-    excludedSecretNames: props.secrets.filter(hasOwnAlarms).map((secret) => fullSecretName(stage, secret)),
-    ...(props.alarmAction === undefined ? {} : { alarmAction: props.alarmAction }),
-  });
-  return { secrets, alarms, shardAlarms, accessTokenRefreshSchedules };
+  return { secrets, alarms, accessTokenRefreshSchedules };
 }

@@ -1,25 +1,26 @@
-import { RotorAlarmKind, rotorAlarmName, rotorShardAlarmName } from '../lambda/shared/rotor-constants';
+import { alarmGroupOf } from '../lambda/shared/alarm-group-of';
+import { RotorAlarmKind, rotorAlarmName, rotorAlarmGroupAlarmName } from '../lambda/shared/rotor-constants';
 import { ALARM_KIND_KEYS, type AlarmThresholds } from './alarm-thresholds';
+import { defaultAlarmGroups } from './config/alarm-groups-config';
 import type { RotorStageConfig } from './config/rotor-config';
-import { shardOf } from './shard-assignment';
 
-/** One alarm that watches a secret: the secret's own, or its shard's Metrics Insights alarm. */
+/** One alarm that watches a secret: the secret's own, or its alarm group's Metrics Insights alarm. */
 export interface WatchingAlarm {
   readonly kind: RotorAlarmKind;
   readonly alarmName: string;
   /**
-   * The shard whose alarm this is: the secret is one of its contributors (one per SecretName),
-   * and the alarm is in ALARM when any contributor is.
+   * The alarm group whose alarm this is: the secret is one of its contributors (one per
+   * SecretName), and the alarm is in ALARM when any contributor is.
    *
    * @default - the secret's own alarm
    */
-  readonly shard?: number;
+  readonly alarmGroup?: number;
 }
 
 /**
  * Whether a secret has alarms of its own: always in a stage that is not sharded; in a sharded
  * stage (`stageThresholds` given) only when its thresholds differ from the stage's, since its
- * shard's alarms watch every secret at the stage's thresholds.
+ * alarm group's alarms watch every secret at the stage's thresholds.
  */
 export function ownsAlarms(secretThresholds: AlarmThresholds, stageThresholds: AlarmThresholds | undefined): boolean {
   return stageThresholds === undefined || !deepEqual(secretThresholds, stageThresholds);
@@ -28,10 +29,10 @@ export function ownsAlarms(secretThresholds: AlarmThresholds, stageThresholds: A
 /**
  * The three alarms that watch the secret named `nameInStage` (its name after the stage's prefix)
  * with `thresholds` (default: the stage's, as for a secret the config does not list), as the
- * stack creates them (StageSecrets, SecretAlarms, ShardAlarms).
+ * stack creates them (StageSecrets, SecretAlarms, AlarmGroupAlarms).
  */
 export function watchingAlarms(
-  stage: Pick<RotorStageConfig, 'name' | 'secretNamePrefix' | 'shards' | 'alarms'>,
+  stage: Pick<RotorStageConfig, 'name' | 'secretNamePrefix' | 'shards' | 'alarmGroups' | 'alarms'>,
   nameInStage: string,
   thresholds: AlarmThresholds = stage.alarms,
 ): WatchingAlarm[] {
@@ -42,8 +43,26 @@ export function watchingAlarms(
       alarmName: rotorAlarmName(stage.name, kind, stage.secretNamePrefix + nameInStage),
     }));
   }
-  const shard = shardOf(nameInStage, stage.shards);
-  return kinds.map((kind) => ({ kind, alarmName: rotorShardAlarmName(stage.name, kind, shard), shard }));
+  const alarmGroup = alarmGroupOf(nameInStage, stageAlarmGroups(stage) ?? 1);
+  return kinds.map((kind) => ({ kind, alarmName: rotorAlarmGroupAlarmName(stage.name, kind, alarmGroup), alarmGroup }));
+}
+
+/** Every alarm-group alarm of a sharded stage, as the stack creates them (AlarmGroupAlarms); none otherwise. */
+export function alarmGroupAlarms(stage: Pick<RotorStageConfig, 'name' | 'shards' | 'alarmGroups'>): WatchingAlarm[] {
+  const count = stageAlarmGroups(stage) ?? 0;
+  return Array.from({ length: count }, (_, alarmGroup) =>
+    ALARM_KIND_KEYS.map((key) => ({
+      kind: RotorAlarmKind[key],
+      alarmName: rotorAlarmGroupAlarmName(stage.name, RotorAlarmKind[key], alarmGroup),
+      alarmGroup,
+    })),
+  ).flat();
+}
+
+/** The stage's alarm groups: its `alarmGroups`, or the default for its shards; undefined when it is not sharded. */
+function stageAlarmGroups(stage: Pick<RotorStageConfig, 'shards' | 'alarmGroups'>): number | undefined {
+  if (stage.shards === undefined) return undefined;
+  return stage.alarmGroups ?? defaultAlarmGroups(stage.shards);
 }
 
 function deepEqual(a: unknown, b: unknown): boolean {

@@ -1,7 +1,7 @@
 import { DescribeAlarmContributorsCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SECRET_NAME_DIMENSION } from '../../lambda/shared/rotor-constants';
 
-/** A secret that is a contributor in ALARM of a shard's Metrics Insights alarm. */
+/** A secret that is a contributor in ALARM of an alarm group's Metrics Insights alarm. */
 export interface AlarmingSecret {
   readonly secretName: string;
   /** CloudWatch's words for why the contributor is in ALARM. */

@@ -5,7 +5,7 @@ import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { loadRotorConfig, type RotorStageConfig } from '../../lib/config/rotor-config';
 import { DEFAULT_DURATIONS, RotorAlarmKind, RotorEnv, RotorResourceName } from '../../lambda/shared/rotor-constants';
-import { watchingAlarms, type WatchingAlarm } from '../../lib/watching-alarms';
+import { alarmGroupAlarms, watchingAlarms, type WatchingAlarm } from '../../lib/watching-alarms';
 import { alarmContributors } from './alarm-contributors';
 import { DynamoDbLedger } from '../../lambda/adapters/dynamodb-ledger';
 import { LOCAL_CREDENTIALS } from '../local/local-clients';
@@ -41,7 +41,7 @@ const STAGE_SCHEDULES = [
  * `rotor doctor`: checks a stage end to end without changing anything, and prints one row per
  * check with a fix for each problem. The emulator has no alarms or schedules (it cannot run
  * them), so locally those checks say `skipped`. In a sharded stage, a secret at the stage's
- * thresholds is watched by its shard's alarms, each checked once, and a shard alarm in ALARM
+ * thresholds is watched by its alarm group's alarms, each checked once, and a group alarm in ALARM
  * names its secrets in ALARM (its contributors). Exits 1 when a check found a problem.
  */
 export async function doctor(options: OperatorOptions): Promise<void> {
@@ -105,28 +105,22 @@ async function runChecks(stage: RotorStageConfig, clients: DoctorClients, local:
         auditRetentionSeconds: DEFAULT_DURATIONS.auditRetentionSeconds,
       })
     : undefined;
-  // A shard's alarms watch many secrets: each is checked once, after the secrets.
-  const shardAlarms = new Map<string, RotorAlarmKind>();
+  // An alarm group's alarms watch many secrets: each is checked once, after the secrets.
+  const groupAlarms = alarmGroupAlarms(stage);
   for (const secret of stage.secrets) {
     const name = `${stage.secretNamePrefix}${secret.name}`;
     await checkSecret(checks, clients, ledger, stage, name, local, deploy);
     if (local) continue;
     const watching = watchingAlarms(stage, secret.name, secret.alarms);
-    const own = watching.filter((alarm) => alarm.shard === undefined);
-    for (const alarm of watching) if (alarm.shard !== undefined) shardAlarms.set(alarm.alarmName, alarm.kind);
+    const own = watching.filter((alarm) => alarm.alarmGroup === undefined);
     await checkAlarms(checks, clients.cloudWatch, own, deploy, name);
   }
-  await checkAlarms(
-    checks,
-    clients.cloudWatch,
-    [...shardAlarms].map(([alarmName, kind]) => ({ alarmName, kind })),
-    deploy,
-  );
+  if (!local) await checkAlarms(checks, clients.cloudWatch, groupAlarms, deploy);
   return checks;
 }
 
 /**
- * One row per alarm: missing, stuck in INSUFFICIENT_DATA or in ALARM is a problem. A shard's alarm
+ * One row per alarm: missing, stuck in INSUFFICIENT_DATA or in ALARM is a problem. An alarm group's alarm
  * (no `secretName`) in ALARM gets a row per secret that is a contributor in ALARM.
  */
 async function checkAlarms(
@@ -164,7 +158,7 @@ async function checkAlarms(
   }
 }
 
-/** A shard's alarm in ALARM: which of its secrets are, each a problem of its own. */
+/** An alarm group's alarm in ALARM: which of its secrets are, each a problem of its own. */
 async function checkContributors(
   checks: DoctorCheck[],
   cloudWatch: CloudWatchClient,

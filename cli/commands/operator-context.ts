@@ -25,7 +25,7 @@ export interface OperatorContext {
   readonly maxRollbackAttempts: number;
   /** Configured secrets (full name to provider), when the config was read. */
   readonly configuredProviders: ReadonlyMap<string, string>;
-  /** The stage's config, when it was read: its shards and alarm thresholds say which alarms watch a secret. */
+  /** The stage's config, when it was read: its shards, alarm groups and alarm thresholds say which alarms watch a secret. */
   readonly stageConfig?: RotorStageConfig;
   readonly ledger: DynamoDbLedger;
   readonly secretsManager: SecretsManagerClient;

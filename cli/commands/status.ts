@@ -35,7 +35,7 @@ const ALARM_COLUMNS: readonly (readonly [string, RotorAlarmKind])[] = [
  * back, paused, compromised), age of the current credential, next rotation, grace of the previous
  * credential, and the state of the secret's three alarms (`-` where there is no such alarm, as in
  * the local emulator); in a sharded stage, whether the secret is a contributor in ALARM of its
- * shard's alarms. Paused secrets are listed below the table with the reason and the way out.
+ * alarm group's alarms. Paused secrets are listed below the table with the reason and the way out.
  */
 export async function status(options: OperatorOptions): Promise<void> {
   const context = await operatorContext('status', options, true);
@@ -48,10 +48,14 @@ export async function status(options: OperatorOptions): Promise<void> {
   const alarms = await alarmStates(context.cloudWatch, [
     ...new Set([...watching.values()].flatMap((each) => each.map((alarm) => alarm.alarmName))),
   ]);
-  // A shard's alarm in ALARM: which of its secrets are (its contributors in ALARM), asked once per alarm.
+  // An alarm group's alarm in ALARM: which of its secrets are (its contributors in ALARM), asked once per alarm.
   const contributors = new Map<string, AlarmContributors>();
   for (const alarm of [...watching.values()].flat()) {
-    if (alarm.shard !== undefined && alarms.get(alarm.alarmName) === 'ALARM' && !contributors.has(alarm.alarmName)) {
+    if (
+      alarm.alarmGroup !== undefined &&
+      alarms.get(alarm.alarmName) === 'ALARM' &&
+      !contributors.has(alarm.alarmName)
+    ) {
       contributors.set(alarm.alarmName, await alarmContributors(context.cloudWatch, alarm.alarmName));
     }
   }
@@ -85,7 +89,7 @@ export async function status(options: OperatorOptions): Promise<void> {
       const answer = contributors.get(alarm.alarmName);
       const alarming = answer?.listed ? answer.secrets.find((each) => each.secretName === secret.name) : undefined;
       if (alarming !== undefined) {
-        notes.push(`${secret.name} is in ALARM in its shard's alarm ${alarm.alarmName}: ${alarming.reason}`);
+        notes.push(`${secret.name} is in ALARM in its alarm group's alarm ${alarm.alarmName}: ${alarming.reason}`);
       }
     }
     if (readable === false) {
@@ -171,7 +175,7 @@ async function graceOf(state: SecretLedgerState | undefined, context: OperatorCo
 }
 
 /**
- * The alarms that watch a secret: its own, or in a sharded stage its shard's (from the stage's
+ * The alarms that watch a secret: its own, or in a sharded stage its alarm group's (from the stage's
  * config; without it, the secret's own names, as a stage that is not sharded has).
  */
 function alarmsOf(context: OperatorContext, secretName: string): WatchingAlarm[] {
@@ -185,7 +189,7 @@ function alarmsOf(context: OperatorContext, secretName: string): WatchingAlarm[]
 }
 
 /**
- * A secret's word in the ALARMS column: its own alarm's state; for a shard's alarm, ALARM when the
+ * A secret's word in the ALARMS column: its own alarm's state; for an alarm group's alarm, ALARM when the
  * secret is one of its contributors in ALARM, OK when it is not, ALARM? when they could not be listed.
  */
 function stateOf(
@@ -195,7 +199,7 @@ function stateOf(
   contributors: ReadonlyMap<string, AlarmContributors>,
 ): string {
   const state = states.get(alarm.alarmName) ?? '-';
-  if (alarm.shard === undefined || state !== 'ALARM') return state;
+  if (alarm.alarmGroup === undefined || state !== 'ALARM') return state;
   const answer = contributors.get(alarm.alarmName);
   if (answer === undefined || !answer.listed) return 'ALARM?';
   return answer.secrets.some((each) => each.secretName === secretName) ? 'ALARM' : 'OK';

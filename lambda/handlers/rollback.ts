@@ -14,7 +14,7 @@ import { SnsPauseAlerts } from '../adapters/sns-pause-alerts';
 import { answerAlarm, type AlarmAnswer, type RollbackDependencies } from '../core/rollback/answer-alarm';
 import { HealthAndRollbackEnv, MetricName, RotorEnv } from '../shared/rotor-constants';
 import { durationSettings, healthAndRollbackSettings, requiredSetting } from '../shared/rotor-settings';
-import { MAX_SHARDS } from '../shared/secret-shard-of';
+import { MAX_ALARM_GROUPS } from '../shared/alarm-group-of';
 import { createLogger, SecretMetrics } from '../shared/telemetry';
 
 const logger = createLogger('rotor-rollback');
@@ -55,7 +55,7 @@ function buildDependencies(): Settled {
     stage: {
       name: requiredSetting(RotorEnv.stage),
       secretNamePrefix: requiredSetting(RotorEnv.secretNamePrefix),
-      ...shardCountSetting(),
+      ...alarmGroupCountSetting(),
     },
     policy: {
       maxAttempts: settings.maxRollbackAttempts,
@@ -66,15 +66,15 @@ function buildDependencies(): Settled {
   };
 }
 
-/** `ROTOR_SHARD_COUNT` when the stage is sharded; a value that is not a shard count stops the function. */
-function shardCountSetting(): { shardCount?: number } {
-  const value = process.env[RotorEnv.shardCount];
+/** `ROTOR_ALARM_GROUP_COUNT` when the stage is sharded; a value that is not a group count stops the function. */
+function alarmGroupCountSetting(): { alarmGroupCount?: number } {
+  const value = process.env[RotorEnv.alarmGroupCount];
   if (value === undefined || value === '') return {};
-  const shardCount = Number(value);
-  if (!Number.isInteger(shardCount) || shardCount < 1 || shardCount > MAX_SHARDS) {
-    throw new Error(`${RotorEnv.shardCount} must be a whole number from 1 to ${MAX_SHARDS}, got "${value}"`);
+  const alarmGroupCount = Number(value);
+  if (!Number.isInteger(alarmGroupCount) || alarmGroupCount < 1 || alarmGroupCount > MAX_ALARM_GROUPS) {
+    throw new Error(`${RotorEnv.alarmGroupCount} must be a whole number from 1 to ${MAX_ALARM_GROUPS}, got "${value}"`);
   }
-  return { shardCount };
+  return { alarmGroupCount };
 }
 
 let dependencies: Settled | undefined;
@@ -82,7 +82,7 @@ let dependencies: Settled | undefined;
 /**
  * Invoked by the EventBridge rule on "CloudWatch Alarm State Change" of the stage's rotation and
  * health-check alarms (and, in a sharded stage, on "CloudWatch Alarm Contributor State Change" of
- * its shards' alarms of those kinds): moves AWSCURRENT back to the previous credential when it is still usable,
+ * its alarm groups' alarms of those kinds): moves AWSCURRENT back to the previous credential when it is still usable,
  * or pauses rotation (see `answerAlarm`). One log line per event; anything that is not this
  * stage's alarm going into ALARM is ignored with its reason and changes nothing.
  */

@@ -17,10 +17,10 @@ export const SECRET_NAME_DIMENSION = 'SecretName';
 export const STAGE_DIMENSION = 'Stage';
 
 /**
- * The second dimension on the per-secret metrics of a sharded stage: the secret's shard (see
- * shardOf), so that each shard's Metrics Insights alarms query only its own secrets.
+ * The second dimension on the per-secret metrics of a sharded stage: the secret's alarm group (see
+ * alarmGroupOf), so that each group's Metrics Insights alarms query only its own secrets.
  */
-export const SHARD_DIMENSION = 'Shard';
+export const ALARM_GROUP_DIMENSION = 'AlarmGroup';
 
 /** Metric names, shared by the emitting handlers and the alarms. */
 export const MetricName = {
@@ -112,11 +112,11 @@ export const RotorEnv = {
    */
   allowPrivateEndpoints: 'ROTOR_ALLOW_PRIVATE_ENDPOINTS',
   /**
-   * Set only in a sharded stage: its number of shards. The functions then add a `Shard`
-   * dimension to each secret's metrics and the rollback checks that a contributor's alarm is its
-   * secret's shard's.
+   * Set only in a sharded stage: its number of alarm groups. The functions then add an
+   * `AlarmGroup` dimension to each secret's metrics and the rollback checks that a contributor's
+   * alarm is its secret's group's.
    */
-  shardCount: 'ROTOR_SHARD_COUNT',
+  alarmGroupCount: 'ROTOR_ALARM_GROUP_COUNT',
 } as const;
 
 /** Default of {@link RotorEnv.sideEffectLeaseSeconds}: the rotation function's 60 s timeout plus a margin. */
@@ -175,8 +175,8 @@ export interface RotorLambdaSettings {
   readonly providerOrigins?: readonly string[];
   /** Whether provider calls may reach non-public addresses (`ROTOR_ALLOW_PRIVATE_ENDPOINTS`). @default false */
   readonly allowPrivateEndpoints?: boolean;
-  /** The stage's number of shards (`ROTOR_SHARD_COUNT`). @default - not set: the stage is not sharded */
-  readonly shardCount?: number;
+  /** The stage's number of alarm groups (`ROTOR_ALARM_GROUP_COUNT`). @default - not set: the stage is not sharded */
+  readonly alarmGroupCount?: number;
 }
 
 /**
@@ -215,7 +215,7 @@ export function rotorLambdaEnvironment(settings: RotorLambdaSettings): Record<st
         : settings.providerOrigins.join(','),
     ),
     ...optionalSetting(RotorEnv.allowPrivateEndpoints, settings.allowPrivateEndpoints === true ? 'true' : undefined),
-    ...optionalSetting(RotorEnv.shardCount, settings.shardCount),
+    ...optionalSetting(RotorEnv.alarmGroupCount, settings.alarmGroupCount),
   };
 }
 
@@ -296,17 +296,17 @@ export function rotorAlarmName(stage: string, kind: RotorAlarmKind, secretName: 
 }
 
 /**
- * The name of the Metrics Insights alarm of one kind over every secret of shard `shard` that has
- * its stage's thresholds: `rotor-<stage>-<kind>.shard-007`. The `.` after the kind cannot follow
+ * The name of the Metrics Insights alarm of one kind over every secret of alarm group `group` that
+ * has its stage's thresholds: `rotor-<stage>-<kind>.group-007`. The `.` after the kind cannot follow
  * it in a per-secret alarm's name (always `-`), so no secret's alarm can be named like it.
  */
-export function rotorShardAlarmName(stage: string, kind: RotorAlarmKind, shard: number): string {
-  return `${rotorShardAlarmNamePrefix(stage, kind)}${String(shard).padStart(3, '0')}`;
+export function rotorAlarmGroupAlarmName(stage: string, kind: RotorAlarmKind, group: number): string {
+  return `${rotorAlarmGroupAlarmNamePrefix(stage, kind)}${String(group).padStart(3, '0')}`;
 }
 
-/** What every name of a stage's shard alarms of `kind` starts with: `rotor-<stage>-<kind>.shard-`. */
-export function rotorShardAlarmNamePrefix(stage: string, kind: RotorAlarmKind): string {
-  return `rotor-${stage}-${kind}.shard-`;
+/** What every name of a stage's alarm-group alarms of `kind` starts with: `rotor-<stage>-<kind>.group-`. */
+export function rotorAlarmGroupAlarmNamePrefix(stage: string, kind: RotorAlarmKind): string {
+  return `rotor-${stage}-${kind}.group-`;
 }
 
 /** Settings of issue 5's functions, read from the environment (all optional, with these defaults). */

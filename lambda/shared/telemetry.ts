@@ -3,12 +3,12 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import {
   METRICS_NAMESPACE,
   SECRET_NAME_DIMENSION,
-  SHARD_DIMENSION,
+  ALARM_GROUP_DIMENSION,
   STAGE_DIMENSION,
   RotorEnv,
   type MetricName,
 } from './rotor-constants';
-import { shardDimensionValue } from './secret-shard-of';
+import { alarmGroupDimensionValue } from './alarm-group-of';
 
 /** A Powertools logger with Rotor's keys: the function's role and the deployment stage. */
 export function createLogger(serviceName: string): Logger {
@@ -19,7 +19,7 @@ export function createLogger(serviceName: string): Logger {
 }
 
 /**
- * Emits Rotor metrics as EMF with `SecretName` (plus `Shard` in a sharded stage), or for
+ * Emits Rotor metrics as EMF with `SecretName` (plus `AlarmGroup` in a sharded stage), or for
  * stage-wide counts `Stage`, as the only dimensions, so that the alarms the stack creates (which
  * match exact dimension sets) see them. Powertools adds a `service`
  * dimension by default; it is removed here.
@@ -61,8 +61,8 @@ export class SecretMetrics {
     durations: Partial<Record<MetricName, number>> = {},
   ): void {
     this.metrics.addDimension(SECRET_NAME_DIMENSION, secretName);
-    const shard = secretShard(secretName);
-    if (shard !== undefined) this.metrics.addDimension(SHARD_DIMENSION, shard);
+    const alarmGroup = secretAlarmGroup(secretName);
+    if (alarmGroup !== undefined) this.metrics.addDimension(ALARM_GROUP_DIMENSION, alarmGroup);
     for (const [name, value] of Object.entries(counts)) this.metrics.addMetric(name, MetricUnit.Count, value);
     for (const [name, value] of Object.entries(durations)) this.metrics.addMetric(name, MetricUnit.Milliseconds, value);
     this.metrics.publishStoredMetrics();
@@ -70,12 +70,12 @@ export class SecretMetrics {
 }
 
 /**
- * The `Shard` dimension of `secretName`'s metrics in a sharded stage (ROTOR_SHARD_COUNT set), where
- * each shard's Metrics Insights alarms select their secrets by it; undefined otherwise.
+ * The `AlarmGroup` dimension of `secretName`'s metrics in a sharded stage (ROTOR_ALARM_GROUP_COUNT
+ * set), where each group's Metrics Insights alarms select their secrets by it; undefined otherwise.
  */
-function secretShard(secretName: string): string | undefined {
-  const count = process.env[RotorEnv.shardCount];
-  return shardDimensionValue(
+function secretAlarmGroup(secretName: string): string | undefined {
+  const count = process.env[RotorEnv.alarmGroupCount];
+  return alarmGroupDimensionValue(
     secretName,
     process.env[RotorEnv.secretNamePrefix],
     count === undefined || count === '' ? undefined : Number(count),

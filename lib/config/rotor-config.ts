@@ -17,6 +17,7 @@ import type { AlarmThresholds } from '../alarm-thresholds';
 import { DEFAULT_HEALTH_CHECK_SCHEDULE } from '../health-check-schedule';
 import { parseRotationSchedule, parseWindowHours, rotationWindowProblem } from '../rotation-schedule';
 import { MAX_SHARDS } from '../shard-assignment';
+import { checkStageAlarmGroups, defaultAlarmGroups, MAX_ALARM_GROUPS } from './alarm-groups-config';
 import { DEFAULT_SWEEP_SCHEDULE, sweepScheduleProblem } from '../sweep-schedule';
 import { AlarmsSchema, checkStageAlerts, resolveAlarmThresholds, StageAlertFields } from './alert-config';
 import {
@@ -147,7 +148,14 @@ export interface RotorStageConfig {
    */
   readonly shards?: number;
   /**
-   * Metrics Insights alarms the stage may create, 3 per shard: the account's quota per region
+   * In a sharded stage, how many groups its Metrics Insights alarms watch the secrets in: 3 alarms
+   * per group, each secret in the group its name hashes to (alarmGroupOf), whatever its shard. The
+   * file's default is the shard count up to 10 (DEFAULT_MAX_ALARM_GROUPS). Undefined exactly when
+   * the stage is not sharded. Fixed for the life of a deployed stage, like `shards`.
+   */
+  readonly alarmGroups?: number;
+  /**
+   * Metrics Insights alarms the stage may create, 3 per alarm group: the account's quota per region
    * (200 by default) less what other stages and apps in the account and region use. Only a sharded
    * stage has such alarms.
    */
@@ -364,6 +372,7 @@ const StageSchema = z
     consumers: z.array(ConsumerSchema).optional(),
     oidcProviders: OidcProvidersSchema.optional(),
     shards: wholeNumber(1, MAX_SHARDS, 'shards').optional(),
+    alarmGroups: wholeNumber(1, MAX_ALARM_GROUPS, 'alarm groups').optional(),
     metricsInsightsAlarmQuota: wholeNumber(3, 100_000, 'alarms').optional(),
     providerOrigins: z.array(ProviderOriginSchema).optional(),
     reservedConcurrency: ReservedConcurrencySchema.optional(),
@@ -387,6 +396,7 @@ const StageSchema = z
     checkStageOAuth2(stage, ctx);
     checkStageGitLab(stage, ctx);
     checkStageVpc(stage, ctx);
+    checkStageAlarmGroups(stage, ctx);
     stage.secrets.forEach((secret, index) =>
       checkSecretGitLab(secret, stage.graceSeconds ?? DEFAULT_DURATIONS.graceSeconds, ctx, ['secrets', index]),
     );
@@ -559,7 +569,9 @@ function toRotorConfig(file: ConfigFile): RotorConfig {
       alertEmails: stage.alertEmails ?? [],
       alertHttpsEndpoints: stage.alertHttpsEndpoints ?? [],
       alarms: resolveAlarmThresholds(stage.alarms),
-      ...(stage.shards === undefined ? {} : { shards: stage.shards }),
+      ...(stage.shards === undefined
+        ? {}
+        : { shards: stage.shards, alarmGroups: stage.alarmGroups ?? defaultAlarmGroups(stage.shards) }),
       metricsInsightsAlarmQuota: stage.metricsInsightsAlarmQuota ?? DEFAULT_METRICS_INSIGHTS_ALARM_QUOTA,
       providerOrigins: (stage.providerOrigins ?? []).map((origin) => new URL(origin).origin),
       reservedConcurrency: toReservedConcurrency(stage.reservedConcurrency),

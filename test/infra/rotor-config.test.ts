@@ -465,6 +465,28 @@ describe('parseRotorConfig', () => {
     });
   });
 
+  describe('alarmGroups', () => {
+    it('is the shard count up to 10 in a sharded stage unless given, and absent without shards', () => {
+      const groups = (stage: Record<string, unknown>) => parseRotorConfig(config({ stage })).stages[0]!.alarmGroups;
+      expect(groups({})).toBeUndefined();
+      expect(groups({ shards: 4 })).toBe(4);
+      expect(groups({ shards: 64 })).toBe(10);
+      expect(groups({ shards: 64, alarmGroups: 20 })).toBe(20);
+    });
+
+    it('fails without shards, with more groups than shards, and on what is not a group count', () => {
+      expect(parse(config({ stage: { alarmGroups: 2 } }))).toThrow(
+        'stages[0].alarmGroups: applies only to a sharded stage (set "shards"); a stage without shards has alarms per secret, got 2',
+      );
+      expect(parse(config({ stage: { shards: 4, alarmGroups: 5 } }))).toThrow(
+        'stages[0].alarmGroups: must be at most "shards" (4), got 5',
+      );
+      expect(parse(config({ stage: { shards: 4, alarmGroups: 0 } }))).toThrow(
+        /stages\[0\]\.alarmGroups: must be a whole number of alarm groups from 1 to 400, got 0/,
+      );
+    });
+  });
+
   describe('schedule', () => {
     it.each([
       ['rate(4 hours)', '3h'],

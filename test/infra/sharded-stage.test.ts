@@ -10,7 +10,7 @@ import { parseRotorConfig, RotorConfigError } from '../../lib/config/rotor-confi
 import type { RotorStack } from '../../lib/rotor-stack';
 import { addRotorStages } from '../../lib/rotor-stages';
 import { shardId, shardOf } from '../../lib/shard-assignment';
-import type { ShardAlarms } from '../../lib/shard-alarms';
+import { alarmGroupOf } from '../../lambda/shared/alarm-group-of';
 import { cfnLint } from './cfn-lint-runner';
 import { fleetSecretName, fleetStageFile, newTestApp } from './infra-test-app';
 import { findings } from './nag-findings';
@@ -36,6 +36,8 @@ const resourcesOf = (template: string): Record<string, { Type: string; Propertie
     .Resources;
 
 const SHARDS = 10;
+// The default: as many as the shards, up to 10.
+const ALARM_GROUPS = 10;
 
 describe('a sharded stage of 1,000 secrets', () => {
   // GIVEN 1,000 managed tokens in 10 shards
@@ -60,7 +62,7 @@ describe('a sharded stage of 1,000 secrets', () => {
     }
   });
 
-  it('puts each secret, with its rotation schedule, in the shard its name hashes to, watched by that shard’s alarms', () => {
+  it('puts each secret, with its rotation schedule, in the shard its name hashes to, watched by its alarm group’s alarms in the stage’s stack', () => {
     for (let index = 0; index < 1000; index += 37) {
       const name = fleetSecretName(index);
       const shard = stack.node.findChild(shardId(shardOf(name, SHARDS))) as NestedStack;
@@ -69,12 +71,13 @@ describe('a sharded stage of 1,000 secrets', () => {
       expect(Stack.of(secret)).toBe(shard);
       expect(Stack.of(secret.rotationSchedule)).toBe(shard);
       expect(stack.secretAlarms[index]).toBeUndefined();
-      const alarms = (shard.node.findChild('ShardAlarms') as ShardAlarms).alarms;
-      expect(Object.values(alarms).map((alarm) => Stack.of(alarm))).toEqual([shard, shard, shard]);
+      expect(secret.alarmGroup).toBe(alarmGroupOf(name, ALARM_GROUPS));
+      const alarms = stack.alarmGroups[secret.alarmGroup!]!.alarms;
+      expect(Object.values(alarms).map((alarm) => Stack.of(alarm))).toEqual([stack, stack, stack]);
     }
   });
 
-  it('has as many alarms as a stage of 10 secrets: three Metrics Insights alarms per shard, none per secret', () => {
+  it('has as many alarms as a stage of 10 secrets: three Metrics Insights alarms per alarm group, none per secret', () => {
     // Besides the stage's four dead-letter alarms, one per asynchronously invoked function.
     const alarmsOf = (all: Map<string, string>) => {
       const found = [...all.values()].flatMap((text) =>
@@ -91,7 +94,7 @@ describe('a sharded stage of 1,000 secrets', () => {
     const small = alarmsOf(synthStage(fleetStageFile(10)).templates);
     expect(small).toHaveLength(10 * 3);
     expect(alarms).toHaveLength(small.length);
-    expect(alarms).toHaveLength(SHARDS * 3);
+    expect(alarms).toHaveLength(ALARM_GROUPS * 3);
     for (const alarm of alarms) {
       expect(alarm.Properties).not.toHaveProperty('Dimensions');
       expect(alarm.Properties).not.toHaveProperty('MetricName');
@@ -112,10 +115,9 @@ describe('a sharded stage of 1,000 secrets', () => {
     expect(cfnLint([own!, fullest])).toEqual({ status: 0, findings: [] });
   });
 
-  it("queries each shard's secrets by the Shard dimension, one contributor per SecretName, at the stage's thresholds", () => {
-    const shard = stack.node.findChild(shardId(7)) as NestedStack;
-    Template.fromStack(shard).hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: 'rotor-fleet-health-check-failures.shard-007',
+  it("queries each alarm group's secrets by the AlarmGroup dimension, one contributor per SecretName, at the stage's thresholds", () => {
+    Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'rotor-fleet-health-check-failures.group-007',
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       Threshold: 1,
       EvaluationPeriods: 2,
@@ -124,7 +126,7 @@ describe('a sharded stage of 1,000 secrets', () => {
         {
           Id: 'expr_1',
           Expression:
-            'SELECT SUM(HealthCheckFailed) FROM SCHEMA("Rotor", SecretName, Shard) WHERE Shard = \'7\' GROUP BY SecretName',
+            'SELECT SUM(HealthCheckFailed) FROM SCHEMA("Rotor", SecretName, AlarmGroup) WHERE AlarmGroup = \'7\' GROUP BY SecretName',
           Period: 60,
           ReturnData: true,
         },
@@ -132,16 +134,16 @@ describe('a sharded stage of 1,000 secrets', () => {
     });
   });
 
-  it('shows the fleet on the dashboard from metrics with the SecretName and Shard dimensions the functions emit', () => {
+  it('shows the fleet on the dashboard from metrics with the SecretName and AlarmGroup dimensions the functions emit', () => {
     const dashboard = Object.values(resourcesOf(templates.get('Rotor-fleet')!)).find(
       (resource) => resource.Type === 'AWS::CloudWatch::Dashboard',
     )!;
     const body = JSON.stringify(dashboard.Properties).replace(/\\/g, '');
-    expect(body).toContain('FROM SCHEMA("Rotor", SecretName, Shard) WHERE SecretName LIKE');
+    expect(body).toContain('FROM SCHEMA("Rotor", SecretName, AlarmGroup) WHERE SecretName LIKE');
     expect(body).not.toContain('SCHEMA("Rotor", SecretName)');
   });
 
-  it('sends contributor state changes of the shards’ rotation and health-check alarms to the rollback function', () => {
+  it('sends contributor state changes of the alarm groups’ rotation and health-check alarms to the rollback function', () => {
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
@@ -149,8 +151,8 @@ describe('a sharded stage of 1,000 secrets', () => {
         'detail-type': ['CloudWatch Alarm Contributor State Change'],
         detail: {
           alarmName: [
-            { prefix: 'rotor-fleet-rotation-failures.shard-' },
-            { prefix: 'rotor-fleet-health-check-failures.shard-' },
+            { prefix: 'rotor-fleet-rotation-failures.group-' },
+            { prefix: 'rotor-fleet-health-check-failures.group-' },
           ],
           state: { value: ['ALARM'] },
         },
@@ -161,8 +163,8 @@ describe('a sharded stage of 1,000 secrets', () => {
         string,
         { Properties: { Environment?: { Variables?: Record<string, unknown> } } }
       >,
-    ).map((fn) => fn.Properties.Environment?.Variables?.ROTOR_SHARD_COUNT);
-    expect(environment.filter((value) => value === String(SHARDS)).length).toBeGreaterThanOrEqual(5);
+    ).map((fn) => fn.Properties.Environment?.Variables?.ROTOR_ALARM_GROUP_COUNT);
+    expect(environment.filter((value) => value === String(ALARM_GROUPS)).length).toBeGreaterThanOrEqual(5);
   });
 
   it("leaves the stage's own template free of any secret: the functions reach them by prefix and the stage's tag", () => {
@@ -246,6 +248,27 @@ describe('a sharded stage of 1,000 secrets', () => {
   });
 });
 
+describe('a sharded stage that needs more shards than alarm groups', () => {
+  it('keeps three alarms per alarm group, all in its own stack, whatever its shards', () => {
+    // GIVEN 200 secrets in 40 shards (as 10,000 secrets need about 60), in the default 10 groups
+    const { stack, templates } = synthStage(fleetStageFile(200, 40));
+    const groupAlarms = (text: string) =>
+      Object.values(resourcesOf(text)).filter(
+        (resource) =>
+          resource.Type === 'AWS::CloudWatch::Alarm' && String(resource.Properties?.AlarmName).includes('.group-'),
+      );
+    // THEN 30 Metrics Insights alarms, in the stage's own stack, none in a shard
+    expect(stack.shards.length).toBeGreaterThan(30);
+    expect(stack.alarmGroups).toHaveLength(10);
+    expect(groupAlarms(templates.get('Rotor-fleet')!)).toHaveLength(30);
+    for (const shard of stack.shards) expect(groupAlarms(templates.get(shard.node.path)!)).toEqual([]);
+    // and every secret's group holds it, as the functions tag its metrics
+    for (const [index, secret] of stack.secrets.entries()) {
+      expect(secret.alarmGroup).toBe(alarmGroupOf(fleetSecretName(index), 10));
+    }
+  });
+});
+
 describe('adding or removing a secret of a sharded stage', () => {
   // Nested stack resources name their template by its hash: mask it to compare the rest.
   const masked = (template: string): string => template.replace(/[0-9a-f]{64}\.json/g, '<hash>.json');
@@ -291,15 +314,15 @@ describe('a stage over CloudFormation limits', () => {
     );
   });
 
-  it('fails when its shards need more Metrics Insights alarms than its quota, in one line that says what to change', () => {
+  it('fails when its alarm groups need more Metrics Insights alarms than its quota, in one line that says what to change', () => {
     expect(problem({ ...fleetStageFile(40, 8), metricsInsightsAlarmQuota: 12 })).toBe(
-      'stages[0] ("fleet"): its 8 shards need 24 Metrics Insights alarms (3 per shard), more than "metricsInsightsAlarmQuota" allows (12, CloudWatch\'s default per account and region is 200); lower "shards" to at most 4, or raise the quota in Service Quotas and then "metricsInsightsAlarmQuota"',
+      'stages[0] ("fleet"): its 8 alarm groups need 24 Metrics Insights alarms (3 per group), more than "metricsInsightsAlarmQuota" allows (12, CloudWatch\'s default per account and region is 200); lower "alarmGroups" to at most 4, or raise the quota in Service Quotas and then "metricsInsightsAlarmQuota"',
     );
   });
 
   it('fails with too few shards in one line that says how many to set', () => {
     expect(problem(fleetStageFile(300, 1))).toBe(
-      'stages[0] ("fleet"): shard Shard000 needs 603 resources, more than CloudFormation\'s 500 per template; raise "shards" from 1 to 3 (each secret then moves to the shard its name hashes to)',
+      'stages[0] ("fleet"): shard Shard000 needs 600 resources, more than CloudFormation\'s 500 per template; raise "shards" from 1 to 3 (each secret then moves to the shard its name hashes to)',
     );
   });
 });

@@ -20,11 +20,11 @@ import {
   RotorAlarmKind,
   rotorAlarmName,
   RotorEnv,
-  rotorShardAlarmName,
+  rotorAlarmGroupAlarmName,
   RotorEvents,
   type RotorAlarmKind as AlarmKind,
 } from '../../lambda/shared/rotor-constants';
-import { shardOf } from '../../lambda/shared/secret-shard-of';
+import { alarmGroupOf } from '../../lambda/shared/alarm-group-of';
 import { contributorStateChangeEvent } from '../support/contributor-event';
 import { startLocalRotor, type LocalRotor } from '../support/local-rotor';
 
@@ -529,11 +529,11 @@ describe('Health check and automatic rollback', () => {
   });
 });
 
-describe('A sharded stage: a secret in ALARM in its shard’s Metrics Insights alarm', () => {
-  // GIVEN the functions of a stage of 4 shards: each secret's metrics carry its shard, and the
-  // rollback answers contributor state changes of the shard alarms, as CloudWatch sends them
-  const SHARDS = 4;
-  const sharded = () => ({ env: { ...rotor.local.env, [RotorEnv.shardCount]: String(SHARDS) } });
+describe('A sharded stage: a secret in ALARM in its alarm group’s Metrics Insights alarm', () => {
+  // GIVEN the functions of a sharded stage of 4 alarm groups: each secret's metrics carry its
+  // group, and the rollback answers contributor state changes of the group alarms, as CloudWatch sends them
+  const GROUPS = 4;
+  const sharded = () => ({ env: { ...rotor.local.env, [RotorEnv.alarmGroupCount]: String(GROUPS) } });
   let changes = 0;
 
   async function answerContributor(alarmName: string, secretName: string): Promise<AlarmAnswer> {
@@ -549,11 +549,11 @@ describe('A sharded stage: a secret in ALARM in its shard’s Metrics Insights a
     return invocation.result as AlarmAnswer;
   }
 
-  it('tags the failing health check with its shard, rolls back from the contributor event and pauses after 3 attempts', async () => {
+  it('tags the failing health check with its alarm group, rolls back from the contributor event and pauses after 3 attempts', async () => {
     // Prepare: a secret whose every new credential goes bad after its promotion
     const { arn, name } = await newSecret();
-    const shard = shardOf(name.slice('rotor/development/'.length), SHARDS);
-    const healthAlarm = rotorShardAlarmName('development', RotorAlarmKind.healthCheckFailures, shard);
+    const group = alarmGroupOf(name.slice('rotor/development/'.length), GROUPS);
+    const healthAlarm = rotorAlarmGroupAlarmName('development', RotorAlarmKind.healthCheckFailures, group);
     const original = await rotateAndRead(arn);
     const bad = await rotateAndRead(arn);
     await revokeInLedger(bad.versionId);
@@ -561,8 +561,8 @@ describe('A sharded stage: a secret in ALARM in its shard’s Metrics Insights a
     // Act: the health check reports the failure; CloudWatch's contributor event reaches the rollback
     const failing = await invokeBundle(LambdaBundle.healthCheck, {}, sharded());
     allLogs.push(...failing.logs);
-    const otherShard = await answerContributor(
-      rotorShardAlarmName('development', RotorAlarmKind.healthCheckFailures, (shard + 1) % SHARDS),
+    const otherGroup = await answerContributor(
+      rotorAlarmGroupAlarmName('development', RotorAlarmKind.healthCheckFailures, (group + 1) % GROUPS),
       name,
     );
     const answers = [await answerContributor(healthAlarm, name)];
@@ -576,15 +576,15 @@ describe('A sharded stage: a secret in ALARM in its shard’s Metrics Insights a
     await revokeInLedger(fourth.versionId);
     const paused = await answerContributor(healthAlarm, name);
 
-    // Assess: the failure is a metric with SecretName and Shard, the dimensions the shard alarm selects on
+    // Assess: the failure is a metric with SecretName and AlarmGroup, the dimensions the group alarm selects on
     const failures = emf(failing.logs).filter((record) => record.SecretName === name && 'HealthCheckFailed' in record);
     expect(failures).toHaveLength(1);
-    expect(failures[0]).toMatchObject({ Shard: String(shard), HealthCheckFailed: 1 });
+    expect(failures[0]).toMatchObject({ AlarmGroup: String(group), HealthCheckFailed: 1 });
     expect((failures[0]!._aws.CloudWatchMetrics[0] as unknown as { Dimensions: string[][] }).Dimensions).toEqual([
-      ['SecretName', 'Shard'],
+      ['SecretName', 'AlarmGroup'],
     ]);
-    // Assess: another shard's alarm cannot point the rollback at the secret
-    expect(otherShard).toMatchObject({ outcome: 'ignored' });
+    // Assess: another group's alarm cannot point the rollback at the secret
+    expect(otherGroup).toMatchObject({ outcome: 'ignored' });
     // Assess: three rollbacks to the original credential, then the pause, as with a secret's own alarm
     expect(answers.map((a) => [a.outcome, a.outcome === 'rolled-back' ? a.attempt : 0])).toEqual([
       ['rolled-back', 1],

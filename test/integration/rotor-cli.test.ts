@@ -18,7 +18,7 @@ import { provisionLocal, type LocalEnvironment } from '../../cli/local/provision
 import { LambdaBundle, RotorResourceName } from '../../lambda/shared/rotor-constants';
 import { secretFirstDocument } from '../../lib/secret-first-document';
 import { isWellFormedManagedToken } from '../../lambda/core/providers/managed-token/managed-token-format';
-import { shardOf } from '../../lambda/shared/secret-shard-of';
+import { alarmGroupOf } from '../../lambda/shared/alarm-group-of';
 import { startAwsProxy, type AwsProxy } from '../../cli/local/aws-proxy';
 
 // The built CLI (dist/cli/rotor.js), run as the README runs it, against a moto server.
@@ -607,17 +607,23 @@ describe('rotor repair and rotor doctor', () => {
 
 describe('rotor doctor and rotor status of a sharded stage, against an account', () => {
   const SHARDS = 4;
+  // The default for 4 shards: as many alarm groups.
+  const GROUPS = 4;
   const KINDS = ['rotation-failures', 'health-check-failures', 'reuse-detected'] as const;
   let fleetConfig: string;
-  // Two secrets at the stage's thresholds in different shards, and one with thresholds of its own.
+  // Two secrets at the stage's thresholds in different alarm groups, and one with thresholds of its own.
   let failing: string;
   let stuck: string;
   const tuned = 'tuned';
   let proxy: AwsProxy;
 
   const inStage = (name: string) => `rotor/fleet/${name}`;
-  const shardAlarm = (kind: (typeof KINDS)[number], name: string) =>
-    `rotor-fleet-${kind}.shard-${String(shardOf(name, SHARDS)).padStart(3, '0')}`;
+  const groupAlarmOf = (kind: (typeof KINDS)[number], group: number) =>
+    `rotor-fleet-${kind}.group-${String(group).padStart(3, '0')}`;
+  const groupAlarm = (kind: (typeof KINDS)[number], name: string) => groupAlarmOf(kind, alarmGroupOf(name, GROUPS));
+  const groupAlarms = Array.from({ length: GROUPS }, (_, group) =>
+    KINDS.map((kind) => groupAlarmOf(kind, group)),
+  ).flat();
   const account = (endpoint: string) => ({
     AWS_ENDPOINT_URL: endpoint,
     AWS_REGION: 'us-east-1',
@@ -628,7 +634,7 @@ describe('rotor doctor and rotor status of a sharded stage, against an account',
   beforeAll(async () => {
     const candidates = ['api', 'deploy', 'release', 'registry', 'pages', 'docs'];
     failing = candidates[0]!;
-    stuck = candidates.find((name) => shardOf(name, SHARDS) !== shardOf(failing, SHARDS))!;
+    stuck = candidates.find((name) => alarmGroupOf(name, GROUPS) !== alarmGroupOf(failing, GROUPS))!;
     const secrets = [failing, stuck, tuned].map((name) => ({
       name,
       provider: 'managed-token' as const,
@@ -647,17 +653,19 @@ describe('rotor doctor and rotor status of a sharded stage, against an account',
       { endpoint: moto.endpoint, region: 'us-east-1' },
       { name: 'fleet', secretNamePrefix: 'rotor/fleet/', secrets },
     );
-    // What the stack creates: each shard's three Metrics Insights alarms, the tuned secret's own three.
+    // What the stack creates: each alarm group's three Metrics Insights alarms, the tuned secret's own three.
     const { cloudWatch } = localClients({ endpoint: moto.endpoint, region: 'us-east-1' });
-    const shardAlarms = new Set([failing, stuck].flatMap((name) => KINDS.map((kind) => shardAlarm(kind, name))));
-    for (const alarmName of shardAlarms) {
+    const groupAlarms = Array.from({ length: GROUPS }, (_, group) =>
+      KINDS.map((kind) => groupAlarmOf(kind, group)),
+    ).flat();
+    for (const alarmName of groupAlarms) {
       await cloudWatch.send(
         new PutMetricAlarmCommand({
           AlarmName: alarmName,
           Metrics: [
             {
               Id: 'expr_1',
-              Expression: `SELECT SUM(HealthCheckFailed) FROM SCHEMA("Rotor", SecretName, Shard) WHERE Shard = '${alarmName.slice(-3)}' GROUP BY SecretName`,
+              Expression: `SELECT SUM(HealthCheckFailed) FROM SCHEMA("Rotor", SecretName, AlarmGroup) WHERE AlarmGroup = '${Number(alarmName.slice(-3))}' GROUP BY SecretName`,
               Period: 60,
               ReturnData: true,
             },
@@ -686,14 +694,14 @@ describe('rotor doctor and rotor status of a sharded stage, against an account',
     }
     await cloudWatch.send(
       new SetAlarmStateCommand({
-        AlarmName: shardAlarm('health-check-failures', failing),
+        AlarmName: groupAlarm('health-check-failures', failing),
         StateValue: 'ALARM',
         StateReason: 'Threshold Crossed: 1 contributor',
       }),
     );
     await cloudWatch.send(
       new SetAlarmStateCommand({
-        AlarmName: shardAlarm('rotation-failures', stuck),
+        AlarmName: groupAlarm('rotation-failures', stuck),
         StateValue: 'INSUFFICIENT_DATA',
         StateReason: 'test',
       }),
@@ -716,7 +724,7 @@ describe('rotor doctor and rotor status of a sharded stage, against an account',
     await proxy?.stop();
   });
 
-  it('doctor checks each shard alarm once instead of alarms each secret does not have, and a secret with its own thresholds by its own', async () => {
+  it('doctor checks each alarm group alarm once instead of alarms each secret does not have, and a secret with its own thresholds by its own', async () => {
     // Act
     const run = await rotor(['doctor', '--config', fleetConfig, '--stage', 'fleet'], account(moto.endpoint));
 
@@ -724,22 +732,20 @@ describe('rotor doctor and rotor status of a sharded stage, against an account',
     expect(run.code).toBe(1);
     for (const name of [failing, stuck]) {
       expect(run.stdout).not.toContain(`-rotor-fleet-${name}`);
-      for (const kind of KINDS) {
-        const rows = run.stdout.split('\n').filter((line) => /^\s+alarm (reporting|present)\s/.test(line));
-        expect(rows.filter((row) => row.includes(shardAlarm(kind, name)))).toHaveLength(1);
-      }
     }
+    const rows = run.stdout.split('\n').filter((line) => /^\s+alarm (reporting|present)\s/.test(line));
+    for (const alarmName of groupAlarms) expect(rows.filter((row) => row.includes(alarmName))).toHaveLength(1);
     expect(run.stdout).toMatch(
-      new RegExp(`alarm reporting\\s+${shardAlarm('rotation-failures', stuck)}\\s+PROBLEM\\s+INSUFFICIENT_DATA`),
+      new RegExp(`alarm reporting\\s+${groupAlarm('rotation-failures', stuck)}\\s+PROBLEM\\s+INSUFFICIENT_DATA`),
     );
-    expect(run.stdout).toMatch(new RegExp(`alarm reporting\\s+${shardAlarm('reuse-detected', stuck)}\\s+ok\\s+OK`));
+    expect(run.stdout).toMatch(new RegExp(`alarm reporting\\s+${groupAlarm('reuse-detected', stuck)}\\s+ok\\s+OK`));
     for (const kind of KINDS) {
       expect(run.stdout).toMatch(new RegExp(`alarm reporting\\s+rotor-fleet-${kind}-rotor-fleet-${tuned}\\s+ok\\s+OK`));
     }
     expect(run.stdout).not.toMatch(/alarm present .* missing/);
   });
 
-  it('without the contributor call (the emulator), doctor and status say the shard alarm is in ALARM and where to see which secrets', async () => {
+  it('without the contributor call (the emulator), doctor and status say the group alarm is in ALARM and where to see which secrets', async () => {
     // Act
     const doctor = await rotor(['doctor', '--config', fleetConfig, '--stage', 'fleet'], account(moto.endpoint));
     const status = await rotor(
@@ -748,7 +754,7 @@ describe('rotor doctor and rotor status of a sharded stage, against an account',
     );
 
     // Assess
-    const alarm = shardAlarm('health-check-failures', failing);
+    const alarm = groupAlarm('health-check-failures', failing);
     expect(doctor.stdout).toMatch(
       new RegExp(
         `alarm reporting\\s+${alarm}\\s+PROBLEM\\s+ALARM; its contributors could not be listed: the endpoint does not answer DescribeAlarmContributors .*\\s+see which secrets are in ALARM in the CloudWatch console`,
@@ -770,7 +776,7 @@ describe('rotor doctor and rotor status of a sharded stage, against an account',
     );
 
     // Assess
-    const alarm = shardAlarm('health-check-failures', failing);
+    const alarm = groupAlarm('health-check-failures', failing);
     expect(doctor.stdout).toMatch(new RegExp(`alarm reporting\\s+${alarm}\\s+ok\\s+ALARM, 1 secret\\(s\\) in ALARM`));
     expect(doctor.stdout).toMatch(
       new RegExp(
@@ -779,7 +785,9 @@ describe('rotor doctor and rotor status of a sharded stage, against an account',
     );
     expect(doctor.stdout.match(/secret in ALARM/g)).toHaveLength(1);
     expect(status.stdout).toMatch(new RegExp(`${inStage(failing)}\\s.*rotation:OK health:ALARM reuse:OK`));
-    expect(status.stdout).toContain(`${inStage(failing)} is in ALARM in its shard's alarm ${alarm}: Threshold Crossed`);
+    expect(status.stdout).toContain(
+      `${inStage(failing)} is in ALARM in its alarm group's alarm ${alarm}: Threshold Crossed`,
+    );
     expect(status.stdout).not.toContain('could not be listed');
     expect(proxy.counts()['GraniteServiceVersion20100801.DescribeAlarmContributors']).toBe(2);
   });

@@ -50,7 +50,7 @@ export function contributorStateChangeEvent(options: {
             period: 60,
           },
         ],
-        description: 'Rotor shard alarm',
+        description: 'Rotor alarm group alarm',
       },
     },
   };

@@ -2,10 +2,10 @@ import {
   ROLLBACK_ALARM_KINDS,
   RotorAlarmKind,
   rotorAlarmName,
-  rotorShardAlarmName,
+  rotorAlarmGroupAlarmName,
   SECRET_NAME_DIMENSION,
 } from '../../shared/rotor-constants';
-import { shardOf } from '../../shared/secret-shard-of';
+import { alarmGroupOf } from '../../shared/alarm-group-of';
 
 /**
  * The parts of an EventBridge "CloudWatch Alarm State Change" event the rollback reads:
@@ -22,7 +22,7 @@ import { shardOf } from '../../shared/secret-shard-of';
  * ```
  *
  * or a "CloudWatch Alarm Contributor State Change" event of a Metrics Insights alarm over many
- * time series (a shard's alarm), one per secret that changes state, with no `previousState`:
+ * time series (an alarm group's alarm), one per secret that changes state, with no `previousState`:
  *
  * ```json
  * { "id": "...", "detail-type": "CloudWatch Alarm Contributor State Change", "source": "aws.cloudwatch",
@@ -122,7 +122,7 @@ function readContributorStateChange(
  */
 export function scopeAlarm(
   change: AlarmStateChange,
-  stage: { readonly name: string; readonly secretNamePrefix: string; readonly shardCount?: number },
+  stage: { readonly name: string; readonly secretNamePrefix: string; readonly alarmGroupCount?: number },
 ): AlarmScope {
   if (change.state !== 'ALARM') return ignored(`alarm ${change.alarmName} went to ${change.state}, not ALARM`);
   if (!change.alarmName.startsWith(`rotor-${stage.name}-`)) {
@@ -154,32 +154,33 @@ export function scopeAlarm(
 }
 
 /**
- * A contributor (one secret) of a shard's Metrics Insights alarm entered ALARM: ours only when the
- * stage is sharded, the secret is under its prefix, and the alarm is the rotation or health-check
- * alarm of the shard the secret's name hashes to (so no other alarm can point the rollback at it).
+ * A contributor (one secret) of an alarm group's Metrics Insights alarm entered ALARM: ours only
+ * when the stage is sharded, the secret is under its prefix, and the alarm is the rotation or
+ * health-check alarm of the group the secret's name hashes to (so no other alarm can point the
+ * rollback at it).
  */
 function scopeContributor(
   change: AlarmStateChange,
   secretName: string,
-  stage: { readonly name: string; readonly secretNamePrefix: string; readonly shardCount?: number },
+  stage: { readonly name: string; readonly secretNamePrefix: string; readonly alarmGroupCount?: number },
 ): AlarmScope {
-  if (stage.shardCount === undefined) {
-    return ignored(`alarm ${change.alarmName} is a shard alarm, but stage ${stage.name} is not sharded`);
+  if (stage.alarmGroupCount === undefined) {
+    return ignored(`alarm ${change.alarmName} is an alarm group's alarm, but stage ${stage.name} is not sharded`);
   }
   if (!secretName.startsWith(stage.secretNamePrefix)) {
     return ignored(
       `secret ${secretName} is outside stage ${stage.name} (names start with '${stage.secretNamePrefix}')`,
     );
   }
-  const shard = shardOf(secretName.slice(stage.secretNamePrefix.length), stage.shardCount);
+  const group = alarmGroupOf(secretName.slice(stage.secretNamePrefix.length), stage.alarmGroupCount);
   const alarmKind = ROLLBACK_ALARM_KINDS.find(
-    (kind) => rotorShardAlarmName(stage.name, kind, shard) === change.alarmName,
+    (kind) => rotorAlarmGroupAlarmName(stage.name, kind, group) === change.alarmName,
   );
   if (alarmKind === undefined) {
     return ignored(
-      rotorShardAlarmName(stage.name, RotorAlarmKind.reuseDetected, shard) === change.alarmName
+      rotorAlarmGroupAlarmName(stage.name, RotorAlarmKind.reuseDetected, group) === change.alarmName
         ? `alarm ${change.alarmName} is a reuse alarm: the verifier answers reuse, not the rollback`
-        : `alarm ${change.alarmName} is not the rotation or health-check alarm of shard ${shard}, which holds ${secretName}`,
+        : `alarm ${change.alarmName} is not the rotation or health-check alarm of alarm group ${group}, which holds ${secretName}`,
     );
   }
   return { kind: 'ours', secretName, alarmKind, alarmKey: alarmKeyOf(change) };

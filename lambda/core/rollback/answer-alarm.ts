@@ -26,7 +26,7 @@ export interface RollbackDependencies extends UsablePreviousDependencies {
   readonly alerts: PauseAlerts;
   readonly events: RotationStatusEvents;
   /** The stage this function answers for: its alarms are `rotor-<name>-...`, its secrets under the prefix. */
-  readonly stage: { readonly name: string; readonly secretNamePrefix: string; readonly shardCount?: number };
+  readonly stage: { readonly name: string; readonly secretNamePrefix: string; readonly alarmGroupCount?: number };
   readonly policy: IncidentPolicy;
   /**
    * How long a claimed attempt keeps twin deliveries away; past it, the attempt is presumed dead

@@ -37,7 +37,12 @@ const TODAY: Design = {
 };
 const FLEET: Design = {
   name: 'fleet',
-  alarms: { kind: 'metrics-insights', kinds: 3, secretsPerAlarm: 500, troubledShare: 0.01 },
+  alarms: {
+    kind: 'metrics-insights',
+    kinds: 3,
+    alarmGroups: (secrets) => Math.min(Math.ceil(secrets / 160), 10),
+    troubledShare: 0.01,
+  },
   extraHealthySecretSeries: 0,
   extraRotationSecretSeries: 0,
   stageSeries: true,
@@ -106,9 +111,10 @@ describe('Function: monthlyCostPerSecret', () => {
     const large = monthlyCostPerSecret(workload(10_000), FLEET, PRICES);
     expect(small['custom metrics']).toBeCloseTo(0.003, 10);
     expect(large['custom metrics']).toBeCloseTo(0.00003, 10);
-    // 100 secrets: 3 alarms, each analysing 1 troubled series; 10,000: 20 per kind, 5 series each.
+    // 100 secrets: 1 group, 3 alarms, each analysing 1 troubled series; 10,000: 10 groups of
+    // 1,000, so 10 alarms per kind, 10 series each.
     expect(small.alarms).toBeCloseTo((3 * 1 * 0.1) / 100, 10);
-    expect(large.alarms).toBeCloseTo((3 * 20 * 5 * 0.1) / 10_000, 10);
+    expect(large.alarms).toBeCloseTo((3 * 10 * 10 * 0.1) / 10_000, 10);
   });
 
   it('bills Lambda one request per rotation step and one per health-check run, and GB-s by wall time', () => {

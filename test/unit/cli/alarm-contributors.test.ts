@@ -7,7 +7,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { alarmContributors } from '../../../cli/commands/alarm-contributors';
 
 const cloudWatch = mockClient(CloudWatchClient);
-const ALARM = 'rotor-fleet-health-check-failures.shard-003';
+const ALARM = 'rotor-fleet-health-check-failures.group-003';
 
 function contributor(id: string, secretName: string | undefined, reason: string) {
   const attributes: Record<string, string> = secretName === undefined ? {} : { SecretName: secretName };

@@ -1,6 +1,6 @@
 import { readAlarmStateChange, scopeAlarm } from '../../../../lambda/core/rollback/alarm-state-change';
-import { RotorAlarmKind, rotorShardAlarmName } from '../../../../lambda/shared/rotor-constants';
-import { shardOf } from '../../../../lambda/shared/secret-shard-of';
+import { alarmGroupOf } from '../../../../lambda/shared/alarm-group-of';
+import { RotorAlarmKind, rotorAlarmGroupAlarmName } from '../../../../lambda/shared/rotor-constants';
 import { contributorStateChangeEvent } from '../../../support/contributor-event';
 import { alarmEvent, STAGE } from '../../helpers/rollback-harness';
 
@@ -129,12 +129,12 @@ describe('Function: scopeAlarm', () => {
   });
 });
 
-describe('Function: readAlarmStateChange and scopeAlarm on a shard alarm’s contributor state change', () => {
-  // GIVEN a stage of 4 shards and the secret rotor/dev/ci-token in the shard its name hashes to
-  const SHARDED = { ...STAGE, shardCount: 4 };
+describe('Function: readAlarmStateChange and scopeAlarm on an alarm group alarm’s contributor state change', () => {
+  // GIVEN a stage of 4 alarm groups and the secret rotor/dev/ci-token in the group its name hashes to
+  const SHARDED = { ...STAGE, alarmGroupCount: 4 };
   const secretName = 'rotor/dev/ci-token';
-  const shard = shardOf('ci-token', 4);
-  const alarmOf = (kind: RotorAlarmKind, index = shard) => rotorShardAlarmName('dev', kind, index);
+  const group = alarmGroupOf('ci-token', 4);
+  const alarmOf = (kind: RotorAlarmKind, index = group) => rotorAlarmGroupAlarmName('dev', kind, index);
   const at = new Date('2030-01-01T12:00:00.250Z');
 
   it('reads the alarm, the state and the secret from the contributor’s SecretName attribute of the documented event', () => {
@@ -153,8 +153,8 @@ describe('Function: readAlarmStateChange and scopeAlarm on a shard alarm’s con
     expect(change).toEqual({
       eventId: event.id,
       time: '2030-01-01T12:00:00Z',
-      alarmName: `rotor-dev-health-check-failures.shard-00${shard}`,
-      alarmArn: `arn:aws:cloudwatch:us-east-1:123456789012:alarm:rotor-dev-health-check-failures.shard-00${shard}`,
+      alarmName: `rotor-dev-health-check-failures.group-00${group}`,
+      alarmArn: `arn:aws:cloudwatch:us-east-1:123456789012:alarm:rotor-dev-health-check-failures.group-00${group}`,
       state: 'ALARM',
       stateTimestamp: '2030-01-01T12:00:00.250+0000',
       secretNames: [secretName],
@@ -162,7 +162,7 @@ describe('Function: readAlarmStateChange and scopeAlarm on a shard alarm’s con
     });
   });
 
-  it('takes the rotation and health-check alarms of the secret’s own shard, keyed by alarm and time', () => {
+  it('takes the rotation and health-check alarms of the secret’s own alarm group, keyed by alarm and time', () => {
     // Act
     const health = scopeAlarm(
       readAlarmStateChange(
@@ -182,7 +182,7 @@ describe('Function: readAlarmStateChange and scopeAlarm on a shard alarm’s con
       kind: 'ours',
       secretName,
       alarmKind: 'health-check-failures',
-      alarmKey: `rotor-dev-health-check-failures.shard-00${shard}@2030-01-01T12:00:00.250+0000`,
+      alarmKey: `rotor-dev-health-check-failures.group-00${group}@2030-01-01T12:00:00.250+0000`,
     });
     expect(rotation).toMatchObject({ kind: 'ours', secretName, alarmKind: 'rotation-failures' });
   });
@@ -190,10 +190,10 @@ describe('Function: readAlarmStateChange and scopeAlarm on a shard alarm’s con
   it.each([
     ['OK', { state: 'OK' }, SHARDED, /went to OK, not ALARM/],
     [
-      'another shard’s alarm',
-      { alarmName: alarmOf(RotorAlarmKind.healthCheckFailures, (shard + 1) % 4) },
+      'another alarm group’s alarm',
+      { alarmName: alarmOf(RotorAlarmKind.healthCheckFailures, (group + 1) % 4) },
       SHARDED,
-      /is not the rotation or health-check alarm of shard \d, which holds rotor\/dev\/ci-token/,
+      /is not the rotation or health-check alarm of alarm group \d, which holds rotor\/dev\/ci-token/,
     ],
     [
       'the reuse alarm',
@@ -204,12 +204,12 @@ describe('Function: readAlarmStateChange and scopeAlarm on a shard alarm’s con
     ['a secret outside the stage', { secretName: 'rotor/prod/ci-token' }, SHARDED, /outside stage dev/],
     [
       'another stage’s alarm',
-      { alarmName: `rotor-prod-health-check-failures.shard-00${shard}` },
+      { alarmName: `rotor-prod-health-check-failures.group-00${group}` },
       SHARDED,
       /not one of stage dev's alarms/,
     ],
     ['no SecretName attribute', { secretName: '' }, SHARDED, /has no contributor with a SecretName attribute/],
-    ['a stage that is not sharded', {}, STAGE, /is a shard alarm, but stage dev is not sharded/],
+    ['a stage that is not sharded', {}, STAGE, /is an alarm group's alarm, but stage dev is not sharded/],
   ])('ignores %s, saying why', (_label, overrides, stage, reason) => {
     // Prepare
     const event = contributorStateChangeEvent({

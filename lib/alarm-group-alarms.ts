@@ -5,23 +5,23 @@ import {
   METRICS_NAMESPACE,
   MetricName,
   RotorAlarmKind,
-  rotorShardAlarmName,
+  ALARM_GROUP_DIMENSION,
+  rotorAlarmGroupAlarmName,
   SECRET_NAME_DIMENSION,
-  SHARD_DIMENSION,
 } from '../lambda/shared/rotor-constants';
 import { ALARM_KIND_KEYS, alarmThresholdProblem, type AlarmKindKey, type AlarmThresholds } from './alarm-thresholds';
 
-/** Properties of {@link ShardAlarms}. */
-export interface ShardAlarmsProps {
+/** Properties of {@link AlarmGroupAlarms}. */
+export interface AlarmGroupAlarmsProps {
   /** The stage's name: it names the alarms. */
   readonly stage: string;
-  /** The shard whose secrets the alarms watch, from 0. */
-  readonly shard: number;
-  /** The stage's thresholds: every secret of the shard without thresholds of its own has these. */
+  /** The alarm group whose secrets the alarms watch, from 0 (see alarmGroupOf). */
+  readonly group: number;
+  /** The stage's thresholds: every secret of the group without thresholds of its own has these. */
   readonly thresholds: AlarmThresholds;
   /**
-   * Full names of the shard's secrets that have thresholds of their own, and so alarms of their
-   * own (SecretAlarms): left out of the shard's alarms, so that one failure does not alarm twice.
+   * Full names of the group's secrets that have thresholds of their own, and so alarms of their
+   * own (SecretAlarms): left out of the group's alarms, so that one failure does not alarm twice.
    *
    * @default - none
    */
@@ -54,52 +54,53 @@ const WATCHES: Record<AlarmKindKey, { metricName: MetricName; meaning: string }>
 };
 
 /**
- * The Metrics Insights query of one shard's alarm of one kind: the Sum of `metricName` per secret
- * (`GROUP BY SecretName`, one contributor per secret) over the metrics whose `Shard` dimension is
- * the shard's, less the secrets that have alarms of their own.
+ * The Metrics Insights query of one alarm group's alarm of one kind: the Sum of `metricName` per
+ * secret (`GROUP BY SecretName`, one contributor per secret) over the metrics whose `AlarmGroup`
+ * dimension is the group's, less the secrets that have alarms of their own. It uses only `=`, `!=`
+ * and `AND`, the operators every Metrics Insights release accepts.
  */
-export function shardAlarmQuery(
+export function alarmGroupQuery(
   metricName: MetricName,
-  shard: number,
+  group: number,
   excludedSecretNames: readonly string[] = [],
 ): string {
   const conditions = [
-    `${SHARD_DIMENSION} = '${shard}'`,
+    `${ALARM_GROUP_DIMENSION} = '${group}'`,
     ...excludedSecretNames.map((name) => `${SECRET_NAME_DIMENSION} != '${name}'`),
   ];
   return (
-    `SELECT SUM(${metricName}) FROM SCHEMA("${METRICS_NAMESPACE}", ${SECRET_NAME_DIMENSION}, ${SHARD_DIMENSION}) ` +
+    `SELECT SUM(${metricName}) FROM SCHEMA("${METRICS_NAMESPACE}", ${SECRET_NAME_DIMENSION}, ${ALARM_GROUP_DIMENSION}) ` +
     `WHERE ${conditions.join(' AND ')} GROUP BY ${SECRET_NAME_DIMENSION}`
   );
 }
 
 /**
- * A shard's three alarms, each a CloudWatch Metrics Insights alarm over many time series, named
- * `rotorShardAlarmName(stage, kind, shard)`: rotation failures, health-check failures and reuse.
- * Each secret of the shard is a contributor of each alarm, which goes into ALARM on its own when
+ * An alarm group's three alarms, each a CloudWatch Metrics Insights alarm over many time series,
+ * named `rotorAlarmGroupAlarmName(stage, kind, group)`: rotation failures, health-check failures and
+ * reuse. Each secret of the group is a contributor of each alarm, which goes into ALARM on its own when
  * its Sum is at least the threshold in each of the evaluation periods, exactly as a secret's own
  * alarm would. CloudWatch then puts a `CloudWatch Alarm Contributor State Change` event, with the
  * secret in `alarmContributor.attributes.SecretName`, that starts a rollback for the rotation and
  * health-check kinds (see RollbackFunction). A secret without data has no contributor: quiet is
- * healthy. The count of alarms does not grow with the shard's secrets.
+ * healthy. The count of alarms does not grow with the group's secrets, nor with the stage's shards.
  */
-export class ShardAlarms extends Construct {
+export class AlarmGroupAlarms extends Construct {
   /** The alarms by kind. */
   readonly alarms: Readonly<Record<AlarmKindKey, cloudwatch.Alarm>>;
 
-  constructor(scope: Construct, id: string, props: ShardAlarmsProps) {
+  constructor(scope: Construct, id: string, props: AlarmGroupAlarmsProps) {
     super(scope, id);
     const alarms: Partial<Record<AlarmKindKey, cloudwatch.Alarm>> = {};
     for (const key of ALARM_KIND_KEYS) {
       const { threshold, periodSeconds, evaluationPeriods } = props.thresholds[key];
       const problem = alarmThresholdProblem(props.thresholds[key]);
-      if (problem) throw new Error(`ShardAlarms thresholds.${key} ${problem}`);
+      if (problem) throw new Error(`AlarmGroupAlarms thresholds.${key} ${problem}`);
       const watch = WATCHES[key];
       const alarm = new cloudwatch.Alarm(this, pascalCase(key), {
-        alarmName: rotorShardAlarmName(props.stage, RotorAlarmKind[key], props.shard),
-        alarmDescription: `Rotor ${props.stage}, shard ${props.shard}: ${watch.meaning} (the contributor names the secret)`,
+        alarmName: rotorAlarmGroupAlarmName(props.stage, RotorAlarmKind[key], props.group),
+        alarmDescription: `Rotor ${props.stage}, alarm group ${props.group}: ${watch.meaning} (the contributor names the secret)`,
         metric: new cloudwatch.MathExpression({
-          expression: shardAlarmQuery(watch.metricName, props.shard, props.excludedSecretNames),
+          expression: alarmGroupQuery(watch.metricName, props.group, props.excludedSecretNames),
           period: Duration.seconds(periodSeconds),
           usingMetrics: {},
         }),
