@@ -16,7 +16,7 @@ import { AlarmGroupAlarms } from './alarm-group-alarms';
 import { alarmGroupId, assignAlarmGroups } from './alarm-group-assignment';
 import { AlertTopic } from './alert-topic';
 import { CiConsumers, CONSUMER_ROLE_ARNS_OUTPUT } from './ci-consumers';
-import { defaultAlarmGroups } from './config/alarm-groups-config';
+import { stageAlarmGroups } from './config/alarm-groups-config';
 import { fullSecretName, type RotorStageConfig } from './config/rotor-config';
 import type { ReservableFunction } from './config/reserved-concurrency-config';
 import { stageProviderOrigins } from './config/provider-origins';
@@ -152,7 +152,7 @@ export class RotorStack extends Stack {
       },
       // Fixed at deploy: a secret's document may name no other endpoint.
       providerOrigins: stageProviderOrigins(stage),
-      ...(stage.shards === undefined ? {} : { alarmGroupCount: stage.alarmGroups ?? defaultAlarmGroups(stage.shards) }),
+      ...(stage.shards === undefined ? {} : { alarmGroupCount: stageAlarmGroups(stage)! }),
     };
     const logRetention = stage.logRetentionDays;
     if (stage.vpc !== undefined) {
@@ -250,7 +250,7 @@ export class RotorStack extends Stack {
         verifier: this.verifierFunction.role,
       });
       const shardCount = stage.shards;
-      const alarmGroupCount = stage.alarmGroups ?? defaultAlarmGroups(shardCount);
+      const alarmGroupCount = stageAlarmGroups(stage)!;
       // A shard that no secret hashes to is left out: CloudFormation refuses a template without
       // resources. The first secret that hashes to it creates it.
       this.shards = assignShards(stage.secrets, shardCount, (secret) => secret.name).flatMap((secrets, index) =>

@@ -55,10 +55,11 @@ export interface StageSecrets {
 /**
  * Adds to `scope` each secret with what belongs to it alone: the rotated secret (`Secret-<name>`),
  * its alarms (`Alarms-<name>`) and, for an OAuth 2.0 secret, its access-token refresh schedule
- * (`AccessTokenRefresh-<name>`); in a shard, no alarms for a secret that has the stage's thresholds
- * (its alarm group's alarms watch it). The construct ids depend only on the secret's name, so a secret's
- * resources keep their logical ids whatever its neighbours are. Rotation schedules given as `rate()`
- * and every refresh schedule are spread by hashed offsets of the secret's name (schedule-spread.ts).
+ * (`AccessTokenRefresh-<name>`); in a shard, no alarms for a secret that has the stage's
+ * thresholds (its alarm group's alarms watch it). The construct ids depend only on the secret's
+ * name, so a secret's resources keep their logical ids whatever its neighbours are. Rotation
+ * schedules given as `rate()` and every refresh schedule are spread by hashed offsets of the
+ * secret's name (schedule-spread.ts).
  */
 export function addStageSecrets(scope: Construct, props: StageSecretsProps): StageSecrets {
   const { stage, rotationFunction } = props;

@@ -1,7 +1,7 @@
 import { alarmGroupOf } from '../lambda/shared/alarm-group-of';
 import { RotorAlarmKind, rotorAlarmName, rotorAlarmGroupAlarmName } from '../lambda/shared/rotor-constants';
 import { ALARM_KIND_KEYS, type AlarmThresholds } from './alarm-thresholds';
-import { defaultAlarmGroups } from './config/alarm-groups-config';
+import { stageAlarmGroups } from './config/alarm-groups-config';
 import type { RotorStageConfig } from './config/rotor-config';
 
 /** One alarm that watches a secret: the secret's own, or its alarm group's Metrics Insights alarm. */
@@ -57,12 +57,6 @@ export function alarmGroupAlarms(stage: Pick<RotorStageConfig, 'name' | 'shards'
       alarmGroup,
     })),
   ).flat();
-}
-
-/** The stage's alarm groups: its `alarmGroups`, or the default for its shards; undefined when it is not sharded. */
-function stageAlarmGroups(stage: Pick<RotorStageConfig, 'shards' | 'alarmGroups'>): number | undefined {
-  if (stage.shards === undefined) return undefined;
-  return stage.alarmGroups ?? defaultAlarmGroups(stage.shards);
 }
 
 function deepEqual(a: unknown, b: unknown): boolean {

@@ -9,6 +9,18 @@ export function defaultAlarmGroups(shards: number): number {
 }
 
 /**
+ * A stage's alarm groups: its `alarmGroups`, or the default for its shards; undefined when it is
+ * not sharded. (A config read from a file always has them; a stage built in code may leave them out.)
+ */
+export function stageAlarmGroups(stage: {
+  readonly shards?: number | undefined;
+  readonly alarmGroups?: number | undefined;
+}): number | undefined {
+  if (stage.shards === undefined) return undefined;
+  return stage.alarmGroups ?? defaultAlarmGroups(stage.shards);
+}
+
+/**
  * `alarmGroups` partitions a sharded stage's Metrics Insights alarms: without `shards` there are
  * none to partition (every secret has alarms of its own), and more groups than shards would only
  * add alarms, so both are refused with what to change.
