@@ -7,7 +7,12 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { invokeBundle, invokeBundleConcurrently, type BundleInvocation } from '../../cli/local/invoke-bundle';
+import {
+  invokeBundle,
+  invokeBundleConcurrently,
+  invokeBundleSequence,
+  type BundleInvocation,
+} from '../../cli/local/invoke-bundle';
 import { localClients } from '../../cli/local/local-clients';
 import type { MotoServer } from '../../cli/local/moto-server';
 import { workerMoto } from './worker-moto';
@@ -50,6 +55,11 @@ export interface LocalRotor {
   createSecret(name: string, value: string): Promise<string>;
   /** Invokes one step of the bundled rotation handler, in a fresh process. */
   runStep(step: RotationStep, secretArn: string, versionId: string, extra?: object): Promise<BundleInvocation>;
+  /**
+   * Invokes the steps one after the other in one fresh process (one warm container, as Lambda
+   * usually serves a rotation's steps), stopping at the first that fails: one result per step run.
+   */
+  runSteps(steps: readonly RotationStep[], secretArn: string, versionId: string): Promise<readonly BundleInvocation[]>;
   /** Invokes the bundled verifier once with `{"token": ...}`, in a fresh process. */
   verify(token: unknown): Promise<BundleInvocation>;
   /** Invokes the bundled verifier with every event at once, in one process. */
@@ -124,6 +134,13 @@ export async function startLocalRotor(options: LocalRotorOptions = {}): Promise<
         return invokeBundle(
           LambdaBundle.rotation,
           { Step: step, SecretId: secretArn, ClientRequestToken: versionId, ...extra },
+          { env: local.env },
+        );
+      },
+      runSteps(steps, secretArn, versionId) {
+        return invokeBundleSequence(
+          LambdaBundle.rotation,
+          steps.map((step) => ({ Step: step, SecretId: secretArn, ClientRequestToken: versionId })),
           { env: local.env },
         );
       },
