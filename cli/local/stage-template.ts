@@ -19,12 +19,29 @@ export function stageTemplateCacheDirectory(): string {
 }
 
 /**
- * Every input the synthesized policies can depend on: the stage, the code that synthesizes it (the
- * stack's sources when present, and this module or the CLI bundle that contains it), cdk.json's
- * feature flags and the locked dependency versions.
+ * Fields of a stage that only its functions' environment and secret documents carry, never a
+ * policy: where providers answer. A local IdP or GitLab listens on a new port every run; leaving
+ * these out of the digest lets such runs share one synthesis.
  */
-function templateDigest(stage: RotorStageConfig): string {
-  const hash = createHash('sha256').update(JSON.stringify(stage));
+const PROVIDER_ENDPOINT_FIELDS = new Set([
+  'providerOrigins',
+  'tokenEndpoint',
+  'introspectionEndpoint',
+  'testUrl',
+  'origin',
+]);
+
+/**
+ * Every input the synthesized policies can depend on: the stage (but where its providers answer),
+ * the code that synthesizes it (the stack's sources when present, and this module or the CLI
+ * bundle that contains it), cdk.json's feature flags and the locked dependency versions. The
+ * cached template is read for its policies only (functionPolicies), so a template synthesized
+ * for other provider endpoints serves as well.
+ */
+export function templateDigest(stage: RotorStageConfig): string {
+  const hash = createHash('sha256').update(
+    JSON.stringify(stage, (key, value: unknown) => (PROVIDER_ENDPOINT_FIELDS.has(key) ? undefined : value)),
+  );
   const walk = (directory: string): void => {
     if (!existsSync(directory)) return;
     for (const entry of readdirSync(directory, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
