@@ -22,6 +22,7 @@ import { LambdaBundle, MANAGED_BY_TAG, RotorEnv } from '../../lambda/shared/roto
 import { startAwsProxy, type AwsProxy } from '../../cli/local/aws-proxy';
 import { testStagePolicies } from './function-policies';
 import { createIamGate } from '../../cli/local/iam-gate';
+import { WarmBundles } from './warm-bundles';
 
 export const TEST_STAGE = { name: 'development', secretNamePrefix: 'rotor/development/', secrets: [] } as const;
 
@@ -60,23 +61,23 @@ export interface LocalRotor {
    * usually serves a rotation's steps), stopping at the first that fails: one result per step run.
    */
   runSteps(steps: readonly RotationStep[], secretArn: string, versionId: string): Promise<readonly BundleInvocation[]>;
-  /** Invokes the bundled verifier once with `{"token": ...}`, in a fresh process. */
+  /** Invokes the bundled verifier once with `{"token": ...}`, in its warm container (see WarmBundles). */
   verify(token: unknown): Promise<BundleInvocation>;
   /** Invokes the bundled verifier with every event at once, in one process. */
   verifyConcurrently(
     events: readonly unknown[],
   ): Promise<{ results: readonly { ok: boolean; result?: unknown }[]; logs: readonly string[] }>;
-  /** Invokes the bundled retire function once. */
+  /** Invokes the bundled retire function once, in its warm container. */
   retire(event: unknown): Promise<BundleInvocation>;
-  /** Invokes the bundled health check once, as its schedule does (with `{}`). */
+  /** Invokes the bundled health check once, as its schedule does (with `{}`), in its warm container. */
   healthCheck(): Promise<BundleInvocation>;
-  /** Invokes the bundled rollback function once with an EventBridge event. */
+  /** Invokes the bundled rollback function once with an EventBridge event, in its warm container. */
   rollback(event: unknown): Promise<BundleInvocation>;
   /** Invokes the bundled rollback function with every event at once, in one process. */
   rollbackConcurrently(
     events: readonly unknown[],
   ): Promise<{ results: readonly { ok: boolean; result?: unknown }[]; logs: readonly string[] }>;
-  /** Invokes the bundled rotation-events function once. */
+  /** Invokes the bundled rotation-events function once, in its warm container. */
   rotationEvents(event: unknown): Promise<BundleInvocation>;
   /** Every item of the ledger table, as stored. */
   scanLedger(): Promise<Record<string, unknown>[]>;
@@ -108,6 +109,9 @@ export async function startLocalRotor(options: LocalRotorOptions = {}): Promise<
     const { secretsManager, dynamodb } = localClients(provisioned.endpoint);
 
     const started = proxy;
+    // The functions other than the rotation steps run warm, as Lambda keeps a container between
+    // invocations: a test's tenth health check does not start Node and load the bundle again.
+    const warm = new WarmBundles();
     return {
       moto,
       proxy: started,
@@ -145,25 +149,25 @@ export async function startLocalRotor(options: LocalRotorOptions = {}): Promise<
         );
       },
       verify(token) {
-        return invokeBundle(LambdaBundle.verifier, { token }, { env: local.env });
+        return warm.invoke(LambdaBundle.verifier, { token }, { env: local.env });
       },
       verifyConcurrently(events) {
         return invokeBundleConcurrently(LambdaBundle.verifier, events, { env: local.env });
       },
       retire(event) {
-        return invokeBundle(LambdaBundle.retire, event, { env: local.env });
+        return warm.invoke(LambdaBundle.retire, event, { env: local.env });
       },
       healthCheck() {
-        return invokeBundle(LambdaBundle.healthCheck, {}, { env: local.env });
+        return warm.invoke(LambdaBundle.healthCheck, {}, { env: local.env });
       },
       rollback(event) {
-        return invokeBundle(LambdaBundle.rollback, event, { env: local.env });
+        return warm.invoke(LambdaBundle.rollback, event, { env: local.env });
       },
       rollbackConcurrently(events) {
         return invokeBundleConcurrently(LambdaBundle.rollback, events, { env: local.env });
       },
       rotationEvents(event) {
-        return invokeBundle(LambdaBundle.rotationEvents, event, { env: local.env });
+        return warm.invoke(LambdaBundle.rotationEvents, event, { env: local.env });
       },
       async scanLedger() {
         const items: Record<string, unknown>[] = [];
@@ -195,6 +199,7 @@ export async function startLocalRotor(options: LocalRotorOptions = {}): Promise<
         }
       },
       async stop() {
+        await warm.stop();
         await started.stop();
         await moto.stop();
       },
