@@ -20,7 +20,7 @@ export interface ScaleMeasurement {
   readonly secrets: number;
   readonly batches: number;
   readonly concurrency: number;
-  /** Wall time of a run that tests every secret, and of one that tests none (process start, listing, the watch list). */
+  /** Wall time of a run that tests every secret, and of one that tests none (listing, the watch list; both in the health check's warm container). */
   readonly fullRunMs: number;
   readonly emptyRunMs: number;
   /** (full − empty) / rounds of `concurrency` batches: what one more round of batches adds to a run. */
