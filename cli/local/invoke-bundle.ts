@@ -82,13 +82,12 @@ export async function invokeBundleConcurrently(
   return { results: JSON.parse(outcome) as Omit<BundleInvocation, 'logs'>[], logs };
 }
 
-// Loads the bundle once and runs the events one after the other, stopping at the first that
-// fails: one warm container serving a rotation's steps, as Lambda usually does. Each event's log
-// lines are told apart by catching what the handler writes to stdout and stderr while it runs.
-const SEQUENCE_RUNNER = `
-const fs = require('node:fs');
-const events = JSON.parse(fs.readFileSync(0, 'utf8'));
-const { handler } = require(process.argv[1]);
+/**
+ * Runner code that catches what the process writes to stdout and stderr in `lines` (one entry a
+ * line) instead of writing it, so that each of several events handled in one process gets its own
+ * log lines: reset `lines` before each.
+ */
+export const CAPTURED_OUTPUT = `
 let lines = [];
 for (const stream of [process.stdout, process.stderr]) {
   stream.write = (chunk, encoding, callback) => {
@@ -98,7 +97,16 @@ for (const stream of [process.stdout, process.stderr]) {
     return true;
   };
 }
-(async () => {
+`;
+
+// Loads the bundle once and runs the events one after the other, stopping at the first that
+// fails: one warm container serving a rotation's steps, as Lambda usually does. Each event's log
+// lines are told apart by catching what the handler writes to stdout and stderr while it runs.
+const SEQUENCE_RUNNER = `
+const fs = require('node:fs');
+const events = JSON.parse(fs.readFileSync(0, 'utf8'));
+const { handler } = require(process.argv[1]);
+${CAPTURED_OUTPUT}(async () => {
   const outcomes = [];
   for (const event of events) {
     lines = [];

@@ -4,7 +4,12 @@ import { join, relative } from 'node:path';
 import { EnvironmentError } from '../../cli/commands/cli-errors';
 import type { LambdaBundle } from '../../lambda/shared/rotor-constants';
 import { functionAccessKeyId } from '../../cli/local/function-identity';
-import { DIST_LAMBDA_DIR, type BundleInvocation, type InvokeBundleOptions } from '../../cli/local/invoke-bundle';
+import {
+  CAPTURED_OUTPUT,
+  DIST_LAMBDA_DIR,
+  type BundleInvocation,
+  type InvokeBundleOptions,
+} from '../../cli/local/invoke-bundle';
 
 // A warm Lambda container: loads the bundle once, then runs each event that arrives on stdin (one
 // JSON document a line) to its end before the next, and writes each outcome with the log lines
@@ -14,16 +19,7 @@ const WARM_RUNNER = `
 const fs = require('node:fs');
 const readline = require('node:readline');
 const { handler } = require(process.argv[1]);
-let lines = [];
-for (const stream of [process.stdout, process.stderr]) {
-  stream.write = (chunk, encoding, callback) => {
-    lines.push(...String(chunk).split('\\n').filter((line) => line.length > 0));
-    const done = typeof encoding === 'function' ? encoding : callback;
-    if (typeof done === 'function') done();
-    return true;
-  };
-}
-const input = readline.createInterface({ input: process.stdin });
+${CAPTURED_OUTPUT}const input = readline.createInterface({ input: process.stdin });
 let queue = Promise.resolve();
 input.on('line', (line) => {
   queue = queue.then(async () => {
