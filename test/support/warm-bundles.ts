@@ -59,6 +59,10 @@ class WarmContainer {
       env: { PATH: process.env.PATH ?? '', ...options.env, AWS_ACCESS_KEY_ID: functionAccessKeyId(name) },
       stdio: ['pipe', 'ignore', 'pipe', 'pipe'],
     });
+    // A container must never keep its owner running: it ends on its own when the owner's end of
+    // stdin closes, so neither the process nor its pipes hold the owner's event loop.
+    this.child.unref();
+    for (const stream of this.child.stdio) (stream as { unref?: () => void } | null)?.unref?.();
     // Only what escapes the runner's capture (a crash while loading the bundle) arrives here.
     this.child.stderr?.on('data', (chunk: Buffer) => this.stderr.push(chunk.toString()));
     (this.child.stdio[3] as NodeJS.ReadableStream).on('data', (chunk: Buffer) => this.receive(chunk.toString()));
