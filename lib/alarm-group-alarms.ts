@@ -57,7 +57,7 @@ const WATCHES: Record<AlarmKindKey, { metricName: MetricName; meaning: string }>
  * The Metrics Insights query of one alarm group's alarm of one kind: the Sum of `metricName` per
  * secret (`GROUP BY SecretName`, one contributor per secret) over the metrics whose `AlarmGroup`
  * dimension is the group's, less the secrets that have alarms of their own. It uses only `=`, `!=`
- * and `AND`, the operators every Metrics Insights release accepts.
+ * and `AND`, the operators Metrics Insights has documented since its preview.
  */
 export function alarmGroupQuery(
   metricName: MetricName,
