@@ -1,4 +1,3 @@
-import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import {
@@ -9,7 +8,8 @@ import {
   rotorAlarmGroupAlarmName,
   SECRET_NAME_DIMENSION,
 } from '../lambda/shared/rotor-constants';
-import { ALARM_KIND_KEYS, alarmThresholdProblem, type AlarmKindKey, type AlarmThresholds } from './alarm-thresholds';
+import type { AlarmKindKey, AlarmThresholds } from './alarm-thresholds';
+import { addKindAlarms } from './kind-alarms';
 
 /** Properties of {@link AlarmGroupAlarms}. */
 export interface AlarmGroupAlarmsProps {
@@ -90,32 +90,20 @@ export class AlarmGroupAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: AlarmGroupAlarmsProps) {
     super(scope, id);
-    const alarms: Partial<Record<AlarmKindKey, cloudwatch.Alarm>> = {};
-    for (const key of ALARM_KIND_KEYS) {
-      const { threshold, periodSeconds, evaluationPeriods } = props.thresholds[key];
-      const problem = alarmThresholdProblem(props.thresholds[key]);
-      if (problem) throw new Error(`AlarmGroupAlarms thresholds.${key} ${problem}`);
-      const watch = WATCHES[key];
-      const alarm = new cloudwatch.Alarm(this, pascalCase(key), {
+    this.alarms = addKindAlarms(
+      this,
+      'AlarmGroupAlarms',
+      props.thresholds,
+      (key, period) => ({
         alarmName: rotorAlarmGroupAlarmName(props.stage, RotorAlarmKind[key], props.group),
-        alarmDescription: `Rotor ${props.stage}, alarm group ${props.group}: ${watch.meaning} (the contributor names the secret)`,
+        alarmDescription: `Rotor ${props.stage}, alarm group ${props.group}: ${WATCHES[key].meaning} (the contributor names the secret)`,
         metric: new cloudwatch.MathExpression({
-          expression: alarmGroupQuery(watch.metricName, props.group, props.excludedSecretNames),
-          period: Duration.seconds(periodSeconds),
+          expression: alarmGroupQuery(WATCHES[key].metricName, props.group, props.excludedSecretNames),
+          period,
           usingMetrics: {},
         }),
-        threshold,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      if (props.alarmAction) alarm.addAlarmAction(props.alarmAction);
-      alarms[key] = alarm;
-    }
-    this.alarms = alarms as Record<AlarmKindKey, cloudwatch.Alarm>;
+      }),
+      props.alarmAction,
+    );
   }
-}
-
-function pascalCase(key: string): string {
-  return key.charAt(0).toUpperCase() + key.slice(1);
 }

@@ -1,15 +1,13 @@
-import { Duration } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import { RotorAlarmKind, rotorAlarmName } from '../lambda/shared/rotor-constants';
 import {
-  ALARM_KIND_KEYS,
-  alarmThresholdProblem,
   DEFAULT_ALARM_THRESHOLDS,
   MAX_ALARM_NAME_LENGTH,
   type AlarmKindKey,
   type AlarmThresholds,
 } from './alarm-thresholds';
+import { addKindAlarms } from './kind-alarms';
 import type { RotatedSecret } from './rotated-secret';
 
 /** Properties of {@link SecretAlarms}. */
@@ -64,36 +62,24 @@ export class SecretAlarms extends Construct {
   constructor(scope: Construct, id: string, props: SecretAlarmsProps) {
     super(scope, id);
     const { secret } = props;
-    const thresholds = props.thresholds ?? DEFAULT_ALARM_THRESHOLDS;
-
-    const alarms: Partial<Record<AlarmKindKey, cloudwatch.Alarm>> = {};
-    for (const key of ALARM_KIND_KEYS) {
-      const { threshold, periodSeconds, evaluationPeriods } = thresholds[key];
-      const problem = alarmThresholdProblem(thresholds[key]);
-      if (problem) throw new Error(`SecretAlarms thresholds.${key} ${problem}`);
-      const alarmName = rotorAlarmName(secret.stage, RotorAlarmKind[key], secret.secretName);
-      if (alarmName.length > MAX_ALARM_NAME_LENGTH) {
-        throw new Error(
-          `SecretAlarms alarm names must be at most ${MAX_ALARM_NAME_LENGTH} characters: shorten the secret name, got ${alarmName.length} ("${alarmName}")`,
-        );
-      }
-      const watch = WATCHES[key];
-      const alarm = new cloudwatch.Alarm(this, pascalCase(key), {
-        alarmName,
-        alarmDescription: `Rotor ${secret.stage}: ${watch.meaning} (${secret.secretName})`,
-        metric: watch.metric(secret).with({ period: Duration.seconds(periodSeconds) }),
-        threshold,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      if (props.alarmAction) alarm.addAlarmAction(props.alarmAction);
-      alarms[key] = alarm;
-    }
-    this.alarms = alarms as Record<AlarmKindKey, cloudwatch.Alarm>;
+    this.alarms = addKindAlarms(
+      this,
+      'SecretAlarms',
+      props.thresholds ?? DEFAULT_ALARM_THRESHOLDS,
+      (key, period) => {
+        const alarmName = rotorAlarmName(secret.stage, RotorAlarmKind[key], secret.secretName);
+        if (alarmName.length > MAX_ALARM_NAME_LENGTH) {
+          throw new Error(
+            `SecretAlarms alarm names must be at most ${MAX_ALARM_NAME_LENGTH} characters: shorten the secret name, got ${alarmName.length} ("${alarmName}")`,
+          );
+        }
+        return {
+          alarmName,
+          alarmDescription: `Rotor ${secret.stage}: ${WATCHES[key].meaning} (${secret.secretName})`,
+          metric: WATCHES[key].metric(secret).with({ period }),
+        };
+      },
+      props.alarmAction,
+    );
   }
-}
-
-function pascalCase(key: string): string {
-  return key.charAt(0).toUpperCase() + key.slice(1);
 }
